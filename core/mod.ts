@@ -1,0 +1,7 @@
+/**
+ * The model of Huly Network, with no I/O.
+ *
+ * @module
+ */
+
+export {}

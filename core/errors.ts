@@ -1,0 +1,203 @@
+/**
+ * Named error classes of Huly Network. Callers branch with `instanceof`, never on
+ * message text.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error the network raises.
+ *
+ * @example
+ * ```ts
+ * import { NetworkError, TimeoutError } from '@huly/network/core'
+ * const error: NetworkError = new TimeoutError('no answer in 30 s')
+ * console.assert(error instanceof NetworkError)
+ * ```
+ */
+export class NetworkError extends Error {
+  /** A stable machine-readable code, such as `TIMEOUT`. */
+  readonly code: string
+
+  /** Creates an error with a message, a code and an optional cause. */
+  constructor(message: string, code = 'NETWORK', options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/**
+ * An argument of a public method is malformed; nothing was changed.
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError } from '@huly/network/core'
+ * throw new InvalidArgumentError('kind must be a non-empty string')
+ * ```
+ */
+export class InvalidArgumentError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'INVALID_ARGUMENT', options)
+  }
+}
+
+/**
+ * An operation did not finish before its deadline.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from '@huly/network/core'
+ * const error = new TimeoutError('request timed out after 30 s')
+ * console.assert(error.code === 'TIMEOUT')
+ * ```
+ */
+export class TimeoutError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'TIMEOUT', options)
+  }
+}
+
+/**
+ * The object (socket, client, network, agent) was closed before or during the call.
+ *
+ * @example
+ * ```ts
+ * import { ClosedError } from '@huly/network/core'
+ * const error = new ClosedError('socket is closed')
+ * console.assert(error.code === 'CLOSED')
+ * ```
+ */
+export class ClosedError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'CLOSED', options)
+  }
+}
+
+/**
+ * No live agent offers the requested container kind.
+ *
+ * @example
+ * ```ts
+ * import { NoAgentError } from '@huly/network/core'
+ * const error = new NoAgentError('no agent offers kind "session"')
+ * console.assert(error.code === 'NO_AGENT')
+ * ```
+ */
+export class NoAgentError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'NO_AGENT', options)
+  }
+}
+
+/**
+ * The addressed container does not exist (any more).
+ *
+ * @example
+ * ```ts
+ * import { ContainerNotFoundError } from '@huly/network/core'
+ * const error = new ContainerNotFoundError('container "c1" is not known')
+ * console.assert(error.code === 'CONTAINER_NOT_FOUND')
+ * ```
+ */
+export class ContainerNotFoundError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'CONTAINER_NOT_FOUND', options)
+  }
+}
+
+/**
+ * The addressed agent is not registered (any more).
+ *
+ * @example
+ * ```ts
+ * import { AgentNotFoundError } from '@huly/network/core'
+ * const error = new AgentNotFoundError('agent "a1" is not registered')
+ * console.assert(error.code === 'AGENT_NOT_FOUND')
+ * ```
+ */
+export class AgentNotFoundError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'AGENT_NOT_FOUND', options)
+  }
+}
+
+/**
+ * The agent that was starting or hosting a container died or left before the
+ * operation finished.
+ *
+ * @example
+ * ```ts
+ * import { AgentLostError } from '@huly/network/core'
+ * const error = new AgentLostError('agent "a1" died while starting "c1"')
+ * console.assert(error.code === 'AGENT_LOST')
+ * ```
+ */
+export class AgentLostError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'AGENT_LOST', options)
+  }
+}
+
+/**
+ * A peer broke the protocol: a malformed frame, an unknown version or operation.
+ *
+ * @example
+ * ```ts
+ * import { ProtocolError } from '@huly/network/core'
+ * const error = new ProtocolError('unsupported protocol version 7')
+ * console.assert(error.code === 'PROTOCOL')
+ * ```
+ */
+export class ProtocolError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'PROTOCOL', options)
+  }
+}
+
+/**
+ * A method name that a proxy handler does not serve.
+ *
+ * @example
+ * ```ts
+ * import { UnknownMethodError } from '@huly/network/core'
+ * const error = new UnknownMethodError('Session.nope is not a method')
+ * console.assert(error.code === 'UNKNOWN_METHOD')
+ * ```
+ */
+export class UnknownMethodError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'UNKNOWN_METHOD', options)
+  }
+}
+
+/**
+ * An error raised on the other side of a connection, carried back with its name,
+ * message and code.
+ *
+ * @example
+ * ```ts
+ * import { RemoteError } from '@huly/network/core'
+ * const error = new RemoteError('TypeError', 'x is not a function')
+ * console.assert(error.remoteName === 'TypeError')
+ * ```
+ */
+export class RemoteError extends NetworkError {
+  /** The `name` of the error on the remote side. */
+  readonly remoteName: string
+
+  /** Creates the error from the remote error's name, message and code. */
+  constructor(remoteName: string, message: string, code = 'REMOTE', options?: ErrorOptions) {
+    super(message, code, options)
+    this.remoteName = remoteName
+  }
+}

@@ -1,0 +1,63 @@
+// Argument checks shared by every public entry point of core/.
+import { InvalidArgumentError } from './errors.ts'
+
+const maxIdLength = 256
+
+/** A non-empty string of at most 256 characters. */
+export function requireId<T extends string>(value: unknown, what: string): T {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxIdLength) {
+    throw new InvalidArgumentError(
+      `${what} must be a non-empty string of at most ${maxIdLength} characters, got ${
+        describe(value)
+      }`,
+    )
+  }
+  return value as T
+}
+
+/** An array of non-empty strings, returned without duplicates. */
+export function requireLabels(value: unknown, what = 'labels'): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    throw new InvalidArgumentError(`${what} must be an array of strings, got ${describe(value)}`)
+  }
+  for (const label of value) requireId(label, `each of ${what}`)
+  return [...new Set(value as string[])]
+}
+
+/** A plain object (or undefined). */
+export function requireRecord(
+  value: unknown,
+  what: string,
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${what} must be an object, got ${describe(value)}`)
+  }
+  return value as Record<string, unknown>
+}
+
+/** A finite number greater than zero. */
+export function requirePositive(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${what} must be a finite number > 0, got ${describe(value)}`)
+  }
+  return value
+}
+
+/** A function. */
+export function requireFunction<T>(value: unknown, what: string): T {
+  if (typeof value !== 'function') {
+    throw new InvalidArgumentError(`${what} must be a function, got ${describe(value)}`)
+  }
+  return value as T
+}
+
+/** A short description of a bad value for error messages (never its whole content). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string'
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value)
+  return typeof value
+}

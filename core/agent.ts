@@ -1,0 +1,264 @@
+/**
+ * An agent: hosts containers of the kinds its factories start.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import { networkEndpoint, parseEndpointRef, routedEndpoint } from './endpoint.ts'
+import {
+  ClosedError,
+  ContainerNotFoundError,
+  InvalidArgumentError,
+  NoAgentError,
+  ProtocolError,
+} from './errors.ts'
+import type {
+  AgentRegistration,
+  AgentUuid,
+  ClientUuid,
+  Container,
+  ContainerFactory,
+  ContainerKind,
+  ContainerRecord,
+  ContainerUuid,
+  EndpointRef,
+  NetworkAgent,
+  StartOptions,
+} from './types.ts'
+import { requireFunction, requireId, requireLabels, requireRecord } from './_validate.ts'
+
+const logger = getLogger(['huly-network', 'core', 'agent'])
+
+/**
+ * Options of {@link AgentImpl}.
+ *
+ * @example
+ * ```ts
+ * import type { AgentOptions } from '@huly/network/core'
+ * const options: AgentOptions = { endpoint: 'tcp://127.0.0.1:3738' }
+ * ```
+ */
+export interface AgentOptions {
+  /** The agent's own endpoint; its containers are then reached `routed` through it. */
+  endpoint?: string
+}
+
+interface HostedContainer {
+  record: ContainerRecord
+  container: Container
+}
+
+/**
+ * An agent in process: starts containers with one factory per kind (each uuid
+ * once, even under concurrent gets), routes requests to them and terminates them.
+ *
+ * @example
+ * ```ts
+ * import { AgentImpl, type AgentUuid, type ContainerKind, type ContainerUuid } from '@huly/network/core'
+ * const agent = new AgentImpl('agent-1' as AgentUuid, {
+ *   echo: (options) =>
+ *     Promise.resolve({
+ *       uuid: options.uuid,
+ *       container: {
+ *         request: (_op, data) => Promise.resolve(data),
+ *         connect: () => {},
+ *         disconnect: () => {},
+ *         terminate: () => Promise.resolve(),
+ *         ping: () => {},
+ *       },
+ *     }),
+ * })
+ * const uuid = 'c1' as ContainerUuid
+ * await agent.get({ uuid, kind: 'echo' as ContainerKind, labels: [] })
+ * console.assert(await agent.request(uuid, 'echo', 'hi') === 'hi')
+ * await agent.close()
+ * ```
+ */
+export class AgentImpl implements NetworkAgent {
+  /** The agent's uuid. */
+  readonly uuid: AgentUuid
+  /** The agent's own endpoint, if it has one. */
+  readonly endpoint: string | undefined
+  private readonly factories: Map<ContainerKind, ContainerFactory>
+  private readonly containers = new Map<ContainerUuid, HostedContainer>()
+  private readonly starting = new Map<ContainerUuid, Promise<HostedContainer>>()
+  private closed = false
+
+  /** Creates an agent with one factory per kind. */
+  constructor(
+    uuid: AgentUuid,
+    factories: Record<string, ContainerFactory>,
+    options: AgentOptions = {},
+  ) {
+    this.uuid = requireId(uuid, 'agent uuid')
+    requireRecord(factories, 'factories')
+    this.factories = new Map()
+    for (const [kind, factory] of Object.entries(factories)) {
+      requireId(kind, 'factory kind')
+      this.factories.set(kind as ContainerKind, requireFunction(factory, `factory "${kind}"`))
+    }
+    requireRecord(options, 'options')
+    this.endpoint = options.endpoint === undefined
+      ? undefined
+      : requireId(options.endpoint, 'endpoint')
+  }
+
+  /** The kinds this agent starts, and those of the stateless containers it declares. */
+  kinds(): ContainerKind[] {
+    const kinds = new Set(this.factories.keys())
+    for (const { record } of this.containers.values()) if (record.stateless) kinds.add(record.kind)
+    return [...kinds]
+  }
+
+  /** Starts the container (once per uuid), or returns the live one. */
+  async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
+    const hosted = await this.#startOnce(options)
+    return { uuid: hosted.record.uuid, endpoint: hosted.record.endpoint }
+  }
+
+  /**
+   * Declares a "stateless" high-availability container that this agent runs itself,
+   * with no factory: several agents may declare one uuid; the network serves the
+   * first and keeps the others standing by. It is announced at the next
+   * registration.
+   */
+  declareStateless(
+    options: StartOptions,
+    container: Container,
+    endpoint?: EndpointRef,
+  ): ContainerRecord {
+    if (this.closed) throw new ClosedError(`agent "${this.uuid}" is closed`)
+    requireRecord(options, 'start options')
+    const uuid = requireId<ContainerUuid>(options.uuid, 'uuid')
+    requireFunction(container?.request, 'container.request')
+    if (this.containers.has(uuid) || this.starting.has(uuid)) {
+      throw new InvalidArgumentError(`agent "${this.uuid}" already hosts "${uuid}"`)
+    }
+    const record = this.#makeRecord(options, endpoint, true)
+    this.containers.set(uuid, { record, container })
+    return { ...record }
+  }
+
+  /** The container instance with this uuid, if this agent hosts it. */
+  getContainer(uuid: ContainerUuid): Container | undefined {
+    return this.containers.get(uuid)?.container
+  }
+
+  /** Records of the containers this agent hosts, of one kind or all. */
+  list(kind?: ContainerKind): ContainerRecord[] {
+    return [...this.containers.values()]
+      .filter(({ record }) => kind === undefined || record.kind === kind)
+      .map(({ record }) => ({ ...record }))
+  }
+
+  /** What to tell the network when registering. */
+  registration(): AgentRegistration {
+    return {
+      agentId: this.uuid,
+      kinds: [...this.factories.keys()],
+      ...(this.endpoint === undefined ? {} : { endpoint: this.endpoint }),
+      containers: this.list(),
+    }
+  }
+
+  /** Sends a request to a hosted container. */
+  request(
+    uuid: ContainerUuid,
+    operation: string,
+    data: unknown,
+    clientId?: ClientUuid,
+  ): Promise<unknown> {
+    const hosted = this.containers.get(uuid)
+    if (hosted === undefined) {
+      return Promise.reject(
+        new ContainerNotFoundError(`agent "${this.uuid}" does not host "${uuid}"`),
+      )
+    }
+    return hosted.container.request(operation, data, clientId)
+  }
+
+  /** Terminates a hosted container once; unknown uuids are ignored. */
+  async terminate(uuid: ContainerUuid): Promise<void> {
+    const hosted = this.containers.get(uuid)
+    if (hosted === undefined) return
+    this.containers.delete(uuid)
+    try {
+      await hosted.container.terminate()
+    } catch (error) {
+      logger.warn('container {uuid} failed to terminate: {error}', { uuid, error })
+    }
+    try {
+      hosted.container.onTerminated?.()
+    } catch (error) {
+      logger.warn('onTerminated of {uuid} failed: {error}', { uuid, error })
+    }
+  }
+
+  /** Terminates every hosted container; later starts fail with `ClosedError`. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all([...this.containers.keys()].map((uuid) => this.terminate(uuid)))
+  }
+
+  #startOnce(options: StartOptions): Promise<HostedContainer> {
+    if (this.closed) return Promise.reject(new ClosedError(`agent "${this.uuid}" is closed`))
+    requireRecord(options, 'start options')
+    const uuid = requireId<ContainerUuid>(options.uuid, 'uuid')
+    const live = this.containers.get(uuid)
+    if (live !== undefined) return Promise.resolve(live)
+    let starting = this.starting.get(uuid)
+    if (starting === undefined) {
+      starting = this.#startContainer(options)
+        .finally(() => this.starting.delete(uuid))
+      this.starting.set(uuid, starting)
+    }
+    return starting
+  }
+
+  async #startContainer(options: StartOptions): Promise<HostedContainer> {
+    const record = this.#makeRecord(options, undefined, false)
+    const { kind, labels, extra } = record
+    const factory = this.factories.get(kind)
+    if (factory === undefined) {
+      throw new NoAgentError(`agent "${this.uuid}" has no factory for kind "${kind}"`)
+    }
+    const started = await factory({ uuid: options.uuid, kind, labels, extra }, this.endpoint)
+    const container = started?.container
+    if (started?.uuid !== options.uuid || typeof container?.request !== 'function') {
+      await container?.terminate?.().catch(() => {})
+      throw new ProtocolError(
+        `factory "${kind}" must return { uuid: "${options.uuid}", container }`,
+      )
+    }
+    if (started.endpoint !== undefined) record.endpoint = parseEndpointRef(started.endpoint)
+    const hosted = { record, container }
+    if (this.closed) {
+      await container.terminate().catch(() => {})
+      throw new ClosedError(`agent "${this.uuid}" closed while "${options.uuid}" was starting`)
+    }
+    this.containers.set(options.uuid, hosted)
+    return hosted
+  }
+
+  /** A checked record for these options; the endpoint defaults to the agent's own. */
+  #makeRecord(
+    options: StartOptions,
+    endpoint: EndpointRef | undefined,
+    stateless: boolean,
+  ): ContainerRecord {
+    const extra = requireRecord(options.extra, 'extra')
+    return {
+      uuid: requireId<ContainerUuid>(options.uuid, 'uuid'),
+      kind: requireId<ContainerKind>(options.kind, 'kind'),
+      agentId: this.uuid,
+      endpoint: endpoint !== undefined
+        ? parseEndpointRef(endpoint)
+        : this.endpoint !== undefined
+        ? routedEndpoint(this.endpoint, this.uuid)
+        : networkEndpoint(),
+      labels: requireLabels(options.labels),
+      ...(extra === undefined ? {} : { extra }),
+      ...(stateless ? { stateless: true } : {}),
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Endpoint references: how a client reaches a container.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from './errors.ts'
+import type { AgentUuid, EndpointRef } from './types.ts'
+import { describe, requireId } from './_validate.ts'
+
+/**
+ * The endpoint of a container reached through its agent's endpoint.
+ *
+ * @example
+ * ```ts
+ * import { routedEndpoint, type AgentUuid } from '@huly/network/core'
+ * const ref = routedEndpoint('tcp://127.0.0.1:3738', 'agent-1' as AgentUuid)
+ * ```
+ */
+export function routedEndpoint(address: string, agentId: AgentUuid): EndpointRef {
+  return {
+    kind: 'routed',
+    address: requireId(address, 'address'),
+    agentId: requireId(agentId, 'agentId'),
+  }
+}
+
+/**
+ * The endpoint of a container that binds its own address.
+ *
+ * @example
+ * ```ts
+ * import { directEndpoint } from '@huly/network/core'
+ * const ref = directEndpoint('tcp://127.0.0.1:4000')
+ * ```
+ */
+export function directEndpoint(address: string): EndpointRef {
+  return { kind: 'direct', address: requireId(address, 'address') }
+}
+
+/**
+ * The endpoint of a container reachable only through the network.
+ *
+ * @example
+ * ```ts
+ * import { networkEndpoint } from '@huly/network/core'
+ * console.assert(networkEndpoint().kind === 'network')
+ * ```
+ */
+export function networkEndpoint(): EndpointRef {
+  return { kind: 'network' }
+}
+
+/**
+ * Checks that a value is a well-formed endpoint reference and returns a clean copy.
+ *
+ * @example
+ * ```ts
+ * import { parseEndpointRef } from '@huly/network/core'
+ * const ref = parseEndpointRef({ kind: 'direct', address: 'tcp://127.0.0.1:4000' })
+ * ```
+ */
+export function parseEndpointRef(value: unknown): EndpointRef {
+  const ref = value as Partial<Record<string, unknown>> | null
+  switch (typeof ref === 'object' && ref !== null ? ref.kind : undefined) {
+    case 'routed':
+      return routedEndpoint(ref!.address as string, ref!.agentId as AgentUuid)
+    case 'direct':
+      return directEndpoint(ref!.address as string)
+    case 'network':
+      return networkEndpoint()
+    default:
+      throw new InvalidArgumentError(
+        `endpoint must be { kind: 'routed' | 'direct' | 'network', … }, got ${describe(value)}`,
+      )
+  }
+}
+
+/**
+ * A human-readable form of an endpoint reference, for logs and tables.
+ *
+ * @example
+ * ```ts
+ * import { directEndpoint, formatEndpointRef } from '@huly/network/core'
+ * console.log(formatEndpointRef(directEndpoint('tcp://127.0.0.1:4000')))
+ * ```
+ */
+export function formatEndpointRef(ref: EndpointRef): string {
+  switch (ref.kind) {
+    case 'routed':
+      return `routed ${ref.address} (agent ${ref.agentId})`
+    case 'direct':
+      return `direct ${ref.address}`
+    case 'network':
+      return 'through the network'
+  }
+}

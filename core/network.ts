@@ -1,0 +1,588 @@
+/**
+ * The coordinator's model: registry, placement, references, liveness and events.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import type { TickManager } from './clock.ts'
+import { parseEndpointRef } from './endpoint.ts'
+import {
+  AgentLostError,
+  AgentNotFoundError,
+  ClosedError,
+  ContainerNotFoundError,
+  InvalidArgumentError,
+  NoAgentError,
+  ProtocolError,
+} from './errors.ts'
+import { type Timeouts, timeouts as defaultTimeouts } from './timeouts.ts'
+import type {
+  AgentRecord,
+  AgentRegistration,
+  AgentUuid,
+  ClientUuid,
+  ContainerKind,
+  ContainerRecord,
+  ContainerUuid,
+  GetOptions,
+  Network,
+  NetworkAgent,
+  NetworkEventListener,
+  RegisterResult,
+} from './types.ts'
+import { EventBatcher } from './_events.ts'
+import { ReferenceTable } from './_references.ts'
+import {
+  requireFunction,
+  requireId,
+  requireLabels,
+  requirePositive,
+  requireRecord,
+} from './_validate.ts'
+
+const logger = getLogger(['huly-network', 'core', 'network'])
+
+/**
+ * Options of {@link NetworkImpl}.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkOptions } from '@huly/network/core'
+ * const options: NetworkOptions = { timeouts: { aliveTimeout: 5 } }
+ * ```
+ */
+export interface NetworkOptions {
+  /** Timings in seconds; missing ones take the defaults of `timeouts`. */
+  timeouts?: Partial<Timeouts>
+}
+
+interface AgentEntry {
+  agent: NetworkAgent
+  agentId: AgentUuid
+  kinds: Set<ContainerKind>
+  endpoint?: string
+  lastSeen: number
+  containers: Set<ContainerUuid>
+  standby: Set<ContainerUuid>
+}
+
+interface ContainerEntry {
+  record: ContainerRecord
+  /** When the last reference was dropped; undefined while someone holds it. */
+  unusedSince?: number
+}
+
+interface PendingStart {
+  kind: ContainerKind
+  labels: string[]
+  agentId: AgentUuid
+  promise: Promise<ContainerRecord>
+  resolve: (record: ContainerRecord) => void
+  reject: (error: Error) => void
+}
+
+/**
+ * The network: places containers on agents round-robin per kind, reuses them by
+ * uuid, labels or kind, counts references per get, terminates unused containers,
+ * removes silent agents and clients, hands stateless containers to standbys, and
+ * publishes every change as events.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   AgentImpl,
+ *   type AgentUuid,
+ *   type ClientUuid,
+ *   type ContainerKind,
+ *   ManualTickManager,
+ *   NetworkImpl,
+ * } from '@huly/network/core'
+ *
+ * const network = new NetworkImpl(new ManualTickManager())
+ * const agent = new AgentImpl('agent-1' as AgentUuid, {
+ *   echo: (options) =>
+ *     Promise.resolve({
+ *       uuid: options.uuid,
+ *       container: {
+ *         request: (_op, data) => Promise.resolve(data),
+ *         connect: () => {},
+ *         disconnect: () => {},
+ *         terminate: () => Promise.resolve(),
+ *         ping: () => {},
+ *       },
+ *     }),
+ * })
+ * await network.register(agent.registration(), agent)
+ * const record = await network.get('client-1' as ClientUuid, 'echo' as ContainerKind)
+ * console.assert(await network.request(record.uuid, 'echo', 42) === 42)
+ * await network.close()
+ * ```
+ */
+export class NetworkImpl implements Network {
+  /** The timings in force, in seconds. */
+  readonly timeouts: Readonly<Timeouts>
+  private readonly agentsById = new Map<AgentUuid, AgentEntry>()
+  private readonly containers = new Map<ContainerUuid, ContainerEntry>()
+  private readonly pending = new Map<ContainerUuid, PendingStart>()
+  private readonly clients = new Map<ClientUuid, number>()
+  /** Standby instances of stateless containers, in the order they were declared. */
+  private readonly standbys = new Map<ContainerUuid, ContainerRecord[]>()
+  private readonly references = new ReferenceTable()
+  private readonly nextAgentIndex = new Map<ContainerKind, number>()
+  private readonly events = new EventBatcher()
+  private readonly unregisterCheck: () => void
+  private closed = false
+
+  /** Creates a network on `clock`; it checks liveness every `pingInterval`. */
+  constructor(private readonly clock: TickManager, options: NetworkOptions = {}) {
+    requireFunction(clock?.now, 'clock.now')
+    this.timeouts = resolveTimeouts(options.timeouts)
+    this.unregisterCheck = clock.register(() => this.#checkLiveness(), this.timeouts.pingInterval)
+  }
+
+  /** Registers an agent, or re-registers it with the containers it still has. */
+  register(registration: AgentRegistration, agent: NetworkAgent): Promise<RegisterResult> {
+    this.#assertOpen()
+    const parsed = parseRegistration(registration)
+    requireFunction(agent?.get, 'agent.get')
+    requireFunction(agent?.terminate, 'agent.terminate')
+    requireFunction(agent?.request, 'agent.request')
+
+    const previous = this.agentsById.get(parsed.agentId)
+    const entry: AgentEntry = {
+      agent,
+      agentId: parsed.agentId,
+      kinds: new Set([...parsed.kinds, ...parsed.containers.map((c) => c.kind)]),
+      endpoint: parsed.endpoint,
+      lastSeen: this.clock.now(),
+      containers: new Set(),
+      standby: new Set(),
+    }
+    this.agentsById.set(parsed.agentId, entry)
+    if (previous !== undefined) this.#dropUnreported(previous, parsed.containers)
+
+    const standby: ContainerUuid[] = []
+    for (const record of parsed.containers) {
+      if (this.#adoptReported(entry, record) === 'standby') standby.push(record.uuid)
+    }
+    this.events.agent(previous === undefined ? 'added' : 'updated', agentRecord(entry))
+    logger.info('agent {agentId} registered with {count} containers', {
+      agentId: entry.agentId,
+      count: parsed.containers.length,
+    })
+    return Promise.resolve({ standby })
+  }
+
+  /** Removes an agent and every container it serves. */
+  unregister(agentId: AgentUuid): Promise<void> {
+    this.#assertOpen()
+    requireId(agentId, 'agentId')
+    if (!this.agentsById.has(agentId)) {
+      return Promise.reject(new AgentNotFoundError(`agent "${agentId}" is not registered`))
+    }
+    this.#removeAgent(agentId, 'unregistered')
+    return Promise.resolve()
+  }
+
+  /** Marks an agent or a client as alive (an unknown id is taken for a client). */
+  ping(id: AgentUuid | ClientUuid): void {
+    this.#assertOpen()
+    requireId(id, 'id')
+    const agent = this.agentsById.get(id as AgentUuid)
+    if (agent !== undefined) agent.lastSeen = this.clock.now()
+    else this.clients.set(id as ClientUuid, this.clock.now())
+  }
+
+  /** Reuses or starts a container, and adds one reference of `clientId` to it. */
+  async get(
+    clientId: ClientUuid,
+    kind: ContainerKind,
+    options: GetOptions = {},
+  ): Promise<ContainerRecord> {
+    this.#assertOpen()
+    requireId(clientId, 'clientId')
+    requireId(kind, 'kind')
+    requireRecord(options, 'options')
+    const uuid = options.uuid === undefined
+      ? undefined
+      : requireId<ContainerUuid>(options.uuid, 'uuid')
+    const labels = requireLabels(options.labels)
+    const extra = requireRecord(options.extra, 'extra')
+
+    this.clients.set(clientId, this.clock.now())
+    const record = await this.#findOrStart(kind, uuid, labels, extra)
+    const entry = this.containers.get(record.uuid)
+    if (entry === undefined) {
+      throw new AgentLostError(`container "${record.uuid}" was removed before it could be held`)
+    }
+    this.references.acquire(clientId, record.uuid)
+    entry.unusedSince = undefined
+    return { ...entry.record }
+  }
+
+  /** Drops one reference of `clientId` to `uuid`; false when it held none. */
+  release(clientId: ClientUuid, uuid: ContainerUuid): Promise<boolean> {
+    this.#assertOpen()
+    requireId(clientId, 'clientId')
+    requireId(uuid, 'uuid')
+    if (!this.references.release(clientId, uuid)) return Promise.resolve(false)
+    this.#markUnusedIfFree(uuid)
+    return Promise.resolve(true)
+  }
+
+  /** Live containers, of one kind or all. */
+  list(kind?: ContainerKind): ContainerRecord[] {
+    this.#assertOpen()
+    if (kind !== undefined) requireId(kind, 'kind')
+    const records: ContainerRecord[] = []
+    for (const { record } of this.containers.values()) {
+      if (kind === undefined || record.kind === kind) records.push({ ...record })
+    }
+    return records
+  }
+
+  /** Sends a request to a live container through its agent. */
+  request(
+    target: ContainerUuid,
+    operation: string,
+    data: unknown,
+    clientId?: ClientUuid,
+  ): Promise<unknown> {
+    this.#assertOpen()
+    requireId(target, 'target')
+    requireId(operation, 'operation')
+    if (clientId !== undefined) requireId(clientId, 'clientId')
+    const entry = this.containers.get(target)
+    const agent = entry && this.agentsById.get(entry.record.agentId)
+    if (agent === undefined) {
+      return Promise.reject(new ContainerNotFoundError(`container "${target}" is not live`))
+    }
+    return agent.agent.request(target, operation, data, clientId)
+  }
+
+  /** Registered agents with their kinds, endpoint and live container count. */
+  agents(): AgentRecord[] {
+    this.#assertOpen()
+    return [...this.agentsById.values()].map(agentRecord)
+  }
+
+  /** Every kind some registered agent offers, each once. */
+  kinds(): ContainerKind[] {
+    this.#assertOpen()
+    const kinds = new Set<ContainerKind>()
+    for (const agent of this.agentsById.values()) for (const kind of agent.kinds) kinds.add(kind)
+    return [...kinds]
+  }
+
+  /** Subscribes to change events, delivered in order one turn after they happen. */
+  subscribe(listener: NetworkEventListener): () => void {
+    this.#assertOpen()
+    requireFunction(listener, 'listener')
+    return this.events.subscribe(listener)
+  }
+
+  /** Stops the liveness check and fails every pending start with `ClosedError`. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    this.unregisterCheck()
+    for (const [uuid, start] of this.pending) {
+      start.reject(new ClosedError(`the network closed while "${uuid}" was starting`))
+    }
+    this.pending.clear()
+    this.events.clear()
+    return Promise.resolve()
+  }
+
+  /** Runs once per `pingInterval`: removes silent peers and unused containers. */
+  #checkLiveness(): void {
+    const now = this.clock.now()
+    const aliveMs = this.timeouts.aliveTimeout * 1000
+    for (const [clientId, lastSeen] of this.clients) {
+      if (now - lastSeen > aliveMs) this.#forgetClient(clientId)
+    }
+    for (const agent of [...this.agentsById.values()]) {
+      if (now - agent.lastSeen > aliveMs) this.#removeAgent(agent.agentId, 'silent')
+    }
+    const unusedMs = this.timeouts.unusedContainerTimeout * 1000
+    for (const [uuid, entry] of [...this.containers]) {
+      if (entry.unusedSince !== undefined && now - entry.unusedSince >= unusedMs) {
+        this.#terminateContainer(uuid, entry)
+      }
+    }
+  }
+
+  #findOrStart(
+    kind: ContainerKind,
+    uuid: ContainerUuid | undefined,
+    labels: string[],
+    extra: Record<string, unknown> | undefined,
+  ): Promise<ContainerRecord> {
+    if (uuid !== undefined) {
+      const live = this.containers.get(uuid)
+      if (live !== undefined) return Promise.resolve(live.record)
+      const pending = this.pending.get(uuid)
+      if (pending !== undefined) return pending.promise
+      return this.#start(kind, uuid, labels, extra)
+    }
+    const matches = (candidateKind: ContainerKind, candidateLabels: string[]) =>
+      candidateKind === kind && labels.every((label) => candidateLabels.includes(label))
+    for (const { record } of this.containers.values()) {
+      if (matches(record.kind, record.labels)) return Promise.resolve(record)
+    }
+    for (const start of this.pending.values()) {
+      if (matches(start.kind, start.labels)) return start.promise
+    }
+    return this.#start(kind, crypto.randomUUID() as ContainerUuid, labels, extra)
+  }
+
+  #start(
+    kind: ContainerKind,
+    uuid: ContainerUuid,
+    labels: string[],
+    extra: Record<string, unknown> | undefined,
+  ): Promise<ContainerRecord> {
+    const agent = this.#placeContainer(kind)
+    const { promise, resolve, reject } = Promise.withResolvers<ContainerRecord>()
+    const start: PendingStart = { kind, labels, agentId: agent.agentId, promise, resolve, reject }
+    this.pending.set(uuid, start)
+    agent.agent.get({ uuid, kind, labels, extra }).then(
+      (started) => this.#completeStart(uuid, start, started, extra),
+      (error) => this.#failStart(uuid, start, error),
+    )
+    return promise
+  }
+
+  /** Round-robin over the agents offering `kind`, in registration order. */
+  #placeContainer(kind: ContainerKind): AgentEntry {
+    const candidates = [...this.agentsById.values()].filter((agent) => agent.kinds.has(kind))
+    if (candidates.length === 0) throw new NoAgentError(`no agent offers kind "${kind}"`)
+    const index = this.nextAgentIndex.get(kind) ?? 0
+    this.nextAgentIndex.set(kind, (index + 1) % candidates.length)
+    return candidates[index % candidates.length]
+  }
+
+  #completeStart(
+    uuid: ContainerUuid,
+    start: PendingStart,
+    started: { uuid: ContainerUuid; endpoint: unknown },
+    extra: Record<string, unknown> | undefined,
+  ): void {
+    const agent = this.agentsById.get(start.agentId)
+    if (this.pending.get(uuid) !== start || agent === undefined) {
+      agent?.agent.terminate(uuid).catch(() => {})
+      return
+    }
+    this.pending.delete(uuid)
+    if (started?.uuid !== uuid) {
+      agent.agent.terminate(uuid).catch(() => {})
+      return start.reject(new ProtocolError(`agent "${agent.agentId}" started the wrong uuid`))
+    }
+    let endpoint
+    try {
+      endpoint = parseEndpointRef(started.endpoint)
+    } catch (error) {
+      agent.agent.terminate(uuid).catch(() => {})
+      return start.reject(
+        new ProtocolError(`agent "${agent.agentId}" gave "${uuid}" a bad endpoint`, {
+          cause: error,
+        }),
+      )
+    }
+    const record: ContainerRecord = {
+      uuid,
+      kind: start.kind,
+      agentId: agent.agentId,
+      endpoint,
+      labels: start.labels,
+      ...(extra === undefined ? {} : { extra }),
+    }
+    this.#addContainer(agent, record)
+    start.resolve(record)
+  }
+
+  #failStart(uuid: ContainerUuid, start: PendingStart, error: unknown): void {
+    if (this.pending.get(uuid) !== start) return
+    this.pending.delete(uuid)
+    start.reject(error instanceof Error ? error : new Error(String(error)))
+  }
+
+  #addContainer(agent: AgentEntry, record: ContainerRecord): void {
+    const free = !record.stateless && !this.references.isHeld(record.uuid)
+    this.containers.set(record.uuid, { record, unusedSince: free ? this.clock.now() : undefined })
+    agent.containers.add(record.uuid)
+    this.events.container('added', record)
+  }
+
+  /** On re-registration: drops what the agent no longer reports. */
+  #dropUnreported(previous: AgentEntry, reported: ContainerRecord[]): void {
+    const still = new Set(reported.map((record) => record.uuid))
+    for (const uuid of previous.containers) {
+      if (!still.has(uuid)) this.#removeContainer(uuid)
+    }
+    for (const uuid of previous.standby) {
+      if (!still.has(uuid)) this.#removeStandby(uuid, previous.agentId)
+    }
+  }
+
+  /** Takes in one container an agent reports; a stateless duplicate stands by. */
+  #adoptReported(agent: AgentEntry, reported: ContainerRecord): 'live' | 'standby' {
+    const record = { ...reported, agentId: agent.agentId }
+    const live = this.containers.get(record.uuid)
+    if (live === undefined) {
+      this.#addContainer(agent, record)
+      return 'live'
+    }
+    if (live.record.agentId === agent.agentId) {
+      agent.containers.add(record.uuid)
+      if (JSON.stringify(live.record) !== JSON.stringify(record)) {
+        live.record = record
+        this.events.container('updated', record)
+      }
+      return 'live'
+    }
+    if (record.stateless) {
+      const list = this.standbys.get(record.uuid) ?? []
+      this.standbys.set(record.uuid, [...list.filter((s) => s.agentId !== agent.agentId), record])
+      agent.standby.add(record.uuid)
+      return 'standby'
+    }
+    // Served elsewhere already: this copy is stale (fencing), so it is stopped.
+    logger.warn('agent {agentId} reported {uuid}, which {owner} serves; stopping the copy', {
+      agentId: agent.agentId,
+      uuid: record.uuid,
+      owner: live.record.agentId,
+    })
+    agent.agent.terminate(record.uuid).catch(() => {})
+    return 'standby'
+  }
+
+  #removeAgent(agentId: AgentUuid, reason: string): void {
+    const agent = this.agentsById.get(agentId)
+    if (agent === undefined) return
+    this.agentsById.delete(agentId)
+    logger.info('agent {agentId} removed ({reason})', { agentId, reason })
+    for (const [uuid, start] of [...this.pending]) {
+      if (start.agentId !== agentId) continue
+      this.pending.delete(uuid)
+      start.reject(new AgentLostError(`agent "${agentId}" was ${reason} while starting "${uuid}"`))
+    }
+    for (const uuid of agent.containers) this.#removeContainer(uuid)
+    for (const uuid of agent.standby) this.#removeStandby(uuid, agentId)
+    this.events.agent('removed', agentRecord(agent))
+  }
+
+  /**
+   * Removes a container from the registry (its agent is gone or no longer has it);
+   * a stateless one passes to its first live standby, keeping its references.
+   */
+  #removeContainer(uuid: ContainerUuid): void {
+    const entry = this.containers.get(uuid)
+    if (entry === undefined) return
+    this.containers.delete(uuid)
+    this.agentsById.get(entry.record.agentId)?.containers.delete(uuid)
+    this.events.container('removed', entry.record)
+    const successor = this.#takeStandby(uuid)
+    if (successor === undefined) {
+      this.references.dropContainer(uuid)
+      return
+    }
+    const agent = this.agentsById.get(successor.agentId)!
+    agent.standby.delete(uuid)
+    this.#addContainer(agent, successor)
+    logger.info('stateless container {uuid} taken over by {agentId}', {
+      uuid,
+      agentId: successor.agentId,
+    })
+  }
+
+  #takeStandby(uuid: ContainerUuid): ContainerRecord | undefined {
+    const list = this.standbys.get(uuid)
+    const next = list?.find((record) => this.agentsById.has(record.agentId))
+    if (next !== undefined) this.#removeStandby(uuid, next.agentId)
+    return next
+  }
+
+  #removeStandby(uuid: ContainerUuid, agentId: AgentUuid): void {
+    const list = this.standbys.get(uuid)?.filter((record) => record.agentId !== agentId) ?? []
+    if (list.length === 0) this.standbys.delete(uuid)
+    else this.standbys.set(uuid, list)
+  }
+
+  /** An unused container's time is up: remove it and tell its agent. */
+  #terminateContainer(uuid: ContainerUuid, entry: ContainerEntry): void {
+    this.containers.delete(uuid)
+    this.references.dropContainer(uuid)
+    const agent = this.agentsById.get(entry.record.agentId)
+    agent?.containers.delete(uuid)
+    this.events.container('removed', entry.record)
+    logger.debug('terminating unused container {uuid}', { uuid })
+    agent?.agent.terminate(uuid).catch((error) =>
+      logger.warn('agent {agentId} failed to terminate {uuid}: {error}', {
+        agentId: entry.record.agentId,
+        uuid,
+        error,
+      })
+    )
+  }
+
+  #forgetClient(clientId: ClientUuid): void {
+    this.clients.delete(clientId)
+    for (const uuid of this.references.releaseClient(clientId)) this.#markUnusedIfFree(uuid)
+    logger.info('client {clientId} is silent; its references are released', { clientId })
+  }
+
+  /** Starts the unused timer of a container nobody holds (stateless ones never). */
+  #markUnusedIfFree(uuid: ContainerUuid): void {
+    const entry = this.containers.get(uuid)
+    if (entry === undefined || entry.record.stateless || this.references.isHeld(uuid)) return
+    entry.unusedSince = this.clock.now()
+  }
+
+  #assertOpen(): void {
+    if (this.closed) throw new ClosedError('the network is closed')
+  }
+}
+
+function agentRecord(agent: AgentEntry): AgentRecord {
+  return {
+    agentId: agent.agentId,
+    kinds: [...agent.kinds],
+    ...(agent.endpoint === undefined ? {} : { endpoint: agent.endpoint }),
+    containers: agent.containers.size,
+  }
+}
+
+function resolveTimeouts(overrides: Partial<Timeouts> | undefined): Readonly<Timeouts> {
+  const resolved = { ...defaultTimeouts, ...requireRecord(overrides, 'timeouts') }
+  for (const [name, value] of Object.entries(resolved)) requirePositive(value, `timeouts.${name}`)
+  return Object.freeze(resolved)
+}
+
+function parseRegistration(value: AgentRegistration): AgentRegistration {
+  requireRecord(value, 'registration')
+  const agentId = requireId<AgentUuid>(value.agentId, 'registration.agentId')
+  const kinds = requireLabels(value.kinds, 'registration.kinds') as ContainerKind[]
+  const endpoint = value.endpoint === undefined
+    ? undefined
+    : requireId(value.endpoint, 'registration.endpoint')
+  if (!Array.isArray(value.containers)) {
+    throw new InvalidArgumentError('registration.containers must be an array of records')
+  }
+  const containers = value.containers.map((record) => parseContainerRecord(record, agentId))
+  return { agentId, kinds, endpoint, containers }
+}
+
+function parseContainerRecord(value: ContainerRecord, agentId: AgentUuid): ContainerRecord {
+  requireRecord(value, 'container record')
+  const extra = requireRecord(value.extra, 'container record extra')
+  return {
+    uuid: requireId(value.uuid, 'container record uuid'),
+    kind: requireId(value.kind, 'container record kind'),
+    agentId,
+    endpoint: parseEndpointRef(value.endpoint),
+    labels: requireLabels(value.labels, 'container record labels'),
+    ...(extra === undefined ? {} : { extra }),
+    ...(value.stateless === true ? { stateless: true } : {}),
+  }
+}

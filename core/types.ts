@@ -1,0 +1,391 @@
+/**
+ * Ids, records and interfaces of the network model.
+ *
+ * @module
+ */
+
+/**
+ * Unique id of a container.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerUuid } from '@huly/network/core'
+ * const uuid = 'session-user1' as ContainerUuid
+ * ```
+ */
+export type ContainerUuid = string & { readonly __brand: 'ContainerUuid' }
+
+/**
+ * Kind of a container, such as `session` or `transactor`.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerKind } from '@huly/network/core'
+ * const kind = 'session' as ContainerKind
+ * ```
+ */
+export type ContainerKind = string & { readonly __brand: 'ContainerKind' }
+
+/**
+ * Unique id of an agent.
+ *
+ * @example
+ * ```ts
+ * import type { AgentUuid } from '@huly/network/core'
+ * const agentId = 'agent-1' as AgentUuid
+ * ```
+ */
+export type AgentUuid = string & { readonly __brand: 'AgentUuid' }
+
+/**
+ * Unique id of a client of the network.
+ *
+ * @example
+ * ```ts
+ * import type { ClientUuid } from '@huly/network/core'
+ * const clientId = crypto.randomUUID() as ClientUuid
+ * ```
+ */
+export type ClientUuid = string & { readonly __brand: 'ClientUuid' }
+
+/**
+ * How to reach a container: `routed` through its agent's endpoint, `direct` at the
+ * container's own endpoint, or `network` when it is only reachable through the
+ * network (its agent has no endpoint).
+ *
+ * @example
+ * ```ts
+ * import type { EndpointRef } from '@huly/network/core'
+ * const ref: EndpointRef = { kind: 'direct', address: 'tcp://127.0.0.1:4000' }
+ * ```
+ */
+export type EndpointRef =
+  | { readonly kind: 'routed'; readonly address: string; readonly agentId: AgentUuid }
+  | { readonly kind: 'direct'; readonly address: string }
+  | { readonly kind: 'network' }
+
+/**
+ * Options of a get: a container by uuid, by labels, or by kind alone.
+ *
+ * @example
+ * ```ts
+ * import type { GetOptions } from '@huly/network/core'
+ * const options: GetOptions = { labels: ['workspace:42'], extra: { region: 'eu' } }
+ * ```
+ */
+export interface GetOptions {
+  /** The container's uuid: reuse it when it lives, else start it. */
+  uuid?: ContainerUuid
+  /** Labels the container must carry (all of them). */
+  labels?: string[]
+  /** Start parameters passed to the factory when a container is started. */
+  extra?: Record<string, unknown>
+}
+
+/**
+ * What an agent is asked to start: the uuid is always decided by the network.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerKind, ContainerUuid, StartOptions } from '@huly/network/core'
+ * const options: StartOptions = {
+ *   uuid: 'c1' as ContainerUuid,
+ *   kind: 'session' as ContainerKind,
+ *   labels: [],
+ * }
+ * ```
+ */
+export interface StartOptions {
+  /** The uuid the new container must have. */
+  uuid: ContainerUuid
+  /** Its kind. */
+  kind: ContainerKind
+  /** Its labels. */
+  labels: string[]
+  /** Start parameters from the get. */
+  extra?: Record<string, unknown>
+}
+
+/**
+ * The network's record of one live container.
+ *
+ * @example
+ * ```ts
+ * import type { AgentUuid, ContainerKind, ContainerRecord, ContainerUuid } from '@huly/network/core'
+ * const record: ContainerRecord = {
+ *   uuid: 'c1' as ContainerUuid,
+ *   kind: 'session' as ContainerKind,
+ *   agentId: 'agent-1' as AgentUuid,
+ *   endpoint: { kind: 'network' },
+ *   labels: [],
+ * }
+ * ```
+ */
+export interface ContainerRecord {
+  /** The container's uuid. */
+  uuid: ContainerUuid
+  /** Its kind. */
+  kind: ContainerKind
+  /** The agent that serves it. */
+  agentId: AgentUuid
+  /** How to reach it. */
+  endpoint: EndpointRef
+  /** Its labels. */
+  labels: string[]
+  /** Start parameters it was created with. */
+  extra?: Record<string, unknown>
+  /**
+   * A "stateless" high-availability container: several agents may declare it, the
+   * first one serves it and the others stand by. It lives as long as an agent
+   * declares it, whether or not anyone holds it.
+   */
+  stateless?: boolean
+}
+
+/**
+ * What an agent tells the network when it registers.
+ *
+ * @example
+ * ```ts
+ * import type { AgentRegistration, AgentUuid, ContainerKind } from '@huly/network/core'
+ * const registration: AgentRegistration = {
+ *   agentId: 'agent-1' as AgentUuid,
+ *   kinds: ['session' as ContainerKind],
+ *   containers: [],
+ * }
+ * ```
+ */
+export interface AgentRegistration {
+  /** The agent's uuid. */
+  agentId: AgentUuid
+  /** Kinds of container its factories start. */
+  kinds: ContainerKind[]
+  /** Its own endpoint, when clients may reach its containers without the network. */
+  endpoint?: string
+  /** The containers it hosts now. */
+  containers: ContainerRecord[]
+}
+
+/**
+ * The network's answer to a registration.
+ *
+ * @example
+ * ```ts
+ * import type { RegisterResult } from '@huly/network/core'
+ * const result: RegisterResult = { standby: [] }
+ * ```
+ */
+export interface RegisterResult {
+  /** Stateless containers this agent declared that another agent already serves. */
+  standby: ContainerUuid[]
+}
+
+/**
+ * A registered agent as the network reports it.
+ *
+ * @example
+ * ```ts
+ * import type { AgentRecord, AgentUuid } from '@huly/network/core'
+ * const record: AgentRecord = { agentId: 'a1' as AgentUuid, kinds: [], containers: 0 }
+ * ```
+ */
+export interface AgentRecord {
+  /** The agent's uuid. */
+  agentId: AgentUuid
+  /** Every kind it offers (its factories' and its declared stateless containers'). */
+  kinds: ContainerKind[]
+  /** Its endpoint, if it has one. */
+  endpoint?: string
+  /** How many live containers it serves. */
+  containers: number
+}
+
+/**
+ * The kind of a change.
+ *
+ * @example
+ * ```ts
+ * import type { ChangeType } from '@huly/network/core'
+ * const type: ChangeType = 'added'
+ * ```
+ */
+export type ChangeType = 'added' | 'updated' | 'removed'
+
+/**
+ * A batch of changes, in the order they happened.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkEvent } from '@huly/network/core'
+ * const event: NetworkEvent = { agents: [], containers: [] }
+ * ```
+ */
+export interface NetworkEvent {
+  /** Agents added, updated or removed. */
+  agents: Array<{ type: ChangeType; agent: AgentRecord }>
+  /** Containers added, updated or removed. */
+  containers: Array<{ type: ChangeType; container: ContainerRecord }>
+}
+
+/**
+ * A function that receives network events.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkEventListener } from '@huly/network/core'
+ * const listener: NetworkEventListener = (event) => {
+ *   for (const change of event.containers) console.log(change.type, change.container.uuid)
+ * }
+ * ```
+ */
+export type NetworkEventListener = (event: NetworkEvent) => void | Promise<void>
+
+/**
+ * A function a container calls to push an event to one connected client.
+ *
+ * @example
+ * ```ts
+ * import type { Broadcast } from '@huly/network/core'
+ * const send: Broadcast = (data) => console.log('event', data)
+ * ```
+ */
+export type Broadcast = (data: unknown) => void
+
+/**
+ * One live service instance.
+ *
+ * @example
+ * ```ts
+ * import type { Container } from '@huly/network/core'
+ * const echo: Container = {
+ *   request: (operation, data) => Promise.resolve({ operation, data }),
+ *   connect: () => {},
+ *   disconnect: () => {},
+ *   terminate: () => Promise.resolve(),
+ *   ping: () => {},
+ * }
+ * ```
+ */
+export interface Container {
+  /** Answers one request. */
+  request(operation: string, data: unknown, clientId?: ClientUuid): Promise<unknown>
+  /** A client connects: `broadcast` pushes events to it until it disconnects. */
+  connect(clientId: ClientUuid, broadcast: Broadcast): void | Promise<void>
+  /** A client disconnects. */
+  disconnect(clientId: ClientUuid): void | Promise<void>
+  /** Stops the container and frees what it holds. */
+  terminate(): Promise<void>
+  /** Health check. */
+  ping(): void | Promise<void>
+  /** Called by the agent after the container was terminated. */
+  onTerminated?: () => void
+}
+
+/**
+ * What a factory returns: the started container and, when it has its own, its
+ * endpoint (else the agent's routed endpoint, or the network's, is used).
+ *
+ * @example
+ * ```ts
+ * import type { Container, ContainerStart, ContainerUuid } from '@huly/network/core'
+ * declare const container: Container
+ * const start: ContainerStart = { uuid: 'c1' as ContainerUuid, container }
+ * ```
+ */
+export interface ContainerStart {
+  /** Must equal the uuid it was asked to start. */
+  uuid: ContainerUuid
+  /** The instance. */
+  container: Container
+  /** Its own endpoint, if it binds one. */
+  endpoint?: EndpointRef
+}
+
+/**
+ * Starts containers of one kind on an agent.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerFactory } from '@huly/network/core'
+ * const factory: ContainerFactory = (options) =>
+ *   Promise.resolve({
+ *     uuid: options.uuid,
+ *     container: {
+ *       request: (_op, data) => Promise.resolve(data),
+ *       connect: () => {},
+ *       disconnect: () => {},
+ *       terminate: () => Promise.resolve(),
+ *       ping: () => {},
+ *     },
+ *   })
+ * ```
+ */
+export type ContainerFactory = (
+  options: StartOptions,
+  agentEndpoint: string | undefined,
+) => Promise<ContainerStart>
+
+/**
+ * What the network needs of an agent, in process or across a connection.
+ *
+ * @example
+ * ```ts
+ * import { AgentImpl, type AgentUuid, type NetworkAgent } from '@huly/network/core'
+ * const agent: NetworkAgent = new AgentImpl('agent-1' as AgentUuid, {})
+ * ```
+ */
+export interface NetworkAgent {
+  /** The agent's uuid. */
+  readonly uuid: AgentUuid
+  /** Starts (or returns the live) container with these options. */
+  get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }>
+  /** Terminates a container it hosts; unknown uuids are ignored. */
+  terminate(uuid: ContainerUuid): Promise<void>
+  /** Sends a request to a container it hosts. */
+  request(
+    uuid: ContainerUuid,
+    operation: string,
+    data: unknown,
+    clientId?: ClientUuid,
+  ): Promise<unknown>
+}
+
+/**
+ * The coordinator: registry, placement, references, liveness and events.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager, type Network, NetworkImpl } from '@huly/network/core'
+ * const network: Network = new NetworkImpl(new ManualTickManager())
+ * await network.close()
+ * ```
+ */
+export interface Network {
+  /** Registers (or re-registers) an agent. */
+  register(registration: AgentRegistration, agent: NetworkAgent): Promise<RegisterResult>
+  /** Removes an agent and its containers. */
+  unregister(agentId: AgentUuid): Promise<void>
+  /** Marks an agent or a client as alive. */
+  ping(id: AgentUuid | ClientUuid): void
+  /** Gets (reuses or starts) a container and adds one reference of the client to it. */
+  get(clientId: ClientUuid, kind: ContainerKind, options?: GetOptions): Promise<ContainerRecord>
+  /** Releases one reference of the client; false when the client held none. */
+  release(clientId: ClientUuid, uuid: ContainerUuid): Promise<boolean>
+  /** Live containers, of one kind or all. */
+  list(kind?: ContainerKind): ContainerRecord[]
+  /** Sends a request to a container through its agent. */
+  request(
+    target: ContainerUuid,
+    operation: string,
+    data: unknown,
+    clientId?: ClientUuid,
+  ): Promise<unknown>
+  /** Registered agents. */
+  agents(): AgentRecord[]
+  /** Every kind some live agent offers, each once. */
+  kinds(): ContainerKind[]
+  /** Subscribes to change events; returns the unsubscribe function. */
+  subscribe(listener: NetworkEventListener): () => void
+  /** Stops the network's timers and fails what is pending. */
+  close(): Promise<void>
+}

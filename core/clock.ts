@@ -5,6 +5,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
+import { InvalidArgumentError } from './errors.ts'
 import { requireFunction, requirePositive } from './_validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'clock'])
@@ -115,7 +116,7 @@ export class TickManagerImpl implements TickManager {
   constructor(ticksPerSecond: number) {
     requirePositive(ticksPerSecond, 'ticksPerSecond')
     if (ticksPerSecond > 1000) {
-      throw new RangeError(`ticksPerSecond must be at most 1000, got ${ticksPerSecond}`)
+      throw new InvalidArgumentError(`ticksPerSecond must be at most 1000, got ${ticksPerSecond}`)
     }
     this.tickMs = 1000 / ticksPerSecond
   }
@@ -134,7 +135,7 @@ export class TickManagerImpl implements TickManager {
   schedule(handler: () => void, delayMs: number): () => void {
     requireFunction(handler, 'handler')
     if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
-      throw new RangeError(`delayMs must be a number >= 0, got ${delayMs}`)
+      throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${delayMs}`)
     }
     const id = setTimeout(() => {
       this.timers.delete(id)
@@ -221,7 +222,7 @@ export class ManualTickManager implements TickManager {
   schedule(handler: () => void, delayMs: number): () => void {
     requireFunction(handler, 'handler')
     if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
-      throw new RangeError(`delayMs must be a number >= 0, got ${delayMs}`)
+      throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${delayMs}`)
     }
     const id = this.nextTimerId++
     this.timers.set(id, { at: this.time + delayMs, handler })
@@ -247,7 +248,7 @@ export class ManualTickManager implements TickManager {
    */
   async advance(ms: number): Promise<void> {
     if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) {
-      throw new RangeError(`ms must be a finite number >= 0, got ${ms}`)
+      throw new InvalidArgumentError(`ms must be a finite number >= 0, got ${ms}`)
     }
     const target = this.time + ms
     for (;;) {

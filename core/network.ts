@@ -141,7 +141,8 @@ export class NetworkImpl implements Network {
   }
 
   /** Registers an agent, or re-registers it with the containers it still has. */
-  register(registration: AgentRegistration, agent: NetworkAgent): Promise<RegisterResult> {
+  // deno-lint-ignore require-await -- async so that bad input rejects, never throws
+  async register(registration: AgentRegistration, agent: NetworkAgent): Promise<RegisterResult> {
     this.#assertOpen()
     const parsed = parseRegistration(registration)
     requireFunction(agent?.get, 'agent.get')
@@ -170,18 +171,18 @@ export class NetworkImpl implements Network {
       agentId: entry.agentId,
       count: parsed.containers.length,
     })
-    return Promise.resolve({ standby })
+    return { standby }
   }
 
   /** Removes an agent and every container it serves. */
-  unregister(agentId: AgentUuid): Promise<void> {
+  // deno-lint-ignore require-await -- async so that bad input rejects, never throws
+  async unregister(agentId: AgentUuid): Promise<void> {
     this.#assertOpen()
     requireId(agentId, 'agentId')
     if (!this.agentsById.has(agentId)) {
-      return Promise.reject(new AgentNotFoundError(`agent "${agentId}" is not registered`))
+      throw new AgentNotFoundError(`agent "${agentId}" is not registered`)
     }
     this.#removeAgent(agentId, 'unregistered')
-    return Promise.resolve()
   }
 
   /** Marks an agent or a client as alive (an unknown id is taken for a client). */
@@ -221,13 +222,14 @@ export class NetworkImpl implements Network {
   }
 
   /** Drops one reference of `clientId` to `uuid`; false when it held none. */
-  release(clientId: ClientUuid, uuid: ContainerUuid): Promise<boolean> {
+  // deno-lint-ignore require-await -- async so that bad input rejects, never throws
+  async release(clientId: ClientUuid, uuid: ContainerUuid): Promise<boolean> {
     this.#assertOpen()
     requireId(clientId, 'clientId')
     requireId(uuid, 'uuid')
-    if (!this.references.release(clientId, uuid)) return Promise.resolve(false)
+    if (!this.references.release(clientId, uuid)) return false
     this.#markUnusedIfFree(uuid)
-    return Promise.resolve(true)
+    return true
   }
 
   /** Live containers, of one kind or all. */
@@ -242,7 +244,7 @@ export class NetworkImpl implements Network {
   }
 
   /** Sends a request to a live container through its agent. */
-  request(
+  async request(
     target: ContainerUuid,
     operation: string,
     data: unknown,
@@ -255,9 +257,9 @@ export class NetworkImpl implements Network {
     const entry = this.containers.get(target)
     const agent = entry && this.agentsById.get(entry.record.agentId)
     if (agent === undefined) {
-      return Promise.reject(new ContainerNotFoundError(`container "${target}" is not live`))
+      throw new ContainerNotFoundError(`container "${target}" is not live`)
     }
-    return agent.agent.request(target, operation, data, clientId)
+    return await agent.agent.request(target, operation, data, clientId)
   }
 
   /** Registered agents with their kinds, endpoint and live container count. */

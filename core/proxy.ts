@@ -33,7 +33,6 @@ export interface RequestSender {
  * ```
  */
 export type Remote<T> = {
-  // deno-lint-ignore no-explicit-any -- method parameters of any interface
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
     : never
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { type ContainerKind, type GetOptions } from '../../core/mod.ts'
+import type { ContainerKind, GetOptions } from '../../core/mod.ts'
 import { client1, client2, Fixture, kind, settle, test, uuid } from './_fixture.ts'
 
 test('references are counted per get: got twice and released once, a container stays; released twice, it is orphaned', async () => {

@@ -1,0 +1,154 @@
+/**
+ * One readiness loop for every socket of the process.
+ *
+ * A single libc `poll()` over the `ZMQ_FD` of every registered socket runs on a
+ * worker thread (`nonblocking` FFI), so the JS thread is never blocked and an idle
+ * process sleeps in the kernel: no timers, no busy loop. When it returns, the
+ * sockets whose fd fired are pumped on the JS thread. `ZMQ_FD` is edge-triggered,
+ * so a pump always drains and re-reads `ZMQ_EVENTS` before the next wait.
+ *
+ * The set of fds changes (a socket opens or closes) through a wake-up: an inproc
+ * PAIR whose fd is always in the set. A socket is only closed after the poll that
+ * could see its fd has returned.
+ *
+ * @module
+ */
+
+import { getLogger } from '@logtape/logtape'
+import { ZMQ_PAIR } from './_constants.ts'
+import { libcPoll } from './_ffi.ts'
+import { NativeSocket, sharedContext } from './_native.ts'
+
+const logger = getLogger(['huly-network', 'zmq'])
+
+/** Something the reactor watches: a fd and the synchronous work to do when it fires. */
+export interface Pollable {
+  /** The fd to wait on (a `ZMQ_FD`). */
+  readonly fd: number
+  /** Does all ready work without waiting. */
+  pump(): void
+}
+
+const POLLIN = 0x001
+const POLLFD_SIZE = 8
+
+class Reactor {
+  #watched = new Set<Pollable>()
+  #pending = new Set<Pollable>()
+  #running = false
+  #inPoll: Promise<number> | null = null
+  #waitingForever = false
+  #wakeReceiver: NativeSocket | null = null
+  #wakeSender: NativeSocket | null = null
+  #wakePending = false
+  #changed = true
+  #fds = new Uint8Array(0)
+  #view = new DataView(this.#fds.buffer)
+  #order: Pollable[] = []
+
+  /** Starts watching a pollable and pumps it once soon. */
+  add(pollable: Pollable): void {
+    this.#watched.add(pollable)
+    this.#changed = true
+    this.schedule(pollable)
+    if (!this.#running) this.#start()
+  }
+
+  /** Stops watching; resolves once no poll in flight can still see its fd. */
+  async remove(pollable: Pollable): Promise<void> {
+    if (!this.#watched.delete(pollable)) return
+    this.#pending.delete(pollable)
+    this.#changed = true
+    const inPoll = this.#inPoll
+    if (inPoll === null) return
+    this.#wake()
+    await inPoll
+  }
+
+  /** Asks for a pump of `pollable` without waiting for its fd (it has work left). */
+  schedule(pollable: Pollable): void {
+    this.#pending.add(pollable)
+    if (this.#waitingForever) this.#wake()
+  }
+
+  #wake(): void {
+    if (this.#wakePending || this.#wakeSender === null) return
+    this.#wakePending = true
+    this.#wakeSender.sendFrame(new Uint8Array(0), false)
+  }
+
+  #start(): void {
+    this.#running = true
+    this.#ensureWakeSockets()
+    this.#run().catch((error) => {
+      logger.error('zmq reactor stopped: {error}', { error })
+      this.#running = false
+    })
+  }
+
+  #ensureWakeSockets(): void {
+    if (this.#wakeReceiver !== null) return
+    const context = sharedContext().handle
+    const endpoint = `inproc://huly-network-reactor-wake-${crypto.randomUUID()}`
+    this.#wakeReceiver = new NativeSocket(context, ZMQ_PAIR)
+    this.#wakeReceiver.bind(endpoint)
+    this.#wakeSender = new NativeSocket(context, ZMQ_PAIR)
+    this.#wakeSender.connect(endpoint)
+  }
+
+  async #run(): Promise<void> {
+    const poll = libcPoll().poll
+    while (this.#watched.size > 0) {
+      if (this.#changed) this.#rebuild()
+      const waitForever = this.#pending.size === 0
+      this.#waitingForever = waitForever
+      const inPoll = poll(this.#fds, BigInt(this.#order.length + 1), waitForever ? -1 : 0)
+      this.#inPoll = inPoll
+      await inPoll
+      this.#inPoll = null
+      this.#waitingForever = false
+      this.#drainWake()
+      const ready = this.#pending
+      this.#pending = new Set()
+      for (let i = 0; i < this.#order.length; i++) {
+        if (this.#view.getInt16((i + 1) * POLLFD_SIZE + 6, true) !== 0) ready.add(this.#order[i])
+      }
+      for (const pollable of ready) {
+        if (!this.#watched.has(pollable)) continue
+        try {
+          pollable.pump()
+        } catch (error) {
+          logger.error('zmq socket pump failed: {error}', { error })
+        }
+      }
+    }
+    this.#running = false
+  }
+
+  #rebuild(): void {
+    this.#changed = false
+    this.#order = [...this.#watched]
+    this.#fds = new Uint8Array(Math.max(64, (this.#order.length + 1) * POLLFD_SIZE))
+    this.#view = new DataView(this.#fds.buffer)
+    const wakeFd = (this.#wakeReceiver as NativeSocket).fd
+    this.#setEntry(0, wakeFd)
+    this.#order.forEach((pollable, index) => this.#setEntry(index + 1, pollable.fd))
+  }
+
+  #setEntry(index: number, fd: number): void {
+    this.#view.setInt32(index * POLLFD_SIZE, fd, true)
+    this.#view.setInt16(index * POLLFD_SIZE + 4, POLLIN, true)
+  }
+
+  #drainWake(): void {
+    const receiver = this.#wakeReceiver as NativeSocket
+    while (receiver.receiveFrame() !== null) {
+      // Wake-ups carry no data.
+    }
+    receiver.events()
+    this.#wakePending = false
+  }
+}
+
+/** The reactor of this process. */
+export const reactor: Reactor = new Reactor()

@@ -1,0 +1,514 @@
+/**
+ * ROUTER and DEALER sockets over libzmq, for Deno.
+ *
+ * How it works, and why. The awaiting API of `npm:zeromq` hangs under Deno 2.9
+ * (its `uv_poll` shim fires once and stops, denoland/deno#36317) and crashes with
+ * send/receive timeouts. Two workarounds were measured on a 2-core machine:
+ * (A) Deno FFI to the libzmq C API with non-blocking calls and a readiness wait on
+ * `ZMQ_FD` with libc `poll()` on a worker thread: 36–41k echo round trips/s, an idle
+ * socket costs no CPU; (B) zeromq.js with zero timeouts and a JS retry loop:
+ * 33–52k round trips/s, but an idle socket burns about 17% of a core because the
+ * retry loop is timer-driven. (A) is used: same speed, no idle cost, no timers, and
+ * no dependence on the broken shim. The figures of this module are measured by
+ * `bench/socket_echo.ts`.
+ *
+ * - Every libzmq call runs on the JS thread without waiting (`ZMQ_DONTWAIT`). One
+ *   reactor for the process waits, on a worker thread, in a single `poll()` over
+ *   the `ZMQ_FD` of every open socket (and a wake-up PAIR), then pumps the sockets
+ *   whose fd fired. `ZMQ_FD` is edge-triggered: a pump re-reads `ZMQ_EVENTS` and
+ *   drains until nothing is left before the next wait. A pump handles at most a
+ *   budget of messages and then yields to the event loop, so one busy socket does
+ *   not starve timers or other sockets.
+ * - `send()` puts the message in the socket's one send queue and returns; the queue
+ *   is drained in order, in a microtask and on every pump. When libzmq pushes back
+ *   (high-water mark), the queue waits for the fd. Errors about one message (a
+ *   ROUTER_MANDATORY send to an unknown peer: {@link PeerUnreachableError}) go to
+ *   `onError`, in order, and the queue moves on.
+ * - Received messages go to `onMessage`, or to `for await` (buffered up to 1024
+ *   messages, after which reading stops and libzmq's high-water marks push back).
+ * - `close()` is idempotent and never hangs: it wakes the reactor, waits for the
+ *   poll that can see the fd to return, hands what it can of the queue to libzmq
+ *   (the rest is dropped), and closes with the configured finite linger.
+ * - An open socket keeps the process alive (the reactor's wait is a pending
+ *   operation) until it is closed, like a listening server; `Deno.exit()` with open
+ *   sockets is safe.
+ *
+ * Permissions: `--allow-ffi` (libzmq and libc `poll`) and `--allow-read` (to find the
+ * prebuilt addon of `npm:zeromq` and read its manifest; it can be limited to the
+ * `node_modules` folder). Optional: `--allow-env=HULY_LIBZMQ_PATH` to load a system
+ * libzmq from that path. libzmq opens its TCP sockets natively, so Deno's
+ * `--allow-net` does not apply to it.
+ *
+ * @module
+ */
+
+import { getLogger } from '@logtape/logtape'
+import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import * as c from './_constants.ts'
+import { errorText } from './_ffi.ts'
+import { Fifo } from './_fifo.ts'
+import { Monitor } from './_monitor.ts'
+import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
+import { type Pollable, reactor } from './_reactor.ts'
+import { ZapServer } from './_zap.ts'
+import { assertZ85Key, curveKeyPair } from './curve.ts'
+import { PeerUnreachableError } from './errors.ts'
+import type { DealerSocketOptions, RouterSocketOptions, SocketOptions } from './types.ts'
+
+const logger = getLogger(['huly-network', 'zmq'])
+const encoder = new TextEncoder()
+
+/** Messages handled by one pump before it yields to the event loop. */
+const PUMP_BUDGET = 512
+/** Messages buffered for `for await` before reading from libzmq pauses. */
+const INBOX_LIMIT = 1024
+
+/**
+ * A ZeroMQ socket: the common part of {@link RouterSocket} and {@link DealerSocket}.
+ *
+ * @example
+ * ```ts
+ * import { DealerSocket, type ZmqSocket } from '@huly/network/rpc'
+ * const socket: ZmqSocket = new DealerSocket()
+ * await socket.close()
+ * ```
+ */
+export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDisposable {
+  #native: NativeSocket
+  #context: NativeContext
+  #ownsContext: boolean
+  #monitor: Monitor | null = null
+  #zap: ZapServer | null = null
+  #pollable: Pollable
+  #options: SocketOptions
+  #outbox = new Fifo<Uint8Array[]>()
+  #outboxFrame = 0
+  #partial: Uint8Array[] = []
+  #inbox = new Fifo<Uint8Array[]>()
+  #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
+  #pumping = false
+  #pumpScheduled = false
+  #closed = false
+  #closing: Promise<void> | null = null
+
+  /**
+   * Creates the libzmq socket of `type` (a `ZMQ_*` socket type) and applies the
+   * options, then `typeOptions`: integer options as `[option, value]` pairs.
+   */
+  protected constructor(
+    type: number,
+    options: SocketOptions,
+    typeOptions: readonly (readonly [number, number])[],
+  ) {
+    validateOptions(options)
+    this.#options = options
+    this.#ownsContext = options.zapHandler !== undefined
+    this.#context = this.#ownsContext ? new NativeContext() : sharedContext()
+    const context = this.#context.handle
+    if (options.zapHandler !== undefined) this.#zap = new ZapServer(context, options.zapHandler)
+    this.#native = new NativeSocket(context, type)
+    try {
+      applyOptions(this.#native, options)
+      for (const [option, value] of typeOptions) this.#native.setInt(option, value)
+      if (options.onEvent !== undefined) {
+        this.#monitor = new Monitor(context, this.#native, options.onEvent)
+      }
+    } catch (error) {
+      this.#native.close()
+      this.#monitor?.close()
+      this.#zap?.close()
+      throw error
+    }
+    this.#pollable = { fd: this.#native.fd, pump: () => this.#pump() }
+    reactor.add(this.#pollable)
+    if (this.#monitor !== null) reactor.add(this.#monitor)
+    if (this.#zap !== null) reactor.add(this.#zap)
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Binds to an endpoint and returns the endpoint actually bound, for instance
+   * `tcp://127.0.0.1:41234` for `tcp://127.0.0.1:0`.
+   */
+  bind(endpoint: string): string {
+    this.#assertOpen()
+    this.#native.bind(endpoint)
+    this.#schedulePump()
+    return this.#native.getString(c.ZMQ_LAST_ENDPOINT)
+  }
+
+  /** Connects to an endpoint; libzmq connects (and reconnects) in the background. */
+  connect(endpoint: string): void {
+    this.#assertOpen()
+    this.#native.connect(endpoint)
+    this.#schedulePump()
+  }
+
+  /** Disconnects from an endpoint given to {@link connect} before. */
+  disconnect(endpoint: string): void {
+    this.#assertOpen()
+    this.#native.disconnect(endpoint)
+  }
+
+  /**
+   * Queues a multipart message for sending and returns at once. Messages leave in
+   * the order of the calls. A message that cannot be delivered is reported to
+   * `onError`. Throws a {@link ClosedError} once the socket is closed.
+   */
+  send(frames: Uint8Array[]): void {
+    this.#assertOpen()
+    if (!Array.isArray(frames) || frames.length === 0) {
+      throw new InvalidArgumentError('a message needs at least one frame')
+    }
+    for (const frame of frames) {
+      if (!(frame instanceof Uint8Array)) {
+        throw new InvalidArgumentError('every frame must be a Uint8Array')
+      }
+    }
+    this.#outbox.push(frames)
+    this.#schedulePump()
+  }
+
+  /** Messages queued by {@link send} that libzmq has not accepted yet. */
+  get pendingSends(): number {
+    return this.#outbox.length
+  }
+
+  /** Reads messages as they arrive; ends when the socket is closed. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array[]> {
+    if (this.#options.onMessage !== undefined) {
+      throw new InvalidArgumentError('this socket delivers its messages to onMessage')
+    }
+    const next = (): Promise<IteratorResult<Uint8Array[]>> => {
+      const value = this.#inbox.shift()
+      if (value !== undefined) {
+        if (this.#inbox.length === INBOX_LIMIT - 1) this.#schedulePump()
+        return Promise.resolve({ value, done: false })
+      }
+      if (this.#closed) return Promise.resolve({ value: undefined, done: true })
+      this.#schedulePump()
+      return new Promise((resolve) => this.#readers.push(resolve))
+    }
+    const iterator: AsyncIterableIterator<Uint8Array[]> = {
+      next,
+      return: () => Promise.resolve({ value: undefined, done: true }),
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  /** Closes the socket; idempotent, never hangs; messages still queued here are dropped. */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing
+    if (!this.#pumping) {
+      try {
+        this.#flush(Number.MAX_SAFE_INTEGER)
+      } catch (error) {
+        logger.debug('final flush failed: {error}', { error })
+      }
+    }
+    this.#closed = true
+    this.#closing = this.#shutdown()
+    return this.#closing
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  async #shutdown(): Promise<void> {
+    const watched: Pollable[] = [this.#pollable]
+    if (this.#monitor !== null) watched.push(this.#monitor)
+    if (this.#zap !== null) watched.push(this.#zap)
+    await Promise.all(watched.map((pollable) => reactor.remove(pollable)))
+    if (this.#outbox.length > 0) {
+      logger.debug('socket closed with {count} unsent messages', { count: this.#outbox.length })
+    }
+    this.#outbox.clear()
+    this.#native.close()
+    this.#monitor?.close()
+    this.#zap?.close()
+    for (const reader of this.#readers.splice(0)) reader({ value: undefined, done: true })
+    if (this.#ownsContext) await this.#context.terminate()
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('socket is closed')
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled || this.#pumping || this.#closed) return
+    this.#pumpScheduled = true
+    queueMicrotask(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  /** Receives and sends all that is ready, within a budget; never waits. */
+  #pump(): void {
+    if (this.#closed || this.#pumping) return
+    this.#pumping = true
+    try {
+      let budget = PUMP_BUDGET
+      for (;;) {
+        const events = this.#native.events()
+        let progress = 0
+        if ((events & c.ZMQ_POLLIN) !== 0 && this.#canDeliver()) progress += this.#receive(budget)
+        if (this.#outbox.length > 0 && !this.#closed) progress += this.#flush(budget)
+        if (progress === 0 || this.#closed) break
+        budget -= progress
+        if (budget <= 0) {
+          reactor.schedule(this.#pollable)
+          break
+        }
+      }
+    } catch (error) {
+      this.#report(error instanceof NetworkError ? error : new NetworkError(String(error), 'ZMQ'))
+    } finally {
+      this.#pumping = false
+      releaseLastFrame()
+    }
+  }
+
+  #canDeliver(): boolean {
+    return this.#options.onMessage !== undefined || this.#inbox.length < INBOX_LIMIT
+  }
+
+  #receive(budget: number): number {
+    let count = 0
+    while (count < budget && !this.#closed && this.#canDeliver()) {
+      const frame = this.#native.receiveFrame()
+      if (frame === null) break
+      this.#partial.push(frame)
+      if (this.#native.more) continue
+      const frames = this.#partial
+      this.#partial = []
+      count++
+      this.#deliver(frames)
+    }
+    return count
+  }
+
+  #deliver(frames: Uint8Array[]): void {
+    const onMessage = this.#options.onMessage
+    if (onMessage !== undefined) {
+      try {
+        onMessage(frames)
+      } catch (error) {
+        logger.error('onMessage threw: {error}', { error })
+      }
+      return
+    }
+    const reader = this.#readers.shift()
+    if (reader !== undefined) reader({ value: frames, done: false })
+    else this.#inbox.push(frames)
+  }
+
+  /** Hands queued messages to libzmq until it pushes back; returns how many left. */
+  #flush(budget: number): number {
+    let sent = 0
+    while (sent < budget) {
+      const frames = this.#outbox.peek()
+      if (frames === undefined) break
+      const last = frames.length - 1
+      while (this.#outboxFrame <= last) {
+        const status = this.#native.sendFrame(frames[this.#outboxFrame], this.#outboxFrame < last)
+        if (status === 'again') return sent
+        if (status !== 'sent') {
+          this.#sendFailed(frames, status)
+          break
+        }
+        this.#outboxFrame++
+      }
+      this.#outbox.shift()
+      this.#outboxFrame = 0
+      sent++
+    }
+    return sent
+  }
+
+  #sendFailed(frames: Uint8Array[], errno: number): void {
+    if (errno === c.EHOSTUNREACH) this.#report(new PeerUnreachableError(frames[0], frames))
+    else this.#report(new NetworkError(`send failed: ${errorText(errno)}`, 'ZMQ'))
+  }
+
+  #report(error: NetworkError): void {
+    const onError = this.#options.onError
+    if (onError === undefined) {
+      logger.warn('zmq socket error: {error}', { error })
+      return
+    }
+    try {
+      onError(error)
+    } catch (thrown) {
+      logger.error('onError threw: {error}', { error: thrown })
+    }
+  }
+}
+
+/**
+ * A ROUTER socket: the server side. Each message starts with the routing id of
+ * the peer it came from; a reply starts with the routing id of its destination.
+ * ROUTER_MANDATORY is on by default (see {@link RouterSocketOptions.mandatory}).
+ *
+ * @example
+ * ```ts
+ * import { RouterSocket } from '@huly/network/rpc'
+ * const server = new RouterSocket({
+ *   onMessage: ([peer, ...body]) => server.send([peer, ...body]),
+ * })
+ * const endpoint = server.bind('tcp://127.0.0.1:0')
+ * console.log('echo server on', endpoint)
+ * await server.close()
+ * ```
+ */
+export class RouterSocket extends ZmqSocket {
+  /** Creates a ROUTER socket; it does nothing until bound or connected. */
+  constructor(options: RouterSocketOptions = {}) {
+    super(c.ZMQ_ROUTER, options, [
+      [c.ZMQ_ROUTER_MANDATORY, options.mandatory === false ? 0 : 1],
+      [c.ZMQ_ROUTER_HANDOVER, options.handover === true ? 1 : 0],
+    ])
+  }
+}
+
+/**
+ * A DEALER socket: the client side. It sends and receives plain messages; the
+ * ROUTER it talks to sees its routing id in front of them.
+ *
+ * @example
+ * ```ts
+ * import { DealerSocket } from '@huly/network/rpc'
+ * const client = new DealerSocket({ onMessage: (frames) => console.log(frames.length) })
+ * client.connect('tcp://127.0.0.1:3737')
+ * client.send([new TextEncoder().encode('hello')])
+ * await client.close()
+ * ```
+ */
+export class DealerSocket extends ZmqSocket {
+  /** Creates a DEALER socket; it does nothing until bound or connected. */
+  constructor(options: DealerSocketOptions = {}) {
+    super(c.ZMQ_DEALER, options, [])
+  }
+}
+
+const MAX_INT32 = 2 ** 31 - 1
+
+function assertCount(value: number | undefined, name: string, min = 0): void {
+  if (value === undefined) return
+  if (!Number.isInteger(value) || value < min || value > MAX_INT32) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_INT32}`)
+  }
+}
+
+/** Checks the options before anything is created. */
+function validateOptions(options: SocketOptions): void {
+  assertCount(options.linger, 'linger')
+  assertCount(options.sendHighWaterMark, 'sendHighWaterMark')
+  assertCount(options.receiveHighWaterMark, 'receiveHighWaterMark')
+  if (options.maxMessageSize !== undefined && options.maxMessageSize !== -1) {
+    assertCount(options.maxMessageSize, 'maxMessageSize')
+  }
+  if (options.routingId !== undefined) {
+    const id = routingIdBytes(options.routingId)
+    if (id.length < 1 || id.length > 255 || id[0] === 0) {
+      throw new InvalidArgumentError('routingId must be 1..255 bytes and not start with 0')
+    }
+  }
+  if (typeof options.tcpKeepalive === 'object') {
+    assertCount(options.tcpKeepalive.idle, 'tcpKeepalive.idle', 1)
+    assertCount(options.tcpKeepalive.interval, 'tcpKeepalive.interval', 1)
+    assertCount(options.tcpKeepalive.count, 'tcpKeepalive.count', 1)
+  }
+  if (options.heartbeat !== undefined) {
+    assertCount(options.heartbeat.interval, 'heartbeat.interval', 1)
+    assertCount(options.heartbeat.timeout, 'heartbeat.timeout', 1)
+    assertCount(options.heartbeat.ttl, 'heartbeat.ttl', 0)
+    if ((options.heartbeat.ttl ?? 0) > 6553599) {
+      throw new InvalidArgumentError('heartbeat.ttl must be at most 6553599 ms')
+    }
+  }
+  const curve = options.curve
+  if (curve !== undefined) {
+    if ('serverKey' in curve) {
+      assertZ85Key(curve.serverKey, 'curve.serverKey')
+      if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) {
+        throw new InvalidArgumentError('curve.publicKey and curve.secretKey go together')
+      }
+      if (curve.publicKey !== undefined) assertZ85Key(curve.publicKey, 'curve.publicKey')
+      if (curve.secretKey !== undefined) assertZ85Key(curve.secretKey, 'curve.secretKey')
+    } else {
+      assertZ85Key(curve.secretKey, 'curve.secretKey')
+    }
+  }
+  for (const name of ['onMessage', 'onEvent', 'onError', 'zapHandler'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`${name} must be a function`)
+    }
+  }
+}
+
+function routingIdBytes(id: Uint8Array | string): Uint8Array {
+  return typeof id === 'string' ? encoder.encode(id) : id
+}
+
+/** Sets the libzmq options; the caller closes the socket if this throws. */
+function applyOptions(native: NativeSocket, options: SocketOptions): void {
+  native.setInt(c.ZMQ_LINGER, options.linger ?? 0)
+  if (options.sendHighWaterMark !== undefined) {
+    native.setInt(c.ZMQ_SNDHWM, options.sendHighWaterMark)
+  }
+  if (options.receiveHighWaterMark !== undefined) {
+    native.setInt(c.ZMQ_RCVHWM, options.receiveHighWaterMark)
+  }
+  if (options.maxMessageSize !== undefined) {
+    const value = new DataView(new ArrayBuffer(8))
+    value.setBigInt64(0, BigInt(options.maxMessageSize), true)
+    native.setBytes(c.ZMQ_MAXMSGSIZE, new Uint8Array(value.buffer))
+  }
+  if (options.routingId !== undefined) {
+    native.setBytes(c.ZMQ_ROUTING_ID, routingIdBytes(options.routingId))
+  }
+  const keepalive = options.tcpKeepalive
+  if (keepalive !== undefined && keepalive !== false) {
+    native.setInt(c.ZMQ_TCP_KEEPALIVE, 1)
+    if (typeof keepalive === 'object') {
+      if (keepalive.idle !== undefined) native.setInt(c.ZMQ_TCP_KEEPALIVE_IDLE, keepalive.idle)
+      if (keepalive.interval !== undefined) {
+        native.setInt(c.ZMQ_TCP_KEEPALIVE_INTVL, keepalive.interval)
+      }
+      if (keepalive.count !== undefined) native.setInt(c.ZMQ_TCP_KEEPALIVE_CNT, keepalive.count)
+    }
+  } else if (keepalive === false) {
+    native.setInt(c.ZMQ_TCP_KEEPALIVE, 0)
+  }
+  const heartbeat = options.heartbeat
+  if (heartbeat !== undefined) {
+    native.setInt(c.ZMQ_HEARTBEAT_IVL, heartbeat.interval)
+    native.setInt(c.ZMQ_HEARTBEAT_TIMEOUT, heartbeat.timeout ?? heartbeat.interval)
+    if (heartbeat.ttl !== undefined) native.setInt(c.ZMQ_HEARTBEAT_TTL, heartbeat.ttl)
+  }
+  if (options.zapDomain !== undefined) {
+    native.setBytes(c.ZMQ_ZAP_DOMAIN, encoder.encode(options.zapDomain))
+  }
+  const curve = options.curve
+  if (curve !== undefined) {
+    if ('serverKey' in curve) {
+      const own = curve.publicKey !== undefined && curve.secretKey !== undefined
+        ? { publicKey: curve.publicKey, secretKey: curve.secretKey }
+        : curveKeyPair()
+      native.setBytes(c.ZMQ_CURVE_SERVERKEY, encoder.encode(curve.serverKey))
+      native.setBytes(c.ZMQ_CURVE_PUBLICKEY, encoder.encode(own.publicKey))
+      native.setBytes(c.ZMQ_CURVE_SECRETKEY, encoder.encode(own.secretKey))
+    } else {
+      native.setInt(c.ZMQ_CURVE_SERVER, 1)
+      native.setBytes(c.ZMQ_CURVE_SECRETKEY, encoder.encode(curve.secretKey))
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Helpers of the socket tests: bounded waits that fail instead of hanging.
+ *
+ * @module
+ */
+
+import type { ZmqSocket } from '../../rpc/mod.ts'
+
+/** Runs `body`, failing with a clear message when it takes longer than `ms`. */
+export async function withTimeout<T>(ms: number, what: string, body: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([body(), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Resolves once `predicate()` holds, checking every 5 ms; rejects after `ms`. */
+export function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  return withTimeout(ms, what, async () => {
+    while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5))
+  })
+}
+
+/** Closes every socket, each at most once, and fails if closing takes over 5 s. */
+export async function closeAll(sockets: Iterable<ZmqSocket | undefined>): Promise<void> {
+  await withTimeout(5000, 'closing sockets', async () => {
+    await Promise.all([...sockets].map((socket) => socket?.close()))
+  })
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** UTF-8 bytes of a string. */
+export function bytes(text: string): Uint8Array {
+  return encoder.encode(text)
+}
+
+/** The string of UTF-8 bytes. */
+export function text(data: Uint8Array): string {
+  return decoder.decode(data)
+}
+
+/** A promise with its resolve function. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}

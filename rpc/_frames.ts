@@ -1,0 +1,156 @@
+// The frames of the rpc protocol. Every message is a MessagePack header array
+// [kind, id, ...fields] and, for requests, replies and events, one opaque body frame.
+import { ProtocolError } from '../core/errors.ts'
+import { decode, encode } from './codec.ts'
+
+/** The protocol version spoken by this library. */
+export const PROTOCOL_VERSION = 1
+
+export const Kind = {
+  hello: 1,
+  welcome: 2,
+  ping: 3,
+  pong: 4,
+  request: 5,
+  reply: 6,
+  fail: 7,
+  cancel: 8,
+  busy: 9,
+  event: 10,
+  bye: 11,
+  reject: 12,
+} as const
+
+export type Header =
+  | {
+    kind: typeof Kind.hello
+    version: number
+    clientId: string
+    aliveMs: number
+    credentials: unknown
+  }
+  | { kind: typeof Kind.welcome; version: number; serverId: string }
+  | { kind: typeof Kind.ping | typeof Kind.pong }
+  | { kind: typeof Kind.request; id: number; operation: string; timeoutMs: number; meta: unknown }
+  | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }
+  | { kind: typeof Kind.fail; id: number; name: string; message: string; code: string }
+  | { kind: typeof Kind.event; topic: string; meta: unknown }
+  | { kind: typeof Kind.bye; reason: string }
+  | { kind: typeof Kind.reject; id: number; name: string; message: string; code: string }
+
+const empty = new Uint8Array(0)
+
+export function headerFrame(header: Header): Uint8Array {
+  switch (header.kind) {
+    case Kind.hello:
+      return encode([
+        header.kind,
+        0,
+        header.version,
+        header.clientId,
+        header.aliveMs,
+        header.credentials,
+      ])
+    case Kind.welcome:
+      return encode([header.kind, 0, header.version, header.serverId])
+    case Kind.ping:
+    case Kind.pong:
+      return encode([header.kind, 0])
+    case Kind.request:
+      return encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+    case Kind.reply:
+    case Kind.cancel:
+    case Kind.busy:
+      return encode([header.kind, header.id])
+    case Kind.fail:
+    case Kind.reject:
+      return encode([header.kind, header.id, header.name, header.message, header.code])
+    case Kind.event:
+      return encode([header.kind, 0, header.topic, header.meta])
+    case Kind.bye:
+      return encode([header.kind, 0, header.reason])
+  }
+}
+
+/** The frames of a message: its header and, when it has one, its body. */
+export function frames(header: Header, body?: Uint8Array): Uint8Array[] {
+  return body === undefined ? [headerFrame(header)] : [headerFrame(header), body]
+}
+
+const bodyKinds = new Set<number>([Kind.request, Kind.reply, Kind.event])
+
+/**
+ * Parses a message (header frame + optional body). Throws `ProtocolError` with the
+ * request id when one could be read, so the sender can be answered.
+ */
+export function parseMessage(message: Uint8Array[]): { header: Header; body: Uint8Array } {
+  if (message.length < 1 || message.length > 2) {
+    throw new ProtocolError(`a message has 1 or 2 frames, got ${message.length}`)
+  }
+  const raw = decode(message[0])
+  if (!Array.isArray(raw) || typeof raw[0] !== 'number' || typeof raw[1] !== 'number') {
+    throw new ProtocolError('the header is not [kind, id, …]')
+  }
+  const [kind, id] = raw as [number, number]
+  const body = message[1] ?? empty
+  if (bodyKinds.has(kind) !== (message.length === 2)) {
+    throw new ProtocolFrameError(`message kind ${kind} has a wrong frame count`, id)
+  }
+  const text = (index: number): string => {
+    const value = raw[index]
+    if (typeof value !== 'string') {
+      throw new ProtocolFrameError(`header field ${index} must be a string`, id)
+    }
+    return value
+  }
+  const number = (index: number): number => {
+    const value = raw[index]
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new ProtocolFrameError(`header field ${index} must be a number`, id)
+    }
+    return value
+  }
+  switch (kind) {
+    case Kind.hello:
+      return {
+        header: {
+          kind,
+          version: number(2),
+          clientId: text(3),
+          aliveMs: number(4),
+          credentials: raw[5],
+        },
+        body,
+      }
+    case Kind.welcome:
+      return { header: { kind, version: number(2), serverId: text(3) }, body }
+    case Kind.ping:
+    case Kind.pong:
+      return { header: { kind }, body }
+    case Kind.request:
+      return { header: { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4] }, body }
+    case Kind.reply:
+    case Kind.cancel:
+    case Kind.busy:
+      return { header: { kind, id }, body }
+    case Kind.fail:
+    case Kind.reject:
+      return {
+        header: { kind, id, name: text(2), message: text(3), code: text(4) },
+        body,
+      }
+    case Kind.event:
+      return { header: { kind, topic: text(2), meta: raw[3] }, body }
+    case Kind.bye:
+      return { header: { kind, reason: text(2) }, body }
+    default:
+      throw new ProtocolFrameError(`unknown message kind ${kind}`, id)
+  }
+}
+
+/** A protocol error about a message whose request id is known. */
+export class ProtocolFrameError extends ProtocolError {
+  constructor(message: string, readonly requestId: number) {
+    super(message)
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The rpc client: a DEALER socket that handshakes, pings, notices a dead or
+ * restarted server, reconnects by itself and re-sends what is unanswered.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import type { TickManager } from '../core/clock.ts'
+import { ClosedError, ProtocolError, TimeoutError } from '../core/errors.ts'
+import { frames, Kind, parseMessage, PROTOCOL_VERSION } from './_frames.ts'
+import {
+  type RequestHandler,
+  type RequestOptions,
+  RpcSession,
+  type SessionOptions,
+} from './session.ts'
+import { DealerSocket, type DealerSocketOptions } from './zmq/mod.ts'
+
+const logger = getLogger(['huly-network', 'rpc', 'client'])
+
+/**
+ * Options of an {@link RpcClient}.
+ *
+ * @example
+ * ```ts
+ * import { TickManagerImpl } from '@huly/network/core'
+ * import type { RpcClientOptions } from '@huly/network/rpc'
+ * const options: RpcClientOptions = { clock: new TickManagerImpl(10), clientId: 'client-1' }
+ * ```
+ */
+export interface RpcClientOptions extends SessionOptions {
+  /** The clock for pings and deadlines. */
+  clock: TickManager
+  /** The client's id, stable across reconnects. */
+  clientId: string
+  /** Serves requests the server sends to this client. */
+  handler?: RequestHandler
+  /** Receives events from the server. */
+  onEvent?: (topic: string, meta: unknown, body: Uint8Array) => void
+  /** Called after every successful handshake; `first` only for the first one. */
+  onConnect?: (first: boolean) => void
+  /** Called when the connection is lost (the client reconnects by itself). */
+  onDisconnect?: (reason: string) => void
+  /** The server is dead after this long without a word (3000 ms). */
+  aliveTimeoutMs?: number
+  /** How often to ping (1000 ms). */
+  pingIntervalMs?: number
+  /** Credentials for the handshake. */
+  credentials?: unknown
+  /** Options of the DEALER socket (CURVE, limits). */
+  socket?: Omit<DealerSocketOptions, 'onMessage'>
+  /** The protocol version to announce; only tests change it. */
+  protocolVersion?: number
+}
+
+type State = 'connecting' | 'connected' | 'failed' | 'closed'
+
+/**
+ * A DEALER-socket rpc client.
+ *
+ * @example
+ * ```ts ignore
+ * import { TickManagerImpl } from '@huly/network/core'
+ * import { encode, RpcClient } from '@huly/network/rpc'
+ * const clock = new TickManagerImpl(10)
+ * clock.start()
+ * const client = new RpcClient('tcp://127.0.0.1:3737', { clock, clientId: 'c1' })
+ * await client.waitConnection(5_000)
+ * await client.request('ping', encode(null))
+ * await client.close()
+ * clock.stop()
+ * ```
+ */
+export class RpcClient {
+  /** The session requests go through. */
+  readonly session: RpcSession
+  readonly #endpoint: string
+  readonly #options: RpcClientOptions
+  readonly #aliveMs: number
+  #socket: DealerSocket | undefined
+  #state: State = 'connecting'
+  #lastSeen: number
+  #connectedOnce = false
+  #failure: Error | undefined
+  #waiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>()
+  readonly #unregisterPing: () => void
+
+  /** Creates the client and starts connecting to `endpoint` (`tcp://host:port`). */
+  constructor(endpoint: string, options: RpcClientOptions) {
+    this.#endpoint = endpoint
+    this.#options = options
+    this.#aliveMs = options.aliveTimeoutMs ?? 3000
+    const handler: RequestHandler = options.handler ??
+      ((request) => Promise.reject(new ProtocolError(`no handler for ${request.operation}`)))
+    this.session = new RpcSession(options.clock, handler, options)
+    this.session.peerId = endpoint
+    this.#lastSeen = options.clock.now()
+    this.#unregisterPing = options.clock.register(
+      () => this.#tick(),
+      (options.pingIntervalMs ?? 1000) / 1000,
+    )
+    this.#open()
+  }
+
+  /** Whether the handshake is done and the server alive. */
+  get connected(): boolean {
+    return this.#state === 'connected'
+  }
+
+  /** Resolves once connected; rejects after `timeoutMs` (0 or none waits forever). */
+  waitConnection(timeoutMs = 0): Promise<void> {
+    if (this.#state === 'connected') return Promise.resolve()
+    if (this.#state === 'failed') return Promise.reject(this.#failure)
+    if (this.#state === 'closed') return Promise.reject(new ClosedError('the client is closed'))
+    const { promise, resolve, reject } = Promise.withResolvers<void>()
+    const waiter = { resolve, reject }
+    this.#waiters.add(waiter)
+    if (timeoutMs > 0) {
+      const cancel = this.#options.clock.schedule(() => {
+        this.#waiters.delete(waiter)
+        reject(new TimeoutError(`not connected to ${this.#endpoint} after ${timeoutMs} ms`))
+      }, timeoutMs)
+      promise.finally(cancel).catch(() => {})
+    }
+    return promise
+  }
+
+  /** Sends a request (queued until connected) and resolves with the encoded reply. */
+  request(operation: string, body: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
+    if (this.#state === 'failed') return Promise.reject(this.#failure)
+    return this.session.request(operation, body, options)
+  }
+
+  /** Sends an event to the server; false while not connected. */
+  event(topic: string, body: Uint8Array, meta?: unknown): boolean {
+    return this.session.event(topic, body, meta)
+  }
+
+  /** Says goodbye, fails what is pending with `ClosedError` and closes the socket. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    if (this.#state === 'connected') {
+      this.#socket?.send(frames({ kind: Kind.bye, reason: 'client closed' }))
+    }
+    this.#state = 'closed'
+    this.#unregisterPing()
+    this.session.close()
+    this.#settleWaiters(new ClosedError('the client is closed'))
+    await this.#socket?.close()
+    this.#socket = undefined
+  }
+
+  /** Same as {@link RpcClient.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #open(): void {
+    const socket = new DealerSocket({
+      sendHighWaterMark: 100_000,
+      receiveHighWaterMark: 100_000,
+      ...this.#options.socket,
+      onMessage: (message) => {
+        if (this.#socket === socket) this.#receive(message)
+      },
+      onError: (error) => logger.debug('send failed: {error}', { error }),
+    })
+    this.#socket = socket
+    socket.connect(this.#endpoint)
+    this.#hello()
+  }
+
+  #hello(): void {
+    this.#state = 'connecting'
+    this.session.detach()
+    this.#socket?.send(frames({
+      kind: Kind.hello,
+      version: this.#options.protocolVersion ?? PROTOCOL_VERSION,
+      clientId: this.#options.clientId,
+      aliveMs: this.#aliveMs,
+      credentials: this.#options.credentials,
+    }))
+  }
+
+  #receive(message: Uint8Array[]): void {
+    let parsed
+    try {
+      parsed = parseMessage(message)
+    } catch (error) {
+      logger.warn('malformed message from the server: {error}', { error })
+      return
+    }
+    const { header, body } = parsed
+    this.#lastSeen = this.#options.clock.now()
+    switch (header.kind) {
+      case Kind.welcome:
+        return this.#welcome()
+      case Kind.pong:
+        return
+      case Kind.ping:
+        this.session.sendRaw(frames({ kind: Kind.pong }))
+        return
+      case Kind.event:
+        this.#options.onEvent?.(header.topic, header.meta, body)
+        return
+      case Kind.bye:
+        logger.info('server {endpoint} said bye: {reason}', {
+          endpoint: this.#endpoint,
+          reason: header.reason,
+        })
+        return this.#reconnect(`server said bye: ${header.reason}`)
+      case Kind.reject:
+        if (header.code === 'NO_SESSION') {
+          if (this.#state === 'connected') this.#lostSession('the server does not know this client')
+          return
+        }
+        return this.#fail(new ProtocolError(header.message, { cause: header.code }))
+      default:
+        this.session.receive(header, body)
+    }
+  }
+
+  #welcome(): void {
+    if (this.#state !== 'connecting') return
+    this.#state = 'connected'
+    this.session.attach((message) => this.#socket?.send(message))
+    const first = !this.#connectedOnce
+    this.#connectedOnce = true
+    this.#settleWaiters()
+    logger.debug('connected to {endpoint}', { endpoint: this.#endpoint })
+    this.#options.onConnect?.(first)
+  }
+
+  /** The server lost our session (it restarted): handshake again on the same socket. */
+  #lostSession(reason: string): void {
+    this.#options.onDisconnect?.(reason)
+    this.#hello()
+  }
+
+  #reconnect(reason: string): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return
+    if (this.#state === 'connected') this.#options.onDisconnect?.(reason)
+    const old = this.#socket
+    this.#socket = undefined
+    old?.close().catch(() => {})
+    this.#lastSeen = this.#options.clock.now()
+    this.#open()
+  }
+
+  #tick(): void {
+    if (this.#state === 'closed' || this.#state === 'failed') return
+    if (this.#options.clock.now() - this.#lastSeen > this.#aliveMs) {
+      this.#reconnect(`no word from the server for more than ${this.#aliveMs} ms`)
+      return
+    }
+    if (this.#state === 'connected') this.#socket?.send(frames({ kind: Kind.ping }))
+  }
+
+  #fail(error: Error): void {
+    logger.error('the server refused this client: {message}', { message: error.message })
+    this.#state = 'failed'
+    this.#failure = error
+    this.session.close(error)
+    this.#settleWaiters(error)
+  }
+
+  #settleWaiters(error?: Error): void {
+    for (const waiter of this.#waiters) error ? waiter.reject(error) : waiter.resolve()
+    this.#waiters.clear()
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The rpc server: a ROUTER socket, one {@link RpcSession} per client id (kept
+ * across that client's reconnects), the handshake, liveness, and the handling of
+ * malformed input.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import type { TickManager } from '../core/clock.ts'
+import { ClosedError, NetworkError, ProtocolError } from '../core/errors.ts'
+import {
+  frames,
+  type Header,
+  Kind,
+  parseMessage,
+  PROTOCOL_VERSION,
+  ProtocolFrameError,
+} from './_frames.ts'
+import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
+import { RouterSocket, type RouterSocketOptions } from './zmq/mod.ts'
+
+const logger = getLogger(['huly-network', 'rpc', 'server'])
+
+/**
+ * What a client says in its handshake.
+ *
+ * @example
+ * ```ts
+ * import type { Hello } from '@huly/network/rpc'
+ * const hello: Hello = { clientId: 'c1', version: 1, aliveMs: 3000, credentials: undefined }
+ * ```
+ */
+export interface Hello {
+  /** The client's id, stable across its reconnects. */
+  clientId: string
+  /** Its protocol version. */
+  version: number
+  /** The liveness timeout it asks for, in milliseconds. */
+  aliveMs: number
+  /** Credentials, for authentication. */
+  credentials: unknown
+}
+
+/**
+ * Options of an {@link RpcServer}.
+ *
+ * @example
+ * ```ts
+ * import { TickManagerImpl } from '@huly/network/core'
+ * import type { RpcServerOptions } from '@huly/network/rpc'
+ * const options: RpcServerOptions = {
+ *   clock: new TickManagerImpl(10),
+ *   handler: (request) => Promise.resolve(request.body),
+ * }
+ * ```
+ */
+export interface RpcServerOptions extends SessionOptions {
+  /** The clock for liveness and deadlines. */
+  clock: TickManager
+  /** Serves every request of every client. */
+  handler: RequestHandler
+  /** The id the server gives in its welcome. */
+  serverId?: string
+  /** A client silent for longer than this is dropped (3000 ms). */
+  aliveTimeoutMs?: number
+  /** How often liveness is checked (1000 ms). */
+  checkIntervalMs?: number
+  /** Called when a client completes a handshake; `resumed` when its session already existed. */
+  onSession?: (session: RpcSession, resumed: boolean) => void
+  /** Called when a client's session ends (silent, said bye, or the server closed). */
+  onSessionClosed?: (session: RpcSession, reason: string) => void
+  /** Receives events that clients send. */
+  onEvent?: (session: RpcSession, topic: string, meta: unknown, body: Uint8Array) => void
+  /** Checks a handshake; throwing refuses the client with that error. */
+  authenticate?: (hello: Hello) => void
+  /** Options of the ROUTER socket (CURVE, ZAP, limits). */
+  socket?: Omit<RouterSocketOptions, 'onMessage'>
+}
+
+interface Peer {
+  session: RpcSession
+  routingId: Uint8Array
+  routingKey: string
+  lastSeen: number
+}
+
+/**
+ * Counters of what the server refused or dropped.
+ *
+ * @example
+ * ```ts
+ * import type { RpcServerStats } from '@huly/network/rpc'
+ * const stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0 }
+ * ```
+ */
+export interface RpcServerStats {
+  /** Messages that could not be parsed. */
+  malformed: number
+  /** Handshakes refused, and messages from peers without a session. */
+  rejected: number
+  /** Sessions dropped because their peer fell silent. */
+  dropped: number
+}
+
+/**
+ * A ROUTER-socket rpc server.
+ *
+ * @example
+ * ```ts ignore
+ * import { TickManagerImpl } from '@huly/network/core'
+ * import { RpcServer } from '@huly/network/rpc'
+ * const clock = new TickManagerImpl(10)
+ * clock.start()
+ * const server = new RpcServer({ clock, handler: (request) => Promise.resolve(request.body) })
+ * console.log(server.listen('tcp://127.0.0.1:0'))
+ * await server.close()
+ * clock.stop()
+ * ```
+ */
+export class RpcServer {
+  /** What was refused or dropped so far. */
+  readonly stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0 }
+  readonly #options: RpcServerOptions
+  readonly #socket: RouterSocket
+  readonly #byRouting = new Map<string, Peer>()
+  readonly #byClient = new Map<string, Peer>()
+  readonly #unregisterCheck: () => void
+  readonly #aliveMs: number
+  #closing: Promise<void> | undefined
+
+  /** Creates the server; call {@link RpcServer.listen} to accept clients. */
+  constructor(options: RpcServerOptions) {
+    this.#options = options
+    this.#aliveMs = options.aliveTimeoutMs ?? 3000
+    this.#socket = new RouterSocket({
+      sendHighWaterMark: 100_000,
+      receiveHighWaterMark: 100_000,
+      ...options.socket,
+      onMessage: (message) => this.#receive(message),
+      onError: (error) => logger.debug('send failed: {error}', { error }),
+    })
+    this.#unregisterCheck = options.clock.register(
+      () => this.#checkLiveness(),
+      (options.checkIntervalMs ?? 1000) / 1000,
+    )
+  }
+
+  /** Binds an endpoint such as `tcp://127.0.0.1:3737` and returns the bound one. */
+  listen(endpoint: string): string {
+    return this.#socket.bind(endpoint)
+  }
+
+  /** The live sessions. */
+  sessions(): RpcSession[] {
+    return [...this.#byClient.values()].map((peer) => peer.session)
+  }
+
+  /** The session of a client id, if it is connected. */
+  session(clientId: string): RpcSession | undefined {
+    return this.#byClient.get(clientId)?.session
+  }
+
+  /** Messages queued in the socket and not yet handed to libzmq. */
+  get pendingSends(): number {
+    return this.#socket.pendingSends
+  }
+
+  /** Drops a client's session (its requests fail, its handlers are aborted). */
+  disconnect(clientId: string, reason: string): void {
+    const peer = this.#byClient.get(clientId)
+    if (peer === undefined) return
+    this.#send(peer.routingId, frames({ kind: Kind.bye, reason }))
+    this.#drop(peer, reason)
+  }
+
+  /** Says goodbye to every client and closes the socket; never hangs. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#unregisterCheck()
+      for (const peer of [...this.#byClient.values()]) {
+        this.#send(peer.routingId, frames({ kind: Kind.bye, reason: 'server shutting down' }))
+        this.#drop(peer, 'server closed')
+      }
+      await this.#socket.close()
+    })()
+    return this.#closing
+  }
+
+  #receive(message: Uint8Array[]): void {
+    const routingId = message[0]
+    const routingKey = keyOf(routingId)
+    let parsed
+    try {
+      parsed = parseMessage(message.slice(1))
+    } catch (error) {
+      this.stats.malformed++
+      logger.debug('malformed message: {error}', { error })
+      if (error instanceof ProtocolFrameError && error.requestId > 0) {
+        this.#fail(routingId, error.requestId, error)
+      }
+      return
+    }
+    const { header, body } = parsed
+    const peer = this.#byRouting.get(routingKey)
+    if (header.kind === Kind.hello) return this.#hello(routingId, routingKey, header)
+    if (peer === undefined) {
+      this.stats.rejected++
+      const id = header.kind === Kind.request ? header.id : 0
+      this.#reject(routingId, id, 'NO_SESSION', 'no session: the handshake must come first')
+      return
+    }
+    peer.lastSeen = this.#options.clock.now()
+    switch (header.kind) {
+      case Kind.ping:
+        this.#send(routingId, frames({ kind: Kind.pong }))
+        return
+      case Kind.bye:
+        this.#drop(peer, `client left: ${header.reason}`)
+        return
+      case Kind.event:
+        this.#options.onEvent?.(peer.session, header.topic, header.meta, body)
+        return
+      default:
+        if (!peer.session.receive(header, body)) {
+          this.stats.malformed++
+          logger.debug('unexpected message kind {kind} from a client', { kind: header.kind })
+        }
+    }
+  }
+
+  #hello(routingId: Uint8Array, routingKey: string, hello: Header & { kind: 1 }): void {
+    if (hello.version !== PROTOCOL_VERSION) {
+      this.stats.rejected++
+      this.#reject(
+        routingId,
+        0,
+        'PROTOCOL_VERSION',
+        `unsupported protocol version ${hello.version}; this server speaks version ${PROTOCOL_VERSION}`,
+      )
+      return
+    }
+    try {
+      if (hello.clientId.length === 0 || hello.clientId.length > 256) {
+        throw new ProtocolError('the client id must have 1 to 256 characters')
+      }
+      this.#options.authenticate?.(hello)
+    } catch (error) {
+      this.stats.rejected++
+      const { code, message } = error instanceof NetworkError
+        ? error
+        : { code: 'REFUSED', message: String(error) }
+      this.#reject(routingId, 0, code, message)
+      return
+    }
+    const existing = this.#byClient.get(hello.clientId)
+    const peer: Peer = existing ?? {
+      session: new RpcSession(this.#options.clock, this.#options.handler, this.#options),
+      routingId,
+      routingKey,
+      lastSeen: 0,
+    }
+    if (existing !== undefined) this.#byRouting.delete(existing.routingKey)
+    peer.routingId = routingId
+    peer.routingKey = routingKey
+    peer.lastSeen = this.#options.clock.now()
+    peer.session.peerId = hello.clientId
+    peer.session.credentials = hello.credentials
+    this.#byRouting.set(routingKey, peer)
+    this.#byClient.set(hello.clientId, peer)
+    this.#send(
+      routingId,
+      frames({
+        kind: Kind.welcome,
+        version: PROTOCOL_VERSION,
+        serverId: this.#options.serverId ?? '',
+      }),
+    )
+    peer.session.attach((message) => this.#send(peer.routingId, message))
+    this.#options.onSession?.(peer.session, existing !== undefined)
+  }
+
+  #checkLiveness(): void {
+    const now = this.#options.clock.now()
+    for (const peer of [...this.#byClient.values()]) {
+      if (now - peer.lastSeen > this.#aliveMs) {
+        this.stats.dropped++
+        this.#drop(peer, `silent for more than ${this.#aliveMs} ms`)
+      }
+    }
+  }
+
+  #drop(peer: Peer, reason: string): void {
+    if (this.#byClient.get(peer.session.peerId) !== peer) return
+    this.#byClient.delete(peer.session.peerId)
+    this.#byRouting.delete(peer.routingKey)
+    peer.session.close(new ClosedError(`the session of ${peer.session.peerId} ended: ${reason}`))
+    logger.info('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
+    this.#options.onSessionClosed?.(peer.session, reason)
+  }
+
+  #fail(routingId: Uint8Array, id: number, error: NetworkError): void {
+    this.#send(
+      routingId,
+      frames({ kind: Kind.fail, id, name: error.name, message: error.message, code: error.code }),
+    )
+  }
+
+  #reject(routingId: Uint8Array, id: number, code: string, message: string): void {
+    this.#send(routingId, frames({ kind: Kind.reject, id, name: 'ProtocolError', message, code }))
+  }
+
+  #send(routingId: Uint8Array, message: Uint8Array[]): void {
+    if (this.#socket.closed) return
+    this.#socket.send([routingId, ...message])
+  }
+}
+
+function keyOf(routingId: Uint8Array): string {
+  let key = ''
+  for (const byte of routingId) key += String.fromCharCode(byte)
+  return key
+}

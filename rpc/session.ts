@@ -1,0 +1,334 @@
+/**
+ * One side of an rpc conversation, independent of sockets: the table of requests
+ * it sent (with deadlines, cancellation, re-sending after a reconnect and "busy"
+ * push-back) and the requests it serves (at most once per id, a bound on how many
+ * run at a time, an `AbortSignal` each).
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import type { TickManager } from '../core/clock.ts'
+import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
+import { frames, type Header, Kind } from './_frames.ts'
+
+const logger = getLogger(['huly-network', 'rpc', 'session'])
+
+/**
+ * Options of one outgoing request.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOptions } from '@huly/network/rpc'
+ * const options: RequestOptions = { timeoutMs: 5_000, signal: AbortSignal.timeout(10_000) }
+ * ```
+ */
+export interface RequestOptions {
+  /** Deadline in milliseconds; the session's default when absent. */
+  timeoutMs?: number
+  /** Cancels the request: it fails at once and the other side's handler is aborted. */
+  signal?: AbortSignal
+  /** Small routing data carried in the header, readable without decoding the body. */
+  meta?: unknown
+}
+
+/**
+ * A request as its handler sees it: the body stays encoded until the handler
+ * decides to decode it (or forwards it as it is).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type RequestHandler } from '@huly/network/rpc'
+ * const echo: RequestHandler = (request) => Promise.resolve(encode(decode(request.body)))
+ * ```
+ */
+export interface IncomingRequest {
+  /** The operation name. */
+  operation: string
+  /** Routing data from the header. */
+  meta: unknown
+  /** The encoded body. */
+  body: Uint8Array
+  /** Fires when the caller cancels, or the request's deadline passes. */
+  signal: AbortSignal
+  /** The session it came on. */
+  session: RpcSession
+}
+
+/**
+ * Serves one incoming request and resolves with the encoded reply body.
+ *
+ * @example
+ * ```ts
+ * import type { RequestHandler } from '@huly/network/rpc'
+ * const handler: RequestHandler = (request) => Promise.resolve(request.body)
+ * ```
+ */
+export type RequestHandler = (request: IncomingRequest) => Promise<Uint8Array>
+
+/**
+ * Options of an {@link RpcSession}.
+ *
+ * @example
+ * ```ts
+ * import type { SessionOptions } from '@huly/network/rpc'
+ * const options: SessionOptions = { requestTimeoutMs: 30_000, maxInFlight: 1024 }
+ * ```
+ */
+export interface SessionOptions {
+  /** Default deadline of outgoing requests, in milliseconds (30 000). */
+  requestTimeoutMs?: number
+  /** Incoming requests served at once; more are answered "busy" (1024). */
+  maxInFlight?: number
+  /** Answers of recent requests kept to answer a re-sent request again (1024). */
+  replayCache?: number
+}
+
+interface Outgoing {
+  operation: string
+  body: Uint8Array
+  meta: unknown
+  deadline: number
+  resolve: (body: Uint8Array) => void
+  reject: (error: unknown) => void
+  cancelTimer: () => void
+  busyRetries: number
+  signal?: AbortSignal
+  onAbort?: () => void
+}
+
+/**
+ * One side of an rpc conversation over any transport that sends frames.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager } from '@huly/network/core'
+ * import { RpcSession } from '@huly/network/rpc'
+ * const session = new RpcSession(new ManualTickManager(), (request) => Promise.resolve(request.body))
+ * session.close()
+ * ```
+ */
+export class RpcSession {
+  /** Id of the peer, once known (a client id on servers). */
+  peerId = ''
+  /** Credentials the peer presented in its handshake. */
+  credentials: unknown = undefined
+  readonly #clock: TickManager
+  readonly #handler: RequestHandler
+  readonly #requestTimeoutMs: number
+  readonly #maxInFlight: number
+  readonly #replayCache: number
+  #send: ((message: Uint8Array[]) => void) | undefined
+  readonly #pending = new Map<number, Outgoing>()
+  readonly #running = new Map<number, AbortController>()
+  readonly #answered = new Map<number, Uint8Array[]>()
+  #nextId = 1
+  #closed = false
+
+  /** Creates a session that serves incoming requests with `handler`. */
+  constructor(clock: TickManager, handler: RequestHandler, options: SessionOptions = {}) {
+    this.#clock = clock
+    this.#handler = handler
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    this.#maxInFlight = options.maxInFlight ?? 1024
+    this.#replayCache = options.replayCache ?? 1024
+  }
+
+  /** Whether the session has a transport to send on. */
+  get attached(): boolean {
+    return this.#send !== undefined
+  }
+
+  /** Requests sent and not answered yet. */
+  get pendingCount(): number {
+    return this.#pending.size
+  }
+
+  /** Incoming requests being served now. */
+  get runningCount(): number {
+    return this.#running.size
+  }
+
+  /** Sends on `send` from now on, re-sending every unanswered request (ids unchanged). */
+  attach(send: (message: Uint8Array[]) => void): void {
+    this.#send = send
+    for (const [id, request] of this.#pending) this.#transmit(id, request)
+  }
+
+  /** Stops sending; unanswered requests wait for the next {@link RpcSession.attach}. */
+  detach(): void {
+    this.#send = undefined
+  }
+
+  /** Sends a request and resolves with the encoded reply body. */
+  request(operation: string, body: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new ClosedError('the rpc session is closed'))
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs
+    const id = this.#nextId++
+    const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
+    const request: Outgoing = {
+      operation,
+      body,
+      meta: options.meta,
+      deadline: this.#clock.now() + timeoutMs,
+      resolve,
+      reject,
+      busyRetries: 0,
+      cancelTimer: this.#clock.schedule(
+        () =>
+          this.#settle(id, new TimeoutError(`${operation} got no answer in ${timeoutMs} ms`), true),
+        timeoutMs,
+      ),
+      signal,
+    }
+    if (signal !== undefined) {
+      request.onAbort = () => this.#settle(id, signal.reason, true)
+      signal.addEventListener('abort', request.onAbort, { once: true })
+    }
+    this.#pending.set(id, request)
+    this.#transmit(id, request)
+    return promise
+  }
+
+  /** Sends an event; false when the session has no transport now. */
+  event(topic: string, body: Uint8Array, meta?: unknown): boolean {
+    if (this.#send === undefined) return false
+    this.#send(frames({ kind: Kind.event, topic, meta }, body))
+    return true
+  }
+
+  /** Sends a message that is not a request (ping, bye, …). */
+  sendRaw(message: Uint8Array[]): boolean {
+    if (this.#send === undefined) return false
+    this.#send(message)
+    return true
+  }
+
+  /**
+   * Handles a parsed message about requests (request, reply, fail, cancel, busy,
+   * reject); returns false for the kinds it does not own.
+   */
+  receive(header: Header, body: Uint8Array): boolean {
+    switch (header.kind) {
+      case Kind.request:
+        this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body)
+        return true
+      case Kind.reply:
+        this.#settle(header.id, body, false)
+        return true
+      case Kind.fail:
+        this.#settle(header.id, new RemoteError(header.name, header.message, header.code), false)
+        return true
+      case Kind.cancel:
+        this.#running.get(header.id)?.abort(new ClosedError('the caller cancelled the request'))
+        return true
+      case Kind.busy:
+        this.#retryLater(header.id)
+        return true
+      default:
+        return false
+    }
+  }
+
+  /** Fails every request with `error`, aborts every handler, and refuses new work. */
+  close(error: Error = new ClosedError('the rpc session is closed')): void {
+    if (this.#closed) return
+    this.#closed = true
+    for (const id of [...this.#pending.keys()]) this.#settle(id, error, false)
+    for (const controller of this.#running.values()) controller.abort(error)
+    this.#running.clear()
+    this.#answered.clear()
+    this.#send = undefined
+  }
+
+  #transmit(id: number, request: Outgoing): void {
+    const remaining = Math.max(1, request.deadline - this.#clock.now())
+    this.#send?.(frames({
+      kind: Kind.request,
+      id,
+      operation: request.operation,
+      timeoutMs: remaining,
+      meta: request.meta,
+    }, request.body))
+  }
+
+  #settle(id: number, result: Uint8Array | unknown, cancelRemote: boolean): void {
+    const request = this.#pending.get(id)
+    if (request === undefined) return
+    this.#pending.delete(id)
+    request.cancelTimer()
+    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort)
+    if (cancelRemote) this.#send?.(frames({ kind: Kind.cancel, id }))
+    if (result instanceof Uint8Array) request.resolve(result)
+    else request.reject(result)
+  }
+
+  /** The other side is busy: re-send after a short, growing pause. */
+  #retryLater(id: number): void {
+    const request = this.#pending.get(id)
+    if (request === undefined) return
+    const delay = Math.min(200, 2 ** request.busyRetries++)
+    this.#clock.schedule(() => {
+      if (this.#pending.get(id) === request) this.#transmit(id, request)
+    }, delay)
+  }
+
+  #serve(id: number, operation: string, timeoutMs: number, meta: unknown, body: Uint8Array): void {
+    const answered = this.#answered.get(id)
+    if (answered !== undefined) {
+      this.#send?.(answered)
+      return
+    }
+    if (this.#running.has(id) || this.#closed) return
+    if (this.#running.size >= this.#maxInFlight) {
+      this.#send?.(frames({ kind: Kind.busy, id }))
+      return
+    }
+    const controller = new AbortController()
+    this.#running.set(id, controller)
+    const cancelTimer = this.#clock.schedule(
+      () => controller.abort(new TimeoutError(`${operation} passed its deadline`)),
+      timeoutMs,
+    )
+    let reply: Promise<Uint8Array>
+    try {
+      reply = this.#handler({ operation, meta, body, signal: controller.signal, session: this })
+    } catch (error) {
+      reply = Promise.reject(error)
+    }
+    reply.then(
+      (result) => frames({ kind: Kind.reply, id }, result),
+      (error) => frames({ kind: Kind.fail, id, ...describeError(error) }),
+    ).then((message) => {
+      cancelTimer()
+      if (this.#running.get(id) !== controller) return
+      this.#running.delete(id)
+      this.#remember(id, message)
+      if (!controller.signal.aborted) this.#send?.(message)
+    })
+  }
+
+  #remember(id: number, message: Uint8Array[]): void {
+    this.#answered.set(id, message)
+    if (this.#answered.size > this.#replayCache) {
+      this.#answered.delete(this.#answered.keys().next().value!)
+    }
+  }
+}
+
+/** The name, message and code of an error, for the wire (remote errors keep theirs). */
+export function describeError(error: unknown): { name: string; message: string; code: string } {
+  if (error instanceof RemoteError) {
+    return { name: error.remoteName, message: error.message, code: error.code }
+  }
+  if (error instanceof NetworkError) {
+    return { name: error.name, message: error.message, code: error.code }
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return { name: error.name, message: error.message, code: typeof code === 'string' ? code : '' }
+  }
+  logger.debug('a handler rejected with a non-error value')
+  return { name: 'Error', message: String(error), code: '' }
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict'
+import { RemoteError, TickManagerImpl, TimeoutError } from '../../core/mod.ts'
+import { decode, encode } from '../../rpc/codec.ts'
+import { RpcClient } from '../../rpc/client.ts'
+import { RpcServer } from '../../rpc/server.ts'
+import type { RequestHandler } from '../../rpc/session.ts'
+
+async function withPair(
+  handler: RequestHandler,
+  body: (client: RpcClient, server: RpcServer) => Promise<void>,
+  clientOptions: Partial<ConstructorParameters<typeof RpcClient>[1]> = {},
+): Promise<void> {
+  const clock = new TickManagerImpl(20)
+  clock.start()
+  const server = new RpcServer({ clock, handler })
+  const endpoint = server.listen('tcp://127.0.0.1:0')
+  const client = new RpcClient(endpoint, { clock, clientId: crypto.randomUUID(), ...clientOptions })
+  try {
+    await client.waitConnection(5_000)
+    await body(client, server)
+  } finally {
+    await client.close()
+    await server.close()
+    clock.stop()
+  }
+}
+
+Deno.test('a request round-trips values of every supported type', async () => {
+  await withPair((request) => Promise.resolve(request.body), async (client) => {
+    const value = {
+      u: undefined,
+      n: null,
+      big: 2n ** 80n,
+      bytes: new Uint8Array([1, 2, 3]),
+      at: new Date(1_700_000_000_123),
+      nested: [1.5, -2, 'x', [undefined, { deep: true }]],
+    }
+    assert.deepEqual(decode(await client.request('echo', encode(value))), value)
+  })
+})
+
+Deno.test('a handler error comes back as a RemoteError with its name, message and code', async () => {
+  await withPair(() => {
+    const error = new TypeError('bad thing')
+    ;(error as TypeError & { code: string }).code = 'E_BAD'
+    return Promise.reject(error)
+  }, async (client) => {
+    await assert.rejects(client.request('x', encode(1)), (error: unknown) => {
+      assert.ok(error instanceof RemoteError)
+      assert.equal(error.remoteName, 'TypeError')
+      assert.equal(error.message, 'bad thing')
+      assert.equal(error.code, 'E_BAD')
+      return true
+    })
+  })
+})
+
+Deno.test('a request whose handler never answers fails with TimeoutError and the handler signal fires', async () => {
+  const aborted = Promise.withResolvers<unknown>()
+  await withPair((request) => {
+    request.signal.addEventListener('abort', () => aborted.resolve(request.signal.reason))
+    return new Promise(() => {})
+  }, async (client) => {
+    await assert.rejects(client.request('hang', encode(1), { timeoutMs: 200 }), TimeoutError)
+    await aborted.promise
+  })
+})
+
+Deno.test('an aborted request fails at once with the abort reason and the handler is aborted', async () => {
+  const aborted = Promise.withResolvers<void>()
+  const started = Promise.withResolvers<void>()
+  await withPair((request) => {
+    started.resolve()
+    request.signal.addEventListener('abort', () => aborted.resolve())
+    return new Promise(() => {})
+  }, async (client) => {
+    const controller = new AbortController()
+    const pending = client.request('hang', encode(1), { signal: controller.signal })
+    await started.promise
+    controller.abort()
+    await assert.rejects(pending, { name: 'AbortError' })
+    await aborted.promise
+  })
+})
+
+Deno.test('past the in-flight limit the server answers busy and the client re-sends until all are served', async () => {
+  const clock = new TickManagerImpl(20)
+  clock.start()
+  let running = 0
+  let peak = 0
+  const server = new RpcServer({
+    clock,
+    maxInFlight: 4,
+    handler: async (request) => {
+      peak = Math.max(peak, ++running)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      running--
+      return request.body
+    },
+  })
+  const client = new RpcClient(server.listen('tcp://127.0.0.1:0'), { clock, clientId: 'busy' })
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => client.request('work', encode(i)).then(decode)),
+    )
+    assert.deepEqual(answers, Array.from({ length: 200 }, (_, i) => i))
+    assert.ok(peak <= 4, `at most 4 ran at once, saw ${peak}`)
+  } finally {
+    await client.close()
+    await server.close()
+    clock.stop()
+  }
+})
+
+Deno.test('a client of another protocol version gets a clear error', async () => {
+  const clock = new TickManagerImpl(20)
+  clock.start()
+  const server = new RpcServer({ clock, handler: (request) => Promise.resolve(request.body) })
+  const client = new RpcClient(server.listen('tcp://127.0.0.1:0'), {
+    clock,
+    clientId: 'old',
+    protocolVersion: 99,
+  })
+  try {
+    await assert.rejects(client.waitConnection(5_000), /unsupported protocol version 99/)
+    await assert.rejects(client.request('x', encode(1)), /unsupported protocol version 99/)
+    assert.equal(server.stats.rejected, 1)
+  } finally {
+    await client.close()
+    await server.close()
+    clock.stop()
+  }
+})
+
+Deno.test('events from the server arrive complete and in order', async () => {
+  const received: number[] = []
+  const all = Promise.withResolvers<void>()
+  const count = 20_000
+  await withPair((request) => Promise.resolve(request.body), async (_client, server) => {
+    const session = server.sessions()[0]
+    for (let i = 0; i < count; i++) session.event('tick', encode(i))
+    await all.promise
+    assert.deepEqual(received, Array.from({ length: count }, (_, i) => i))
+  }, {
+    onEvent: (_topic, _meta, body) => {
+      received.push(decode(body) as number)
+      if (received.length === count) all.resolve()
+    },
+  })
+})

@@ -48,6 +48,8 @@ export interface IncomingRequest {
   meta: unknown
   /** The encoded body. */
   body: Uint8Array
+  /** Milliseconds left before the caller's deadline, when it was received. */
+  timeoutMs: number
   /** Fires when the caller cancels, or the request's deadline passes. */
   signal: AbortSignal
   /** The session it came on. */
@@ -293,7 +295,14 @@ export class RpcSession {
     )
     let reply: Promise<Uint8Array>
     try {
-      reply = this.#handler({ operation, meta, body, signal: controller.signal, session: this })
+      reply = this.#handler({
+        operation,
+        meta,
+        body,
+        timeoutMs,
+        signal: controller.signal,
+        session: this,
+      })
     } catch (error) {
       reply = Promise.reject(error)
     }

@@ -125,6 +125,15 @@ export class NativeSocket {
   }
 
   /**
+   * Stops the monitor. Must precede closing the PAIR that reads it: libzmq's I/O
+   * thread publishes events with a blocking send, which would hang forever, and
+   * the whole context with it, once nobody reads them.
+   */
+  stopMonitor(): void {
+    libzmq().zmq_socket_monitor(this.handle, null, 0)
+  }
+
+  /**
    * Receives one frame without waiting; `null` when none is ready. `more` tells
    * whether another frame of the same message follows.
    */

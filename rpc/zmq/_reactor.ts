@@ -15,7 +15,7 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ZMQ_PAIR } from './_constants.ts'
+import { ZMQ_PAIR, ZMQ_POLLIN } from './_constants.ts'
 import { libcPoll } from './_ffi.ts'
 import { NativeSocket, sharedContext } from './_native.ts'
 
@@ -142,11 +142,13 @@ class Reactor {
 
   #drainWake(): void {
     const receiver = this.#wakeReceiver as NativeSocket
-    while (receiver.receiveFrame() !== null) {
-      // Wake-ups carry no data.
-    }
-    receiver.events()
     this.#wakePending = false
+    // Edge-triggered fd: read until ZMQ_EVENTS says nothing is left.
+    while ((receiver.events() & ZMQ_POLLIN) !== 0) {
+      while (receiver.receiveFrame() !== null) {
+        // Wake-ups carry no data.
+      }
+    }
   }
 }
 

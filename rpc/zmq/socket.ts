@@ -230,6 +230,7 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
       logger.debug('socket closed with {count} unsent messages', { count: this.#outbox.length })
     }
     this.#outbox.clear()
+    if (this.#monitor !== null) this.#native.stopMonitor()
     this.#native.close()
     this.#monitor?.close()
     this.#zap?.close()

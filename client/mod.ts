@@ -1,7 +1,25 @@
 /**
- * The `client` module of Huly Network. Its contents arrive with later issues.
+ * The client of Huly Network: get containers and talk to them, serve agents.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNetworkClient } from '@huly/network/client'
+ * await using client = await createNetworkClient('127.0.0.1:3737')
+ * const ref = await client.get('echo')
+ * console.log(await ref.request('echo', { hello: 'world' }))
+ * ```
  *
  * @module
  */
 
-export {}
+export {
+  type ContainerQuery,
+  createNetworkClient,
+  type NetworkClient,
+  type NetworkClientOptions,
+  type ServeAgentOptions,
+  type ServedAgent,
+  type StatelessContainer,
+  toEndpoint,
+} from './network_client.ts'
+export type { ContainerConnection, ContainerEventHandler, ContainerReference } from './reference.ts'

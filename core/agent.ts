@@ -162,19 +162,18 @@ export class AgentImpl implements NetworkAgent {
   }
 
   /** Sends a request to a hosted container. */
-  request(
+  async request(
     uuid: ContainerUuid,
     operation: string,
     data: unknown,
     clientId?: ClientUuid,
   ): Promise<unknown> {
-    const hosted = this.containers.get(uuid)
+    requireId(operation, 'operation')
+    const hosted = this.containers.get(requireId<ContainerUuid>(uuid, 'uuid'))
     if (hosted === undefined) {
-      return Promise.reject(
-        new ContainerNotFoundError(`agent "${this.uuid}" does not host "${uuid}"`),
-      )
+      throw new ContainerNotFoundError(`agent "${this.uuid}" does not host "${uuid}"`)
     }
-    return hosted.container.request(operation, data, clientId)
+    return await hosted.container.request(operation, data, clientId)
   }
 
   /** Terminates a hosted container once; unknown uuids are ignored. */

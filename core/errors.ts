@@ -201,3 +201,21 @@ export class RemoteError extends NetworkError {
     this.remoteName = remoteName
   }
 }
+
+/**
+ * The caller may not do this: another connection owns the agent, or the key's role
+ * or ACL forbids it.
+ *
+ * @example
+ * ```ts
+ * import { AuthorizationError } from '@huly/network/core'
+ * const error = new AuthorizationError('agent "a1" belongs to another connection')
+ * console.assert(error.code === 'FORBIDDEN')
+ * ```
+ */
+export class AuthorizationError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'FORBIDDEN', options)
+  }
+}

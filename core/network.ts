@@ -262,6 +262,16 @@ export class NetworkImpl implements Network {
     return await agent.agent.request(target, operation, data, clientId)
   }
 
+  /**
+   * The record of a live container and the agent that serves it: the forwarding
+   * step of a server that passes requests on without decoding them.
+   */
+  route(target: ContainerUuid): { record: ContainerRecord; agent: NetworkAgent } | undefined {
+    const entry = this.containers.get(target)
+    const agent = entry && this.agentsById.get(entry.record.agentId)
+    return agent === undefined ? undefined : { record: entry!.record, agent: agent.agent }
+  }
+
   /** Registered agents with their kinds, endpoint and live container count. */
   agents(): AgentRecord[] {
     this.#assertOpen()
@@ -556,8 +566,11 @@ function agentRecord(agent: AgentEntry): AgentRecord {
 }
 
 function resolveTimeouts(overrides: Partial<Timeouts> | undefined): Readonly<Timeouts> {
-  const resolved = { ...defaultTimeouts, ...requireRecord(overrides, 'timeouts') }
-  for (const [name, value] of Object.entries(resolved)) requirePositive(value, `timeouts.${name}`)
+  const given = requireRecord(overrides, 'timeouts') ?? {}
+  const resolved = { ...defaultTimeouts }
+  for (const name of Object.keys(defaultTimeouts) as Array<keyof Timeouts>) {
+    if (given[name] !== undefined) resolved[name] = requirePositive(given[name], `timeouts.${name}`)
+  }
   return Object.freeze(resolved)
 }
 

@@ -41,8 +41,9 @@ export type Remote<T> = {
 const localProperties = new Set(['then', 'toJSON', 'constructor', 'valueOf', 'toString'])
 
 /**
- * A proxy whose method `m` sends `handler.request('<name>.m', [args…])`. Awaiting the
- * proxy, reading `then`, `toJSON` or any symbol makes no request.
+ * A proxy whose method `m` sends `handler.request('<name>.m', [args…])` (or just
+ * `'m'` when `name` is empty). Awaiting the proxy, reading `then`, `toJSON` or any
+ * symbol makes no request.
  *
  * @example
  * ```ts
@@ -55,19 +56,20 @@ const localProperties = new Set(['then', 'toJSON', 'constructor', 'valueOf', 'to
  * console.log(await greeter.greet('Ada')) // Greeter.greet ["Ada"]
  * ```
  */
-export function createProxy<T extends object>(handler: RequestSender, name: string): Remote<T> {
+export function createProxy<T extends object>(handler: RequestSender, name = ''): Remote<T> {
   requireFunction(handler?.request, 'handler.request')
-  requireId(name, 'name')
+  const prefix = operationPrefix(name)
   return new Proxy(Object.create(null), {
     get(_target, property) {
       if (typeof property === 'symbol' || localProperties.has(property)) return undefined
-      return (...args: unknown[]) => handler.request(`${name}.${property}`, args)
+      return (...args: unknown[]) => handler.request(prefix + property, args)
     },
   }) as Remote<T>
 }
 
 /**
- * Serves one proxy call on `implementation`: `operation` is `<name>.<method>` and
+ * Serves one proxy call on `implementation`: `operation` is `<name>.<method>` (or
+ * `<method>` when `name` is empty) and
  * `data` the array of arguments. Only the implementation's own methods (and those
  * of its classes) are callable, never anything inherited from `Object`.
  *
@@ -80,7 +82,7 @@ export function createProxy<T extends object>(handler: RequestSender, name: stri
  */
 export async function handleProxyCall(
   implementation: object,
-  name: string,
+  name: string | undefined,
   operation: string,
   data: unknown,
 ): Promise<unknown> {
@@ -104,21 +106,27 @@ export async function handleProxyCall(
  */
 export function createProxyHandler(
   implementation: object,
-  name: string,
+  name = '',
 ): (operation: string, data: unknown) => Promise<unknown> {
   if (implementation === null || typeof implementation !== 'object') {
     throw new InvalidArgumentError('implementation must be an object')
   }
-  requireId(name, 'name')
+  operationPrefix(name)
   return (operation, data) => handleProxyCall(implementation, name, operation, data)
+}
+
+/** `'<name>.'`, or `''` for an unnamed interface. */
+function operationPrefix(name: string | undefined): string {
+  if (name === undefined || name === '') return ''
+  return `${requireId(name, 'name')}.`
 }
 
 function findMethod(
   implementation: object,
-  name: string,
+  name: string | undefined,
   operation: string,
 ): (...args: unknown[]) => unknown {
-  const prefix = `${name}.`
+  const prefix = operationPrefix(name)
   const methodName = typeof operation === 'string' && operation.startsWith(prefix)
     ? operation.slice(prefix.length)
     : undefined
@@ -134,5 +142,7 @@ function findMethod(
       break
     }
   }
-  throw new UnknownMethodError(`"${String(operation)}" is not a method of ${name}`)
+  throw new UnknownMethodError(
+    `"${String(operation)}" is not a method of ${name || 'the implementation'}`,
+  )
 }

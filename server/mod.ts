@@ -1,7 +1,17 @@
 /**
- * The `server` module of Huly Network. Its contents arrive with later issues.
+ * The coordinator process: {@link NetworkServer} serves a `NetworkImpl` over
+ * ZeroMQ.
+ *
+ * @example
+ * ```ts ignore
+ * import { NetworkImpl, TickManagerImpl } from '@huly/network/core'
+ * import { NetworkServer } from '@huly/network/server'
+ * const clock = new TickManagerImpl(10)
+ * clock.start()
+ * const server = new NetworkServer(new NetworkImpl(clock), clock, { port: 3737 })
+ * ```
  *
  * @module
  */
 
-export {}
+export { NetworkServer, type NetworkServerOptions } from './network_server.ts'

@@ -81,3 +81,12 @@ test('createProxyHandler serves a proxy end to end', async () => {
   const calc = createProxy<Calc>({ request: handle }, 'Calc')
   assert.equal(await calc.add(40, 2), 42)
 })
+
+test('an unnamed proxy sends plain method names, and its handler serves them', async () => {
+  const sender = recordingSender()
+  await createProxy<Calc>(sender).add(1, 1)
+  assert.deepEqual(sender.calls, [['add', [1, 1]]])
+  const handle = createProxyHandler(new CalcImpl())
+  assert.equal(await handle('add', [2, 2]), 4)
+  await assert.rejects(handle('Calc.add', [2, 2]), UnknownMethodError)
+})

@@ -1,0 +1,700 @@
+/**
+ * The network client: gets containers, talks to them, serves agents.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import { AgentImpl } from '../core/agent.ts'
+import { type TickManager, TickManagerImpl } from '../core/clock.ts'
+import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
+import type { Remote } from '../core/proxy.ts'
+import {
+  ContainerOperation,
+  EventTopic,
+  NetworkOperation,
+  type RouteMeta,
+} from '../core/protocol.ts'
+import { type Timeouts, timeouts as defaultTimeouts } from '../core/timeouts.ts'
+import type {
+  AgentRecord,
+  AgentUuid,
+  ClientUuid,
+  Container,
+  ContainerFactory,
+  ContainerKind,
+  ContainerRecord,
+  ContainerUuid,
+  EndpointRef,
+  GetOptions,
+  NetworkEvent,
+  NetworkEventListener,
+  RegisterResult,
+  StartOptions,
+} from '../core/types.ts'
+import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
+import { decode, encode } from '../rpc/codec.ts'
+import { RpcServer } from '../rpc/server.ts'
+import type { RequestOptions } from '../rpc/session.ts'
+import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'
+import {
+  castRequests,
+  type ContainerConnection,
+  type ContainerEventHandler,
+  type ContainerReference,
+} from './reference.ts'
+
+const logger = getLogger(['huly-network', 'client'])
+
+/**
+ * What a client asks for in a get: a uuid, labels, start parameters (plain strings
+ * accepted).
+ *
+ * @example
+ * ```ts
+ * import type { ContainerQuery } from '@huly/network/client'
+ * const query: ContainerQuery = { uuid: 'session-user1', labels: ['ws:1'] }
+ * ```
+ */
+export type ContainerQuery = Omit<GetOptions, 'uuid'> & { uuid?: string }
+
+/**
+ * Options of {@link createNetworkClient}.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkClientOptions } from '@huly/network/client'
+ * const options: NetworkClientOptions = { timeouts: { requestTimeout: 10 } }
+ * ```
+ */
+export interface NetworkClientOptions {
+  /** The client's id (a random uuid when absent). */
+  clientId?: string
+  /** Timings in seconds: ping interval, alive timeout, request timeout. */
+  timeouts?: Partial<Timeouts>
+  /** Credentials for the handshake. */
+  credentials?: unknown
+  /** Options of the client's sockets (CURVE). */
+  socket?: RpcClientOptions['socket']
+  /** The clock (a real one, started and stopped by the client, when absent). */
+  clock?: TickManager
+}
+
+/**
+ * A stateless container an agent declares at start: several agents may declare
+ * one uuid; the network serves the first and keeps the others standing by.
+ *
+ * @example
+ * ```ts
+ * import type { Container, ContainerKind, ContainerUuid, StatelessContainer } from '@huly/network/client'
+ * declare const container: Container
+ * const declared: StatelessContainer = {
+ *   options: { uuid: 'ha-1' as ContainerUuid, kind: 'ha' as ContainerKind, labels: [] },
+ *   container,
+ * }
+ * ```
+ */
+export interface StatelessContainer {
+  /** Its uuid, kind and labels. */
+  options: StartOptions
+  /** The instance. */
+  container: Container
+}
+
+/**
+ * Options of {@link NetworkClient.serveAgent}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeAgentOptions } from '@huly/network/client'
+ * const options: ServeAgentOptions = { agentId: 'agent-1' }
+ * ```
+ */
+export interface ServeAgentOptions {
+  /** The agent's id (a random uuid when absent). */
+  agentId?: string
+  /** Stateless containers it declares. */
+  stateless?: StatelessContainer[]
+  /** The address clients use to reach the endpoint, when it differs from the bound one. */
+  advertise?: string
+}
+
+/**
+ * An agent served by a client: its own endpoint and its registration.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ServedAgent } from '@huly/network/client'
+ * declare const served: ServedAgent
+ * console.log(served.agent.uuid, served.endpoint)
+ * await served.close()
+ * ```
+ */
+export interface ServedAgent extends AsyncDisposable {
+  /** The agent. */
+  readonly agent: AgentImpl
+  /** Its endpoint, such as `tcp://127.0.0.1:3738`. */
+  readonly endpoint: string
+  /** Unregisters the agent, terminates its containers and closes its endpoint. */
+  close(): Promise<void>
+}
+
+/**
+ * A client of the network.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNetworkClient } from '@huly/network/client'
+ * await using client = await createNetworkClient('127.0.0.1:3737')
+ * const ref = await client.get('echo', { labels: ['demo'] })
+ * console.log(await ref.request('echo', { hello: 'world' }))
+ * await ref.close()
+ * ```
+ */
+export interface NetworkClient extends AsyncDisposable {
+  /** The client's id. */
+  readonly clientId: ClientUuid
+  /** Registers an agent (again after every reconnect). */
+  register(agent: AgentImpl): Promise<RegisterResult>
+  /** Binds an agent endpoint at `endpoint`, creates the agent and registers it. */
+  serveAgent(
+    endpoint: string,
+    factories: Record<string, ContainerFactory>,
+    options?: ServeAgentOptions,
+  ): Promise<ServedAgent>
+  /** Registered agents. */
+  agents(): Promise<AgentRecord[]>
+  /** Kinds some agent offers. */
+  kinds(): Promise<ContainerKind[]>
+  /** Live containers, of one kind or all. */
+  list(kind?: string): Promise<ContainerRecord[]>
+  /** Gets (reuses or starts) a container and holds a reference on it. */
+  get(kind: string, options?: ContainerQuery): Promise<ContainerReference>
+  /** Sends a request to any live container through the network. */
+  request(
+    target: string,
+    operation: string,
+    data?: unknown,
+    options?: RequestOptions,
+  ): Promise<unknown>
+  /** Receives network events; returns the unsubscribe function. */
+  onUpdate(listener: NetworkEventListener): () => void
+  /** Resolves once connected; rejects after `timeoutMs` (0 or none waits forever). */
+  waitConnection(timeoutMs?: number): Promise<void>
+  /** Releases references, unregisters agents and disconnects. */
+  close(): Promise<void>
+}
+
+/**
+ * Connects to the network at `address` (`host:port` or `tcp://host:port`). The
+ * client reconnects by itself; requests wait for the connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNetworkClient } from '@huly/network/client'
+ * const client = await createNetworkClient('127.0.0.1:3737')
+ * await client.waitConnection(5_000)
+ * console.log(await client.kinds())
+ * await client.close()
+ * ```
+ */
+export function createNetworkClient(
+  address: string,
+  options: NetworkClientOptions = {},
+): Promise<NetworkClient> {
+  try {
+    return Promise.resolve(new NetworkClientImpl(toEndpoint(address), options))
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+/** `host:port` → `tcp://host:port`; a `tcp://` address is kept. */
+export function toEndpoint(address: string): string {
+  if (typeof address !== 'string' || address.length === 0) {
+    throw new InvalidArgumentError('the network address must be "host:port" or "tcp://host:port"')
+  }
+  const endpoint = address.includes('://') ? address : `tcp://${address}`
+  if (
+    !/^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(endpoint) &&
+    !/^tcp:\/\/\[[0-9a-f:]+\]:\d{1,5}$/i.test(endpoint)
+  ) {
+    throw new InvalidArgumentError(`bad network address "${address}": use "host:port"`)
+  }
+  return endpoint
+}
+
+interface ConnectionState {
+  connection: ConnectionImpl
+  via: string | undefined
+}
+
+class NetworkClientImpl implements NetworkClient {
+  readonly clientId: ClientUuid
+  readonly clock: TickManager
+  readonly timeouts: Timeouts
+  readonly rpc: RpcClient
+  readonly #ownsClock: boolean
+  readonly #options: NetworkClientOptions
+  readonly #listeners = new Set<NetworkEventListener>()
+  readonly #references = new Set<ReferenceImpl>()
+  readonly #connections = new Map<ContainerUuid, Set<ConnectionState>>()
+  readonly #direct = new Map<string, RpcClient>()
+  readonly #agentHost: AgentHost
+  readonly #served = new Set<ServedAgent>()
+  #closed = false
+
+  constructor(endpoint: string, options: NetworkClientOptions) {
+    this.#options = options
+    this.clientId = (options.clientId ?? crypto.randomUUID()) as ClientUuid
+    this.timeouts = { ...defaultTimeouts, ...options.timeouts }
+    this.#ownsClock = options.clock === undefined
+    this.clock = options.clock ?? new TickManagerImpl(20)
+    if (this.#ownsClock) this.clock.start()
+    this.#agentHost = new AgentHost((uuid, clientId, body) =>
+      this.rpc.event(EventTopic.container, body, { uuid, clientId })
+    )
+    this.rpc = new RpcClient(endpoint, {
+      clock: this.clock,
+      clientId: this.clientId,
+      credentials: options.credentials,
+      socket: options.socket,
+      aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
+      pingIntervalMs: this.timeouts.pingInterval * 1000,
+      requestTimeoutMs: this.timeouts.requestTimeout * 1000,
+      handler: (request) => this.#agentHost.handle(request),
+      onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
+      onConnect: (first) => {
+        if (!first) this.#recover()
+      },
+    })
+  }
+
+  async call<T>(operation: string, params: unknown = null): Promise<T> {
+    return decode(await this.rpc.request(operation, encode(params))) as T
+  }
+
+  async register(agent: AgentImpl): Promise<RegisterResult> {
+    if (!(agent instanceof AgentImpl)) throw new InvalidArgumentError('register needs an AgentImpl')
+    this.#agentHost.add(agent)
+    return await this.call<RegisterResult>(NetworkOperation.register, {
+      registration: agent.registration(),
+    })
+  }
+
+  async serveAgent(
+    endpoint: string,
+    factories: Record<string, ContainerFactory>,
+    options: ServeAgentOptions = {},
+  ): Promise<ServedAgent> {
+    const agentId = (options.agentId ?? crypto.randomUUID()) as AgentUuid
+    let table: ConnectionTable | undefined
+    const server = new RpcServer({
+      clock: this.clock,
+      handler: (request) => handleEndpointRequest(table!, request),
+      serverId: agentId,
+      aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
+      checkIntervalMs: this.timeouts.pingInterval * 1000,
+      onSessionClosed: (session) => table?.clientGone(session.peerId as ClientUuid),
+    })
+    try {
+      const bound = server.listen(toEndpoint(endpoint))
+      const agent = new AgentImpl(agentId, factories, { endpoint: options.advertise ?? bound })
+      table = new ConnectionTable(
+        agent,
+        (uuid, clientId, body) =>
+          server.session(clientId)?.event(EventTopic.container, body, { uuid }),
+      )
+      for (const { options: start, container } of options.stateless ?? []) {
+        agent.declareStateless(start, container)
+      }
+      await this.register(agent)
+      const served: ServedAgent = {
+        agent,
+        endpoint: agent.endpoint!,
+        close: async () => {
+          this.#served.delete(served)
+          this.#agentHost.remove(agent.uuid)
+          await this.call(NetworkOperation.unregister, { agentId }).catch(() => {})
+          await agent.close()
+          await server.close()
+        },
+        [Symbol.asyncDispose]: () => served.close(),
+      }
+      this.#served.add(served)
+      return served
+    } catch (error) {
+      await server.close()
+      throw error
+    }
+  }
+
+  agents(): Promise<AgentRecord[]> {
+    return this.call(NetworkOperation.agents)
+  }
+
+  kinds(): Promise<ContainerKind[]> {
+    return this.call(NetworkOperation.kinds)
+  }
+
+  list(kind?: string): Promise<ContainerRecord[]> {
+    return this.call(NetworkOperation.list, kind === undefined ? {} : { kind })
+  }
+
+  async get(kind: string, options: ContainerQuery = {}): Promise<ContainerReference> {
+    this.#assertOpen()
+    const record = await this.call<ContainerRecord>(NetworkOperation.get, { kind, options })
+    const reference = new ReferenceImpl(this, kind as ContainerKind, options as GetOptions, record)
+    this.#references.add(reference)
+    return reference
+  }
+
+  async request(
+    target: string,
+    operation: string,
+    data?: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    const meta: RouteMeta = { target: target as ContainerUuid, operation }
+    return decode(
+      await this.rpc.request(NetworkOperation.request, encode(data), { ...options, meta }),
+    )
+  }
+
+  onUpdate(listener: NetworkEventListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new InvalidArgumentError('listener must be a function')
+    }
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  waitConnection(timeoutMs?: number): Promise<void> {
+    return this.rpc.waitConnection(timeoutMs)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    const quick = { timeoutMs: 1000 }
+    for (const served of [...this.#served]) await served.close().catch(() => {})
+    if (this.rpc.connected) {
+      await Promise.allSettled(
+        [...this.#references].map((ref) =>
+          this.rpc.request(NetworkOperation.release, encode({ uuid: ref.uuid }), quick)
+        ),
+      )
+    }
+    this.#closed = true
+    this.#references.clear()
+    this.#connections.clear()
+    await Promise.all([...this.#direct.values()].map((client) => client.close()))
+    await this.rpc.close()
+    if (this.#ownsClock) this.clock.stop()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  // --- used by references and connections ---
+
+  forget(reference: ReferenceImpl): void {
+    this.#references.delete(reference)
+  }
+
+  /** The transport a connection to `endpoint` uses: a direct link, or the network. */
+  link(endpoint: EndpointRef): string | undefined {
+    if (endpoint.kind === 'network') return undefined
+    const address = endpoint.address
+    if (!this.#direct.has(address)) {
+      const link: RpcClient = new RpcClient(address, {
+        clock: this.clock,
+        clientId: this.clientId,
+        credentials: this.#options.credentials,
+        socket: this.#options.socket,
+        aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
+        pingIntervalMs: this.timeouts.pingInterval * 1000,
+        requestTimeoutMs: this.timeouts.requestTimeout * 1000,
+        onEvent: (topic, meta, body) => this.#event(topic, meta, body, address),
+        onConnect: (first) => {
+          if (!first) this.#reconnectConnections(address)
+        },
+      })
+      this.#direct.set(address, link)
+    }
+    return address
+  }
+
+  async routedRequest(
+    via: string | undefined,
+    target: ContainerUuid,
+    operation: string,
+    data: unknown,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    const meta: RouteMeta = { target, operation }
+    const link = via === undefined ? undefined : this.#direct.get(via)
+    const body = encode(data)
+    const reply = link === undefined
+      ? await this.rpc.request(NetworkOperation.request, body, { ...options, meta })
+      : await link.request(ContainerOperation.request, body, { ...options, meta })
+    return decode(reply)
+  }
+
+  async openConnection(connection: ConnectionImpl, via: string | undefined): Promise<void> {
+    const state = { connection, via }
+    let set = this.#connections.get(connection.containerId)
+    if (set === undefined) this.#connections.set(connection.containerId, set = new Set())
+    set.add(state)
+    try {
+      await this.#connectOn(via, connection.containerId, true)
+    } catch (error) {
+      set.delete(state)
+      throw error
+    }
+  }
+
+  async closeConnection(connection: ConnectionImpl): Promise<void> {
+    const set = this.#connections.get(connection.containerId)
+    for (const state of set ?? []) {
+      if (state.connection !== connection) continue
+      set!.delete(state)
+      const stillUsed = [...set!].some((other) => other.via === state.via)
+      if (!stillUsed) {
+        await this.#connectOn(state.via, connection.containerId, false).catch(() => {})
+      }
+    }
+  }
+
+  #connectOn(via: string | undefined, uuid: ContainerUuid, connect: boolean): Promise<unknown> {
+    const link = via === undefined ? undefined : this.#direct.get(via)
+    if (link === undefined) {
+      const operation = connect ? NetworkOperation.connect : NetworkOperation.disconnect
+      return this.call(operation, { uuid })
+    }
+    const operation = connect ? ContainerOperation.connect : ContainerOperation.disconnect
+    return link.request(operation, encode({ uuid }))
+  }
+
+  #event(topic: string, meta: unknown, body: Uint8Array, via: string | undefined): void {
+    if (topic === EventTopic.network) return this.#networkEvent(decode(body) as NetworkEvent)
+    if (topic !== EventTopic.container) return
+    const uuid = (meta as { uuid?: ContainerUuid } | undefined)?.uuid
+    const states = uuid === undefined ? undefined : this.#connections.get(uuid)
+    if (states === undefined) return
+    const data = decode(body)
+    for (const state of states) if (state.via === via) state.connection.deliver(data)
+  }
+
+  #networkEvent(event: NetworkEvent): void {
+    for (const change of event.containers) {
+      for (const reference of this.#references) {
+        if (reference.uuid === change.container.uuid) {
+          reference.observe(change.type, change.container)
+        }
+      }
+    }
+    for (const listener of this.#listeners) {
+      try {
+        Promise.resolve(listener(event)).catch((error) =>
+          logger.error('an update listener failed: {error}', { error })
+        )
+      } catch (error) {
+        logger.error('an update listener failed: {error}', { error })
+      }
+    }
+  }
+
+  /** After the coordinator came back: register agents, re-acquire references, reconnect. */
+  #recover(): void {
+    void (async () => {
+      for (const agent of this.#agentHost.agents()) {
+        await this.call(NetworkOperation.register, { registration: agent.registration() })
+          .catch((error) =>
+            logger.error('re-registering {agentId} failed: {error}', { agentId: agent.uuid, error })
+          )
+      }
+      await Promise.allSettled([...this.#references].map((reference) => reference.reacquire()))
+      await this.#reconnectConnections(undefined)
+    })()
+  }
+
+  async #reconnectConnections(via: string | undefined): Promise<void> {
+    for (const [uuid, states] of this.#connections) {
+      if ([...states].some((state) => state.via === via)) {
+        await this.#connectOn(via, uuid, true).catch((error) =>
+          logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
+        )
+      }
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('the network client is closed')
+  }
+}
+
+class ReferenceImpl implements ContainerReference {
+  #record: ContainerRecord
+  #stale = false
+  #closed = false
+  #reacquiring: Promise<void> | undefined
+  readonly #connections = new Set<ConnectionImpl>()
+
+  constructor(
+    readonly client: NetworkClientImpl,
+    readonly kind: ContainerKind,
+    readonly options: GetOptions,
+    record: ContainerRecord,
+  ) {
+    this.#record = record
+  }
+
+  get uuid(): ContainerUuid {
+    return this.#record.uuid
+  }
+
+  get endpoint(): EndpointRef {
+    return this.#record.endpoint
+  }
+
+  get record(): ContainerRecord {
+    return { ...this.#record }
+  }
+
+  async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
+    if (this.#closed) throw new ClosedError(`the reference to "${this.uuid}" is closed`)
+    if (this.#stale) await this.reacquire()
+    try {
+      return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
+    } catch (error) {
+      if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_NOT_FOUND') throw error
+      await this.reacquire()
+      return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
+    }
+  }
+
+  async connect(): Promise<ContainerConnection> {
+    if (this.#closed) throw new ClosedError(`the reference to "${this.uuid}" is closed`)
+    if (this.#stale) await this.reacquire()
+    const connection = new ConnectionImpl(this)
+    await connection.open()
+    this.#connections.add(connection)
+    return connection
+  }
+
+  cast<T extends object>(interfaceName?: string): Remote<T> {
+    return castRequests<T>((operation, data) => this.request(operation, data), interfaceName)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.client.forget(this)
+    for (const connection of [...this.#connections]) await connection.close()
+    await this.client.call(NetworkOperation.release, { uuid: this.uuid })
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  forgetConnection(connection: ConnectionImpl): void {
+    this.#connections.delete(connection)
+  }
+
+  /** A network event about this container. */
+  observe(type: string, record: ContainerRecord): void {
+    if (type === 'removed') {
+      this.#stale = true
+      return
+    }
+    const moved = JSON.stringify(record.endpoint) !== JSON.stringify(this.#record.endpoint)
+    this.#record = record
+    this.#stale = false
+    if (moved) { for (const connection of this.#connections) connection.follow() }
+  }
+
+  /** Gets the container again with the same uuid and options (it died, or the network restarted). */
+  reacquire(): Promise<void> {
+    this.#reacquiring ??= (async () => {
+      try {
+        const options = { ...this.options, uuid: this.uuid }
+        const record = await this.client.call<ContainerRecord>(NetworkOperation.get, {
+          kind: this.kind,
+          options,
+        })
+        this.observe('added', record)
+      } finally {
+        this.#reacquiring = undefined
+      }
+    })()
+    return this.#reacquiring
+  }
+}
+
+class ConnectionImpl implements ContainerConnection {
+  on: ContainerEventHandler | undefined
+  #via: string | undefined
+  #closed = false
+
+  constructor(readonly reference: ReferenceImpl) {}
+
+  get containerId(): ContainerUuid {
+    return this.reference.uuid
+  }
+
+  async open(): Promise<void> {
+    this.#via = this.reference.client.link(this.reference.endpoint)
+    await this.reference.client.openConnection(this, this.#via)
+  }
+
+  /** The container moved: connect at its new place. */
+  follow(): void {
+    if (this.#closed) return
+    void this.reference.client.closeConnection(this)
+      .then(() => this.open())
+      .catch((error) =>
+        logger.warn('following {uuid} failed: {error}', { uuid: this.containerId, error })
+      )
+  }
+
+  deliver(data: unknown): void {
+    const handler = this.on
+    if (handler === undefined) return
+    try {
+      Promise.resolve(handler(data)).catch((error) =>
+        logger.error('a connection event handler failed: {error}', { error })
+      )
+    } catch (error) {
+      logger.error('a connection event handler failed: {error}', { error })
+    }
+  }
+
+  request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedError(`the connection to "${this.containerId}" is closed`))
+    }
+    return this.reference.client.routedRequest(
+      this.#via,
+      this.containerId,
+      operation,
+      data,
+      options,
+    )
+  }
+
+  cast<T extends object>(interfaceName?: string): Remote<T> {
+    return castRequests<T>((operation, data) => this.request(operation, data), interfaceName)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.reference.forgetConnection(this)
+    await this.reference.client.closeConnection(this)
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+}

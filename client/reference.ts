@@ -1,0 +1,82 @@
+/**
+ * References to containers and connections to them.
+ *
+ * @module
+ */
+import { createProxy, type Remote } from '../core/proxy.ts'
+import type { ContainerKind, ContainerRecord, ContainerUuid, EndpointRef } from '../core/types.ts'
+import type { RequestOptions } from '../rpc/session.ts'
+
+/**
+ * A handler of the events a container pushes to a connection.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerEventHandler } from '@huly/network/client'
+ * const handler: ContainerEventHandler = (data) => console.log('event', data)
+ * ```
+ */
+export type ContainerEventHandler = (data: unknown) => void | Promise<void>
+
+/**
+ * A live connection to a container: requests plus the events it pushes.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ContainerConnection } from '@huly/network/client'
+ * declare const connection: ContainerConnection
+ * connection.on = (event) => console.log(event)
+ * await connection.request('subscribe', { topic: 'tx' })
+ * await connection.close()
+ * ```
+ */
+export interface ContainerConnection extends AsyncDisposable {
+  /** The container's uuid. */
+  readonly containerId: ContainerUuid
+  /** Receives every event the container pushes to this client. */
+  on: ContainerEventHandler | undefined
+  /** Sends a request to the container over this connection. */
+  request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown>
+  /** A typed proxy whose methods are requests (`'<name>.<method>'`). */
+  cast<T extends object>(interfaceName?: string): Remote<T>
+  /** Disconnects; the container's `disconnect(clientId)` is called. */
+  close(): Promise<void>
+}
+
+/**
+ * One reference (lease) on a container: while it is open the container lives.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ContainerReference } from '@huly/network/client'
+ * declare const ref: ContainerReference
+ * console.log(await ref.request('echo', { hello: 'world' }))
+ * await ref.close()
+ * ```
+ */
+export interface ContainerReference extends AsyncDisposable {
+  /** The container's uuid. */
+  readonly uuid: ContainerUuid
+  /** Its kind. */
+  readonly kind: ContainerKind
+  /** How it is reached now (it follows the container when it moves). */
+  readonly endpoint: EndpointRef
+  /** Its current record. */
+  readonly record: ContainerRecord
+  /** Sends a request through the network (re-acquiring the container if it died). */
+  request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown>
+  /** Opens a connection: straight to the agent when it has an endpoint, else routed. */
+  connect(): Promise<ContainerConnection>
+  /** A typed proxy whose methods are requests (`'<name>.<method>'`). */
+  cast<T extends object>(interfaceName?: string): Remote<T>
+  /** Releases this reference (once; later calls do nothing). */
+  close(): Promise<void>
+}
+
+/** The proxy of `cast()`: requests go through `send`. */
+export function castRequests<T extends object>(
+  send: (operation: string, data: unknown) => Promise<unknown>,
+  interfaceName?: string,
+): Remote<T> {
+  return createProxy<T>({ request: send }, interfaceName)
+}

@@ -1,0 +1,285 @@
+/**
+ * The operations the coordinator, its clients, agents and agent endpoints speak,
+ * with the shapes of their parameters: one module that the server and the client
+ * share.
+ *
+ * @module
+ */
+import type {
+  AgentRegistration,
+  AgentUuid,
+  ClientUuid,
+  ContainerKind,
+  ContainerUuid,
+  GetOptions,
+  StartOptions,
+} from './types.ts'
+
+/**
+ * Operations a client sends to the coordinator.
+ *
+ * @example
+ * ```ts
+ * import { NetworkOperation } from '@huly/network/core'
+ * console.log(NetworkOperation.get) // network.get
+ * ```
+ */
+export const NetworkOperation = {
+  /** {@link RegisterParams} → `RegisterResult` */
+  register: 'network.register',
+  /** {@link AgentParams} → `null` */
+  unregister: 'network.unregister',
+  /** {@link GetParams} → `ContainerRecord` */
+  get: 'network.get',
+  /** {@link ContainerParams} → `boolean` */
+  release: 'network.release',
+  /** {@link ListParams} → `ContainerRecord[]` */
+  list: 'network.list',
+  /** `null` → `AgentRecord[]` */
+  agents: 'network.agents',
+  /** `null` → `ContainerKind[]` */
+  kinds: 'network.kinds',
+  /** meta {@link RouteMeta}, body: the request data, forwarded undecoded → the answer */
+  request: 'network.request',
+  /** {@link ContainerParams}: connect to a container's events through the network */
+  connect: 'network.connect',
+  /** {@link ContainerParams} */
+  disconnect: 'network.disconnect',
+} as const
+
+/**
+ * Operations the coordinator sends to the client that serves an agent.
+ *
+ * @example
+ * ```ts
+ * import { AgentOperation } from '@huly/network/core'
+ * console.log(AgentOperation.start) // agent.start
+ * ```
+ */
+export const AgentOperation = {
+  /** {@link AgentStartParams} → `{ uuid, endpoint }` */
+  start: 'agent.start',
+  /** {@link AgentContainerParams} → `null` */
+  terminate: 'agent.terminate',
+  /** meta {@link AgentRouteMeta}, body: the request data → the answer */
+  request: 'agent.request',
+  /** {@link AgentConnectParams} → `null` */
+  connect: 'agent.connect',
+  /** {@link AgentConnectParams} → `null` */
+  disconnect: 'agent.disconnect',
+} as const
+
+/**
+ * Operations a client sends straight to an agent's own endpoint.
+ *
+ * @example
+ * ```ts
+ * import { ContainerOperation } from '@huly/network/core'
+ * console.log(ContainerOperation.request) // container.request
+ * ```
+ */
+export const ContainerOperation = {
+  /** meta {@link RouteMeta}, body: the request data → the answer */
+  request: 'container.request',
+  /** {@link ContainerParams} → `null` */
+  connect: 'container.connect',
+  /** {@link ContainerParams} → `null` */
+  disconnect: 'container.disconnect',
+} as const
+
+/**
+ * Event topics.
+ *
+ * @example
+ * ```ts
+ * import { EventTopic } from '@huly/network/core'
+ * console.log(EventTopic.network) // network.event
+ * ```
+ */
+export const EventTopic = {
+  /** A `NetworkEvent`, from the coordinator to every client. */
+  network: 'network.event',
+  /** A container's broadcast; meta {@link ContainerEventMeta}. */
+  container: 'container.event',
+} as const
+
+/**
+ * Parameters of `network.register`.
+ *
+ * @example
+ * ```ts
+ * import type { AgentUuid, RegisterParams } from '@huly/network/core'
+ * const params: RegisterParams = {
+ *   registration: { agentId: 'a1' as AgentUuid, kinds: [], containers: [] },
+ * }
+ * ```
+ */
+export interface RegisterParams {
+  /** The agent's registration. */
+  registration: AgentRegistration
+}
+
+/**
+ * Parameters naming one agent.
+ *
+ * @example
+ * ```ts
+ * import type { AgentParams, AgentUuid } from '@huly/network/core'
+ * const params: AgentParams = { agentId: 'a1' as AgentUuid }
+ * ```
+ */
+export interface AgentParams {
+  /** The agent. */
+  agentId: AgentUuid
+}
+
+/**
+ * Parameters of `network.get`.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerKind, GetParams } from '@huly/network/core'
+ * const params: GetParams = { kind: 'session' as ContainerKind, options: { labels: ['ws:1'] } }
+ * ```
+ */
+export interface GetParams {
+  /** The container kind. */
+  kind: ContainerKind
+  /** uuid, labels and start parameters. */
+  options: GetOptions
+}
+
+/**
+ * Parameters naming one container.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerParams, ContainerUuid } from '@huly/network/core'
+ * const params: ContainerParams = { uuid: 'c1' as ContainerUuid }
+ * ```
+ */
+export interface ContainerParams {
+  /** The container. */
+  uuid: ContainerUuid
+}
+
+/**
+ * Parameters of `network.list`.
+ *
+ * @example
+ * ```ts
+ * import type { ListParams } from '@huly/network/core'
+ * const params: ListParams = {}
+ * ```
+ */
+export interface ListParams {
+  /** Only containers of this kind. */
+  kind?: ContainerKind
+}
+
+/**
+ * Header data of a routed request: where it goes. The body is never decoded on the
+ * way.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerUuid, RouteMeta } from '@huly/network/core'
+ * const meta: RouteMeta = { target: 'c1' as ContainerUuid, operation: 'echo' }
+ * ```
+ */
+export interface RouteMeta {
+  /** The container. */
+  target: ContainerUuid
+  /** The container's operation. */
+  operation: string
+}
+
+/**
+ * Header data of a request the coordinator forwards to an agent.
+ *
+ * @example
+ * ```ts
+ * import type { AgentRouteMeta, AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * const meta: AgentRouteMeta = {
+ *   agentId: 'a1' as AgentUuid,
+ *   target: 'c1' as ContainerUuid,
+ *   operation: 'echo',
+ *   clientId: 'client-1' as ClientUuid,
+ * }
+ * ```
+ */
+export interface AgentRouteMeta extends RouteMeta {
+  /** The agent that hosts the target. */
+  agentId: AgentUuid
+  /** The client that asked. */
+  clientId?: ClientUuid
+}
+
+/**
+ * Parameters of `agent.start`.
+ *
+ * @example
+ * ```ts
+ * import type { AgentStartParams, AgentUuid, ContainerKind, ContainerUuid } from '@huly/network/core'
+ * const params: AgentStartParams = {
+ *   agentId: 'a1' as AgentUuid,
+ *   options: { uuid: 'c1' as ContainerUuid, kind: 'echo' as ContainerKind, labels: [] },
+ * }
+ * ```
+ */
+export interface AgentStartParams {
+  /** The agent. */
+  agentId: AgentUuid
+  /** What to start. */
+  options: StartOptions
+}
+
+/**
+ * Parameters naming a container on an agent.
+ *
+ * @example
+ * ```ts
+ * import type { AgentContainerParams, AgentUuid, ContainerUuid } from '@huly/network/core'
+ * const params: AgentContainerParams = { agentId: 'a1' as AgentUuid, uuid: 'c1' as ContainerUuid }
+ * ```
+ */
+export interface AgentContainerParams {
+  /** The agent. */
+  agentId: AgentUuid
+  /** The container. */
+  uuid: ContainerUuid
+}
+
+/**
+ * Parameters of `agent.connect` and `agent.disconnect`.
+ *
+ * @example
+ * ```ts
+ * import type { AgentConnectParams, AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * const params: AgentConnectParams = {
+ *   agentId: 'a1' as AgentUuid,
+ *   uuid: 'c1' as ContainerUuid,
+ *   clientId: 'client-1' as ClientUuid,
+ * }
+ * ```
+ */
+export interface AgentConnectParams extends AgentContainerParams {
+  /** The client that connects. */
+  clientId: ClientUuid
+}
+
+/**
+ * Header data of a container event.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerEventMeta, ContainerUuid } from '@huly/network/core'
+ * const meta: ContainerEventMeta = { uuid: 'c1' as ContainerUuid }
+ * ```
+ */
+export interface ContainerEventMeta {
+  /** The container that broadcast it. */
+  uuid: ContainerUuid
+  /** The client it is for (on the agent → coordinator hop). */
+  clientId?: ClientUuid
+}

@@ -1,0 +1,289 @@
+/**
+ * The coordinator: a {@link NetworkImpl} behind an rpc server.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import type { TickManager } from '../core/clock.ts'
+import {
+  AuthorizationError,
+  ContainerNotFoundError,
+  InvalidArgumentError,
+  ProtocolError,
+} from '../core/errors.ts'
+import type { NetworkImpl } from '../core/network.ts'
+import {
+  AgentOperation,
+  type ContainerEventMeta,
+  EventTopic,
+  NetworkOperation,
+  type RouteMeta,
+} from '../core/protocol.ts'
+import type {
+  AgentRegistration,
+  AgentUuid,
+  ClientUuid,
+  ContainerKind,
+  ContainerUuid,
+  GetOptions,
+} from '../core/types.ts'
+import { decode, encode } from '../rpc/codec.ts'
+import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
+import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
+import { RemoteAgent } from './remote_agent.ts'
+
+const logger = getLogger(['huly-network', 'server'])
+
+/**
+ * Options of a {@link NetworkServer}.
+ *
+ * @example
+ * ```ts
+ * import type { NetworkServerOptions } from '@huly/network/server'
+ * const options: NetworkServerOptions = { host: '127.0.0.1', port: 3737 }
+ * ```
+ */
+export interface NetworkServerOptions {
+  /** Address to bind (127.0.0.1). */
+  host?: string
+  /** Port to bind (3737; 0 picks a free one). */
+  port?: number
+  /** Requests served at once per client; more are answered "busy" (1024). */
+  maxInFlight?: number
+  /** Options of the ROUTER socket (CURVE, ZAP, limits). */
+  socket?: RpcServerOptions['socket']
+  /** Checks each client's handshake; throwing refuses it. */
+  authenticate?: RpcServerOptions['authenticate']
+}
+
+/**
+ * The network coordinator over ZeroMQ: clients get, release and request
+ * containers; agents register and serve them. Request bodies are forwarded to
+ * agents without being decoded.
+ *
+ * @example
+ * ```ts ignore
+ * import { NetworkImpl, TickManagerImpl } from '@huly/network/core'
+ * import { NetworkServer } from '@huly/network/server'
+ * const clock = new TickManagerImpl(10)
+ * clock.start()
+ * const network = new NetworkImpl(clock)
+ * const server = new NetworkServer(network, clock, { port: 0 })
+ * console.log('listening on', server.endpoint)
+ * await server.close()
+ * clock.stop()
+ * ```
+ */
+export class NetworkServer {
+  /** The endpoint the server listens on, such as `tcp://127.0.0.1:3737`. */
+  readonly endpoint: string
+  readonly #network: NetworkImpl
+  readonly #rpc: RpcServer
+  /** Which client connection speaks for each agent. */
+  readonly #agentOwners = new Map<AgentUuid, { clientId: ClientUuid; agent: RemoteAgent }>()
+  /** Containers each client is connected to through the network. */
+  readonly #connections = new Map<ClientUuid, Set<ContainerUuid>>()
+  readonly #unsubscribe: () => void
+  readonly #unregisterPing: () => void
+  #closed = false
+
+  /** Starts serving `network` on `host:port`. */
+  constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
+    const host = options.host ?? '127.0.0.1'
+    const port = options.port ?? 3737
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}`)
+    }
+    this.#network = network
+    const { timeouts } = network
+    this.#rpc = new RpcServer({
+      clock,
+      handler: (request) => this.#handle(request),
+      serverId: 'huly-network',
+      aliveTimeoutMs: timeouts.aliveTimeout * 1000,
+      checkIntervalMs: timeouts.pingInterval * 1000,
+      requestTimeoutMs: timeouts.requestTimeout * 1000,
+      maxInFlight: options.maxInFlight,
+      socket: options.socket,
+      authenticate: options.authenticate,
+      onSessionClosed: (session) => this.#sessionClosed(session),
+      onEvent: (session, topic, meta, body) => this.#agentEvent(session, topic, meta, body),
+    })
+    this.endpoint = this.#rpc.listen(`tcp://${host}:${port}`)
+    this.#unsubscribe = network.subscribe((event) => {
+      const body = encode(event)
+      for (const session of this.#rpc.sessions()) session.event(EventTopic.network, body)
+    })
+    this.#unregisterPing = clock.register(() => this.#pingLiveSessions(), timeouts.pingInterval)
+    logger.info('network server listening on {endpoint}', { endpoint: this.endpoint })
+  }
+
+  /** Counters of malformed and refused input. */
+  get stats(): RpcServer['stats'] {
+    return this.#rpc.stats
+  }
+
+  /** Tells every peer the server is going away, and closes. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#unsubscribe()
+    this.#unregisterPing()
+    await this.#rpc.close()
+  }
+
+  #handle(request: IncomingRequest): Promise<Uint8Array> {
+    if (request.operation === NetworkOperation.request) return this.#forward(request)
+    return this.#handleControl(request).then(encode)
+  }
+
+  async #handleControl(request: IncomingRequest): Promise<unknown> {
+    const clientId = request.session.peerId as ClientUuid
+    const params = paramsOf(request.body)
+    switch (request.operation) {
+      case NetworkOperation.get:
+        return await this.#network.get(
+          clientId,
+          params.kind as ContainerKind,
+          (params.options ?? {}) as GetOptions,
+        )
+      case NetworkOperation.release:
+        return await this.#network.release(clientId, params.uuid as ContainerUuid)
+      case NetworkOperation.list:
+        return this.#network.list(params.kind as ContainerKind | undefined)
+      case NetworkOperation.agents:
+        return this.#network.agents()
+      case NetworkOperation.kinds:
+        return this.#network.kinds()
+      case NetworkOperation.register:
+        return await this.#register(request.session, params.registration as AgentRegistration)
+      case NetworkOperation.unregister:
+        return await this.#unregister(clientId, params.agentId as AgentUuid)
+      case NetworkOperation.connect:
+      case NetworkOperation.disconnect:
+        return await this.#connection(request.operation, clientId, params.uuid as ContainerUuid)
+      default:
+        throw new ProtocolError(`unknown operation "${request.operation}"`)
+    }
+  }
+
+  /** The hot path: pass the body to the container's agent without decoding it. */
+  #forward(request: IncomingRequest): Promise<Uint8Array> {
+    const meta = request.meta as Partial<RouteMeta> | undefined
+    const target = meta?.target
+    const operation = meta?.operation
+    if (typeof target !== 'string' || typeof operation !== 'string') {
+      return Promise.reject(
+        new InvalidArgumentError('a routed request needs meta { target, operation }'),
+      )
+    }
+    const route = this.#network.route(target)
+    if (route === undefined || !(route.agent instanceof RemoteAgent)) {
+      return Promise.reject(new ContainerNotFoundError(`container "${target}" is not live`))
+    }
+    const clientId = request.session.peerId as ClientUuid
+    return route.agent.forward(
+      target,
+      operation,
+      request.body,
+      clientId,
+      request.timeoutMs,
+      request.signal,
+    )
+  }
+
+  async #register(session: RpcSession, registration: AgentRegistration): Promise<unknown> {
+    const clientId = session.peerId as ClientUuid
+    const agentId = registration?.agentId
+    const owner = this.#agentOwners.get(agentId)
+    if (owner !== undefined && owner.clientId !== clientId && this.#rpc.session(owner.clientId)) {
+      throw new AuthorizationError(`agent "${agentId}" is served by another live connection`)
+    }
+    const agent = new RemoteAgent(agentId, session)
+    const result = await this.#network.register(registration, agent)
+    this.#agentOwners.set(agentId, { clientId, agent })
+    return result
+  }
+
+  async #unregister(clientId: ClientUuid, agentId: AgentUuid): Promise<null> {
+    const owner = this.#agentOwners.get(agentId)
+    if (owner !== undefined && owner.clientId !== clientId) {
+      throw new AuthorizationError(`agent "${agentId}" belongs to another connection`)
+    }
+    await this.#network.unregister(agentId)
+    this.#agentOwners.delete(agentId)
+    return null
+  }
+
+  async #connection(
+    operation: typeof NetworkOperation.connect | typeof NetworkOperation.disconnect,
+    clientId: ClientUuid,
+    uuid: ContainerUuid,
+  ): Promise<null> {
+    const route = this.#network.route(uuid)
+    if (route === undefined || !(route.agent instanceof RemoteAgent)) {
+      throw new ContainerNotFoundError(`container "${uuid}" is not live`)
+    }
+    let connected = this.#connections.get(clientId)
+    if (operation === NetworkOperation.connect) {
+      await route.agent.connection(AgentOperation.connect, uuid, clientId)
+      if (connected === undefined) this.#connections.set(clientId, connected = new Set())
+      connected.add(uuid)
+    } else {
+      connected?.delete(uuid)
+      await route.agent.connection(AgentOperation.disconnect, uuid, clientId)
+    }
+    return null
+  }
+
+  /** A container's broadcast, from its agent to the one client it is for. */
+  #agentEvent(_session: RpcSession, topic: string, meta: unknown, body: Uint8Array): void {
+    const { uuid, clientId } = (meta ?? {}) as Partial<ContainerEventMeta>
+    if (
+      topic !== EventTopic.container || typeof uuid !== 'string' || typeof clientId !== 'string'
+    ) {
+      this.#rpc.stats.malformed++
+      return
+    }
+    this.#rpc.session(clientId)?.event(EventTopic.container, body, { uuid })
+  }
+
+  /** Live rpc sessions keep their client, and the agents they serve, alive. */
+  #pingLiveSessions(): void {
+    const live = new Set<string>()
+    for (const session of this.#rpc.sessions()) {
+      live.add(session.peerId)
+      this.#network.ping(session.peerId as ClientUuid)
+    }
+    for (const [agentId, owner] of this.#agentOwners) {
+      if (live.has(owner.clientId)) this.#network.ping(agentId)
+    }
+  }
+
+  #sessionClosed(session: RpcSession): void {
+    const clientId = session.peerId as ClientUuid
+    const connected = this.#connections.get(clientId)
+    this.#connections.delete(clientId)
+    for (const uuid of connected ?? []) {
+      const route = this.#network.route(uuid)
+      if (route?.agent instanceof RemoteAgent) {
+        route.agent.connection(AgentOperation.disconnect, uuid, clientId).catch((error) =>
+          logger.debug('disconnect of {clientId} from {uuid} failed: {error}', {
+            clientId,
+            uuid,
+            error,
+          })
+        )
+      }
+    }
+  }
+}
+
+function paramsOf(body: Uint8Array): Record<string, unknown> {
+  const params = decode(body)
+  if (params === null || params === undefined) return {}
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw new InvalidArgumentError('the parameters of a network operation must be an object')
+  }
+  return params as Record<string, unknown>
+}

@@ -1,0 +1,60 @@
+// The coordinator's handle on an agent that lives behind an rpc session.
+import { AgentOperation, type AgentRouteMeta } from '../core/protocol.ts'
+import type {
+  AgentUuid,
+  ClientUuid,
+  ContainerUuid,
+  EndpointRef,
+  NetworkAgent,
+  StartOptions,
+} from '../core/types.ts'
+import { decode, encode } from '../rpc/codec.ts'
+import type { RpcSession } from '../rpc/session.ts'
+
+/** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
+export class RemoteAgent implements NetworkAgent {
+  constructor(readonly uuid: AgentUuid, readonly session: RpcSession) {}
+
+  async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
+    const body = encode({ agentId: this.uuid, options })
+    return decode(await this.session.request(AgentOperation.start, body)) as {
+      uuid: ContainerUuid
+      endpoint: EndpointRef
+    }
+  }
+
+  async terminate(uuid: ContainerUuid): Promise<void> {
+    await this.session.request(AgentOperation.terminate, encode({ agentId: this.uuid, uuid }))
+  }
+
+  async request(
+    uuid: ContainerUuid,
+    operation: string,
+    data: unknown,
+    clientId?: ClientUuid,
+  ): Promise<unknown> {
+    return decode(await this.forward(uuid, operation, encode(data), clientId))
+  }
+
+  /** Passes an encoded request body to the container and resolves with the encoded answer. */
+  forward(
+    target: ContainerUuid,
+    operation: string,
+    body: Uint8Array,
+    clientId?: ClientUuid,
+    timeoutMs?: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const meta: AgentRouteMeta = { agentId: this.uuid, target, operation, clientId }
+    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, signal })
+  }
+
+  /** Connects (or disconnects) a client to the container's events. */
+  async connection(
+    operation: typeof AgentOperation.connect | typeof AgentOperation.disconnect,
+    uuid: ContainerUuid,
+    clientId: ClientUuid,
+  ): Promise<void> {
+    await this.session.request(operation, encode({ agentId: this.uuid, uuid, clientId }))
+  }
+}

@@ -1,0 +1,73 @@
+// deno-lint-ignore-file no-console -- a test fixture that reports on stdout
+// The agent process of the integration tests: kind `echo`. Prints one line per
+// lifecycle step so tests can count starts and terminations.
+import { createNetworkClient } from '../../client/mod.ts'
+import type { Broadcast, ClientUuid, Container, ContainerFactory } from '../../core/mod.ts'
+
+const [network, agentId] = Deno.args
+
+class EchoContainer implements Container {
+  readonly clients = new Map<ClientUuid, Broadcast>()
+  constructor(readonly uuid: string) {}
+
+  request(operation: string, data: unknown): Promise<unknown> {
+    switch (operation) {
+      case 'echo':
+        return Promise.resolve(data)
+      case 'who':
+        return Promise.resolve({ agentId, uuid: this.uuid })
+      case 'burst': {
+        const { n } = data as { n: number }
+        for (const broadcast of this.clients.values()) {
+          for (let i = 0; i < n; i++) broadcast({ i })
+        }
+        return Promise.resolve(n)
+      }
+      case 'emit':
+        for (const broadcast of this.clients.values()) broadcast(data)
+        return Promise.resolve(null)
+      case 'hang':
+        return new Promise(() => {})
+      case 'Calc.add': {
+        const [a, b] = data as [number, number]
+        return Promise.resolve(a + b)
+      }
+      default:
+        return Promise.reject(new Error(`unknown operation ${operation}`))
+    }
+  }
+
+  connect(clientId: ClientUuid, broadcast: Broadcast): void {
+    this.clients.set(clientId, broadcast)
+    console.log(`connected ${this.uuid} ${clientId}`)
+  }
+
+  disconnect(clientId: ClientUuid): void {
+    this.clients.delete(clientId)
+    console.log(`disconnected ${this.uuid} ${clientId}`)
+  }
+
+  terminate(): Promise<void> {
+    console.log(`terminated ${this.uuid}`)
+    return Promise.resolve()
+  }
+
+  ping(): void {}
+}
+
+const echo: ContainerFactory = (options) => {
+  console.log(`started ${options.uuid}`)
+  return Promise.resolve({ uuid: options.uuid, container: new EchoContainer(options.uuid) })
+}
+
+const client = await createNetworkClient(network, {
+  clientId: `client-of-${agentId}`,
+  timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+})
+const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId })
+console.log(`registered ${served.endpoint}`)
+
+Deno.addSignalListener('SIGTERM', async () => {
+  await client.close()
+  Deno.exit(0)
+})

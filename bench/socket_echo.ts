@@ -1,0 +1,211 @@
+// deno-lint-ignore-file no-console
+/**
+ * Echo benchmark of the ZeroMQ socket layer against zeromq.js under Node.
+ *
+ * For each implementation the echo server (ROUTER) and the client (DEALER) run in
+ * two separate processes on 127.0.0.1. Printed: round trips per second with 100
+ * messages in flight, p50/p99 latency with one in flight, and the CPU seconds an
+ * idle process with a bound ROUTER and a connected DEALER uses in 10 s.
+ *
+ * Run: `deno task bench:socket` (installs zeromq@6.8.0 for Node into
+ * `bench/node/node_modules` on first use).
+ *
+ * @module
+ */
+
+import process from 'node:process'
+import { DealerSocket, RouterSocket } from '../rpc/mod.ts'
+
+const ROUND_TRIPS = 200_000
+const LATENCY_SAMPLES = 20_000
+const IDLE_SECONDS = 10
+const payload = new Uint8Array(32).fill(7)
+const here = new URL('.', import.meta.url)
+const nodeDir = new URL('node/', here).pathname
+
+interface ClientResult {
+  rps: number
+  latencies: number[]
+}
+
+function denoServer(): void {
+  const router: RouterSocket = new RouterSocket({
+    onMessage: ([peer, body]) => router.send([peer, body]),
+  })
+  console.log(JSON.stringify({ endpoint: router.bind('tcp://127.0.0.1:0') }))
+  // Runs until the parent kills it.
+}
+
+async function denoClient(endpoint: string): Promise<ClientResult> {
+  let onReply: () => void = () => {}
+  const dealer = new DealerSocket({ onMessage: () => onReply() })
+  dealer.connect(endpoint)
+  await new Promise<void>((resolve) => {
+    onReply = resolve
+    dealer.send([payload])
+  })
+  let started = performance.now()
+  await new Promise<void>((resolve) => {
+    let sent = 0
+    let received = 0
+    onReply = () => {
+      received++
+      if (sent < ROUND_TRIPS) {
+        dealer.send([payload])
+        sent++
+      }
+      if (received === ROUND_TRIPS) resolve()
+    }
+    for (; sent < 100; sent++) dealer.send([payload])
+  })
+  const rps = ROUND_TRIPS / ((performance.now() - started) / 1000)
+  const latencies: number[] = []
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    started = performance.now()
+    await new Promise<void>((resolve) => {
+      onReply = resolve
+      dealer.send([payload])
+    })
+    latencies.push((performance.now() - started) * 1000)
+  }
+  await dealer.close()
+  return { rps, latencies }
+}
+
+function cpuSecondsOfThisProcess(): number {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1e6
+}
+
+async function denoIdle(): Promise<void> {
+  const router: RouterSocket = new RouterSocket({
+    onMessage: ([peer, body]) => router.send([peer, body]),
+    onEvent: () => {},
+  })
+  let replied: () => void = () => {}
+  const dealer = new DealerSocket({ onMessage: () => replied(), onEvent: () => {} })
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  await new Promise<void>((resolve) => {
+    replied = resolve
+    dealer.send([payload])
+  })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  const before = cpuSecondsOfThisProcess()
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+  console.log(JSON.stringify({ cpuSeconds: cpuSecondsOfThisProcess() - before }))
+  await dealer.close()
+  await router.close()
+}
+
+async function startServer(command: string, args: string[], cwd?: string) {
+  const child = new Deno.Command(command, { args, cwd, stdout: 'piped', stderr: 'inherit' })
+    .spawn()
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader()
+  let text = ''
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`${command} server ended early`)
+    text += value
+  }
+  reader.releaseLock()
+  const endpoint = (JSON.parse(text.split('\n')[0]) as { endpoint: string }).endpoint
+  return { endpoint, child }
+}
+
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  child.kill('SIGTERM')
+  await child.status
+  await child.stdout.cancel().catch(() => {})
+}
+
+async function runJson<T>(command: string, args: string[], cwd?: string): Promise<T> {
+  const output = await new Deno.Command(command, { args, cwd, stderr: 'inherit' }).output()
+  if (!output.success) throw new Error(`${command} ${args.join(' ')} failed`)
+  return JSON.parse(new TextDecoder().decode(output.stdout).trim().split('\n').pop()!) as T
+}
+
+async function ensureNodeZeromq(): Promise<void> {
+  try {
+    Deno.statSync(`${nodeDir}node_modules/zeromq/package.json`)
+  } catch {
+    console.log('installing zeromq@6.8.0 for Node into bench/node/node_modules ...')
+    const npm = await new Deno.Command('npm', {
+      args: ['install', '--prefix', nodeDir, '--no-audit', '--no-fund'],
+      stdout: 'inherit',
+      stderr: 'inherit',
+    }).output()
+    if (!npm.success) throw new Error('npm install failed')
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+const denoFlags = ['run', '--allow-read', '--allow-ffi', new URL(import.meta.url).pathname]
+
+async function main(): Promise<void> {
+  await ensureNodeZeromq()
+  const rows: Record<string, string | number>[] = []
+  const addRow = (name: string, client: ClientResult, idle: number) => {
+    const sorted = client.latencies.toSorted((a, b) => a - b)
+    rows.push({
+      implementation: name,
+      'round trips/s (100 in flight)': Math.round(client.rps),
+      'p50 µs (1 in flight)': Math.round(percentile(sorted, 50)),
+      'p99 µs (1 in flight)': Math.round(percentile(sorted, 99)),
+      [`idle CPU s in ${IDLE_SECONDS} s`]: Number(idle.toFixed(3)),
+    })
+  }
+
+  const denoServerProcess = await startServer(Deno.execPath(), [...denoFlags, 'server'])
+  const denoResult = await runJson<ClientResult>(Deno.execPath(), [
+    ...denoFlags,
+    'client',
+    denoServerProcess.endpoint,
+  ])
+  await stop(denoServerProcess.child)
+  const denoIdleResult = await runJson<{ cpuSeconds: number }>(Deno.execPath(), [
+    ...denoFlags,
+    'idle',
+  ])
+  addRow('huly rpc/zmq (Deno FFI)', denoResult, denoIdleResult.cpuSeconds)
+
+  const nodeServer = await startServer('node', ['echo.mjs', 'server'], nodeDir)
+  const nodeResult = await runJson<ClientResult>(
+    'node',
+    ['echo.mjs', 'client', nodeServer.endpoint, String(ROUND_TRIPS), String(LATENCY_SAMPLES)],
+    nodeDir,
+  )
+  await stop(nodeServer.child)
+  const nodeIdle = await runJson<{ cpuSeconds: number }>(
+    'node',
+    ['echo.mjs', 'idle', String(IDLE_SECONDS)],
+    nodeDir,
+  )
+  addRow(`zeromq.js 6.8.0 (Node ${(await nodeVersion()).trim()})`, nodeResult, nodeIdle.cpuSeconds)
+
+  console.log(
+    `echo, 32-byte messages, server and client in separate processes, ${navigator.hardwareConcurrency} cores`,
+  )
+  console.table(rows)
+}
+
+async function nodeVersion(): Promise<string> {
+  const output = await new Deno.Command('node', { args: ['--version'] }).output()
+  return new TextDecoder().decode(output.stdout)
+}
+
+switch (Deno.args[0]) {
+  case 'server':
+    denoServer()
+    break
+  case 'client':
+    console.log(JSON.stringify(await denoClient(Deno.args[1])))
+    break
+  case 'idle':
+    await denoIdle()
+    break
+  default:
+    await main()
+}

@@ -132,6 +132,10 @@ export class NetworkImpl implements Network {
   private readonly events = new EventBatcher()
   private readonly unregisterCheck: () => void
   private closed = false
+  /** Until when new containers wait for agents to re-register (see beginRecovery). */
+  #recoveringUntil = 0
+  /** Woken by every registration and when recovery ends. */
+  #recoveryWaiters: Array<() => void> = []
 
   /** Creates a network on `clock`; it checks liveness every `pingInterval`. */
   constructor(private readonly clock: TickManager, options: NetworkOptions = {}) {
@@ -167,6 +171,7 @@ export class NetworkImpl implements Network {
       if (this.#adoptReported(entry, record) === 'standby') standby.push(record.uuid)
     }
     this.events.agent(previous === undefined ? 'added' : 'updated', agentRecord(entry))
+    this.#wakeRecoveryWaiters()
     logger.info('agent {agentId} registered with {count} containers', {
       agentId: entry.agentId,
       count: parsed.containers.length,
@@ -263,6 +268,35 @@ export class NetworkImpl implements Network {
   }
 
   /**
+   * Holds the placement of new containers for `seconds` (default `aliveTimeout`):
+   * after a coordinator restart, agents re-register what they host within that
+   * time, and a get must find those containers rather than start second copies.
+   * A server calls it when its first resuming peer arrives.
+   */
+  beginRecovery(seconds: number = this.timeouts.aliveTimeout): void {
+    this.#assertOpen()
+    requirePositive(seconds, 'seconds')
+    const until = this.clock.now() + seconds * 1000
+    if (until <= this.#recoveringUntil) return
+    this.#recoveringUntil = until
+    this.clock.schedule(() => this.#wakeRecoveryWaiters(), seconds * 1000)
+    logger.info('recovering: new containers wait {seconds} s for agents to re-register', {
+      seconds,
+    })
+  }
+
+  /** Whether placement is held for recovery now. */
+  get recovering(): boolean {
+    return this.clock.now() < this.#recoveringUntil
+  }
+
+  /** Resolves at the next registration, or when recovery ends. */
+  waitForRecovery(): Promise<void> {
+    if (!this.recovering) return Promise.resolve()
+    return new Promise((resolve) => this.#recoveryWaiters.push(resolve))
+  }
+
+  /**
    * The record of a live container and the agent that serves it: the forwarding
    * step of a server that passes requests on without decoding them.
    */
@@ -303,7 +337,12 @@ export class NetworkImpl implements Network {
     }
     this.pending.clear()
     this.events.clear()
+    this.#wakeRecoveryWaiters()
     return Promise.resolve()
+  }
+
+  #wakeRecoveryWaiters(): void {
+    for (const wake of this.#recoveryWaiters.splice(0)) wake()
   }
 
   /** Runs once per `pingInterval`: removes silent peers and unused containers. */
@@ -324,28 +363,40 @@ export class NetworkImpl implements Network {
     }
   }
 
-  #findOrStart(
+  async #findOrStart(
     kind: ContainerKind,
     uuid: ContainerUuid | undefined,
     labels: string[],
     extra: Record<string, unknown> | undefined,
   ): Promise<ContainerRecord> {
+    for (;;) {
+      const found = this.#find(kind, uuid, labels)
+      if (found !== undefined) return await found
+      if (!this.recovering) break
+      await this.waitForRecovery()
+      this.#assertOpen()
+    }
+    return await this.#start(kind, uuid ?? crypto.randomUUID() as ContainerUuid, labels, extra)
+  }
+
+  /** A live or starting container that satisfies the get, if any. */
+  #find(
+    kind: ContainerKind,
+    uuid: ContainerUuid | undefined,
+    labels: string[],
+  ): Promise<ContainerRecord> | ContainerRecord | undefined {
     if (uuid !== undefined) {
-      const live = this.containers.get(uuid)
-      if (live !== undefined) return Promise.resolve(live.record)
-      const pending = this.pending.get(uuid)
-      if (pending !== undefined) return pending.promise
-      return this.#start(kind, uuid, labels, extra)
+      return this.containers.get(uuid)?.record ?? this.pending.get(uuid)?.promise
     }
     const matches = (candidateKind: ContainerKind, candidateLabels: string[]) =>
       candidateKind === kind && labels.every((label) => candidateLabels.includes(label))
     for (const { record } of this.containers.values()) {
-      if (matches(record.kind, record.labels)) return Promise.resolve(record)
+      if (matches(record.kind, record.labels)) return record
     }
     for (const start of this.pending.values()) {
       if (matches(start.kind, start.labels)) return start.promise
     }
-    return this.#start(kind, crypto.randomUUID() as ContainerUuid, labels, extra)
+    return undefined
   }
 
   #start(

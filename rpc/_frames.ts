@@ -28,8 +28,12 @@ export type Header =
     clientId: string
     aliveMs: number
     credentials: unknown
+    /** The client was connected before (to this server or one that died). */
+    resume: boolean
+    /** Unique per client object: request ids restart with a new instance. */
+    instance: string
   }
-  | { kind: typeof Kind.welcome; version: number; serverId: string }
+  | { kind: typeof Kind.welcome; version: number; serverId: string; instance: string }
   | { kind: typeof Kind.ping | typeof Kind.pong }
   | { kind: typeof Kind.request; id: number; operation: string; timeoutMs: number; meta: unknown }
   | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }
@@ -50,9 +54,11 @@ export function headerFrame(header: Header): Uint8Array {
         header.clientId,
         header.aliveMs,
         header.credentials,
+        header.resume,
+        header.instance,
       ])
     case Kind.welcome:
-      return encode([header.kind, 0, header.version, header.serverId])
+      return encode([header.kind, 0, header.version, header.serverId, header.instance])
     case Kind.ping:
     case Kind.pong:
       return encode([header.kind, 0])
@@ -119,11 +125,16 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
           clientId: text(3),
           aliveMs: number(4),
           credentials: raw[5],
+          resume: raw[6] === true,
+          instance: text(7),
         },
         body,
       }
     case Kind.welcome:
-      return { header: { kind, version: number(2), serverId: text(3) }, body }
+      return {
+        header: { kind, version: number(2), serverId: text(3), instance: text(4) },
+        body,
+      }
     case Kind.ping:
     case Kind.pong:
       return { header: { kind }, body }

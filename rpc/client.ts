@@ -81,6 +81,8 @@ export class RpcClient {
   #state: State = 'connecting'
   #lastSeen: number
   #connectedOnce = false
+  readonly #instance = crypto.randomUUID()
+  #serverInstance: string | undefined
   #failure: Error | undefined
   #waiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>()
   readonly #unregisterPing: () => void
@@ -179,6 +181,8 @@ export class RpcClient {
       clientId: this.#options.clientId,
       aliveMs: this.#aliveMs,
       credentials: this.#options.credentials,
+      resume: this.#connectedOnce,
+      instance: this.#instance,
     }))
   }
 
@@ -194,7 +198,7 @@ export class RpcClient {
     this.#lastSeen = this.#options.clock.now()
     switch (header.kind) {
       case Kind.welcome:
-        return this.#welcome()
+        return this.#welcome(header.instance)
       case Kind.pong:
         return
       case Kind.ping:
@@ -220,8 +224,13 @@ export class RpcClient {
     }
   }
 
-  #welcome(): void {
+  #welcome(serverInstance: string): void {
     if (this.#state !== 'connecting') return
+    // A restarted server numbers its requests from 1 again.
+    if (this.#serverInstance !== undefined && this.#serverInstance !== serverInstance) {
+      this.session.resetIncoming()
+    }
+    this.#serverInstance = serverInstance
     this.#state = 'connected'
     this.session.attach((message) => this.#socket?.send(message))
     const first = !this.#connectedOnce

@@ -27,7 +27,14 @@ const logger = getLogger(['huly-network', 'rpc', 'server'])
  * @example
  * ```ts
  * import type { Hello } from '@huly/network/rpc'
- * const hello: Hello = { clientId: 'c1', version: 1, aliveMs: 3000, credentials: undefined }
+ * const hello: Hello = {
+ *   clientId: 'c1',
+ *   version: 1,
+ *   aliveMs: 3000,
+ *   credentials: undefined,
+ *   resume: false,
+ *   instance: crypto.randomUUID(),
+ * }
  * ```
  */
 export interface Hello {
@@ -39,6 +46,10 @@ export interface Hello {
   aliveMs: number
   /** Credentials, for authentication. */
   credentials: unknown
+  /** The client was connected before, to this server or to one that died. */
+  resume: boolean
+  /** Unique per client object; a new one means the client restarted. */
+  instance: string
 }
 
 /**
@@ -65,8 +76,11 @@ export interface RpcServerOptions extends SessionOptions {
   aliveTimeoutMs?: number
   /** How often liveness is checked (1000 ms). */
   checkIntervalMs?: number
-  /** Called when a client completes a handshake; `resumed` when its session already existed. */
-  onSession?: (session: RpcSession, resumed: boolean) => void
+  /**
+   * Called when a client completes a handshake; `resumed` when this server still
+   * had its session.
+   */
+  onSession?: (session: RpcSession, resumed: boolean, hello: Hello) => void
   /** Called when a client's session ends (silent, said bye, or the server closed). */
   onSessionClosed?: (session: RpcSession, reason: string) => void
   /** Receives events that clients send. */
@@ -82,6 +96,7 @@ interface Peer {
   routingId: Uint8Array
   routingKey: string
   lastSeen: number
+  instance: string
 }
 
 /**
@@ -126,6 +141,7 @@ export class RpcServer {
   readonly #byClient = new Map<string, Peer>()
   readonly #unregisterCheck: () => void
   readonly #aliveMs: number
+  readonly #instance = crypto.randomUUID()
   #closing: Promise<void> | undefined
 
   /** Creates the server; call {@link RpcServer.listen} to accept clients. */
@@ -252,12 +268,18 @@ export class RpcServer {
       this.#reject(routingId, 0, code, message)
       return
     }
-    const existing = this.#byClient.get(hello.clientId)
+    let existing = this.#byClient.get(hello.clientId)
+    if (existing !== undefined && existing.instance !== hello.instance) {
+      // The same client id from a restarted client: its request ids start over.
+      this.#drop(existing, 'the client restarted')
+      existing = undefined
+    }
     const peer: Peer = existing ?? {
       session: new RpcSession(this.#options.clock, this.#options.handler, this.#options),
       routingId,
       routingKey,
       lastSeen: 0,
+      instance: hello.instance,
     }
     if (existing !== undefined) this.#byRouting.delete(existing.routingKey)
     peer.routingId = routingId
@@ -273,10 +295,11 @@ export class RpcServer {
         kind: Kind.welcome,
         version: PROTOCOL_VERSION,
         serverId: this.#options.serverId ?? '',
+        instance: this.#instance,
       }),
     )
     peer.session.attach((message) => this.#send(peer.routingId, message))
-    this.#options.onSession?.(peer.session, existing !== undefined)
+    this.#options.onSession?.(peer.session, existing !== undefined, hello)
   }
 
   #checkLiveness(): void {

@@ -233,6 +233,19 @@ export class RpcSession {
     }
   }
 
+  /**
+   * The peer is a new incarnation (it restarted): its request ids start again, so
+   * what is remembered of the old one's requests is forgotten and its running
+   * handlers are aborted.
+   */
+  resetIncoming(): void {
+    for (const controller of this.#running.values()) {
+      controller.abort(new ClosedError('the peer restarted'))
+    }
+    this.#running.clear()
+    this.#answered.clear()
+  }
+
   /** Fails every request with `error`, aborts every handler, and refuses new work. */
   close(error: Error = new ClosedError('the rpc session is closed')): void {
     if (this.#closed) return

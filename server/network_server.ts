@@ -106,6 +106,11 @@ export class NetworkServer {
       maxInFlight: options.maxInFlight,
       socket: options.socket,
       authenticate: options.authenticate,
+      onSession: (_session, resumed, hello) => {
+        // A peer that was connected before, to a coordinator that is gone: this one
+        // restarted, so agents get time to re-register before containers are placed.
+        if (hello.resume && !resumed && !network.recovering) network.beginRecovery()
+      },
       onSessionClosed: (session) => this.#sessionClosed(session),
       onEvent: (session, topic, meta, body) => this.#agentEvent(session, topic, meta, body),
     })

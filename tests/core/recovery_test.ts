@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { client1, Fixture, kind, settle, test, uuid } from './_fixture.ts'
+
+test('during recovery a get waits for the agent to re-register and finds its container, not a second copy', async () => {
+  const before = new Fixture()
+  const after = new Fixture()
+  try {
+    const agent = await before.agent('a1', ['session'])
+    await before.network.get(client1, kind('session'), { uuid: uuid('s1') })
+    // A new coordinator: one agent is back already, the one hosting s1 is not yet.
+    await after.agent('a2', ['session'])
+    after.network.beginRecovery(3)
+    let settled = false
+    const get = after.network.get(client1, kind('session'), { uuid: uuid('s1') })
+    get.then(() => settled = true, () => settled = true)
+    await settle()
+    assert.equal(settled, false)
+    await after.network.register(agent.registration(), agent)
+    assert.equal((await get).agentId, 'a1')
+    assert.equal(before.started.length + after.started.length, 1)
+  } finally {
+    await after.close()
+    await before.close()
+  }
+})
+
+test('during recovery a get of a container nobody reports starts it once recovery ends', async () => {
+  const f = new Fixture()
+  try {
+    await f.agent('a1', ['session'])
+    f.network.beginRecovery(2)
+    assert.equal(f.network.recovering, true)
+    let done = false
+    const get = f.network.get(client1, kind('session'), { uuid: uuid('new') }).then(() =>
+      done = true
+    )
+    await f.advance(1_500)
+    assert.equal(done, false)
+    await f.advance(1_000)
+    await get
+    assert.equal(f.network.recovering, false)
+    assert.equal(f.started.length, 1)
+  } finally {
+    await f.close()
+  }
+})
+
+test('after recovery gets start containers at once again', async () => {
+  const f = new Fixture()
+  try {
+    const agent = new AgentImpl('a1' as AgentUuid, {})
+    await f.network.register(agent.registration(), agent)
+    f.network.beginRecovery(1)
+    await f.advance(1_500)
+    await f.agent('a2', ['session'])
+    await f.network.get(client1, kind('session'))
+    assert.equal(f.started.length, 1)
+    assert.throws(() => f.network.beginRecovery(Number.NaN), { name: 'InvalidArgumentError' })
+  } finally {
+    await f.close()
+  }
+})

@@ -151,6 +151,7 @@ export class RpcServer {
     this.#socket = new RouterSocket({
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,
+      maxMessageSize: 64 * 1024 * 1024,
       ...options.socket,
       onMessage: (message) => this.#receive(message),
       onError: (error) => logger.debug('send failed: {error}', { error }),

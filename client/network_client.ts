@@ -223,11 +223,6 @@ export function toEndpoint(address: string): string {
   return endpoint
 }
 
-interface ConnectionState {
-  connection: ConnectionImpl
-  via: string | undefined
-}
-
 class NetworkClientImpl implements NetworkClient {
   readonly clientId: ClientUuid
   readonly clock: TickManager
@@ -237,7 +232,7 @@ class NetworkClientImpl implements NetworkClient {
   readonly #options: NetworkClientOptions
   readonly #listeners = new Set<NetworkEventListener>()
   readonly #references = new Set<ReferenceImpl>()
-  readonly #connections = new Map<ContainerUuid, Set<ConnectionState>>()
+  readonly #connections = new Map<ContainerUuid, Set<ConnectionImpl>>()
   readonly #direct = new Map<string, RpcClient>()
   readonly #agentHost: AgentHost
   readonly #served = new Set<ServedAgent>()
@@ -440,39 +435,64 @@ class NetworkClientImpl implements NetworkClient {
     return decode(reply)
   }
 
-  async openConnection(connection: ConnectionImpl, via: string | undefined): Promise<void> {
-    const state = { connection, via }
-    let set = this.#connections.get(connection.containerId)
-    if (set === undefined) this.#connections.set(connection.containerId, set = new Set())
-    set.add(state)
+  /**
+   * Adds a connection at its current place (`connection.via`); the container is
+   * told once per client and place, however many connections share them.
+   */
+  async attachConnection(connection: ConnectionImpl): Promise<void> {
+    const { containerId: uuid, via } = connection
+    let set = this.#connections.get(uuid)
+    if (set === undefined) this.#connections.set(uuid, set = new Set())
+    const shared = [...set].some((other) => other.via === via)
+    set.add(connection)
+    if (shared) return
     try {
-      await this.#connectOn(via, connection.containerId, true)
+      await this.#connectOn(via, uuid, true)
     } catch (error) {
-      set.delete(state)
+      set.delete(connection)
+      this.#closeUnusedLink(via)
       throw error
     }
   }
 
-  async closeConnection(connection: ConnectionImpl): Promise<void> {
-    const set = this.#connections.get(connection.containerId)
-    for (const state of set ?? []) {
-      if (state.connection !== connection) continue
-      set!.delete(state)
-      const stillUsed = [...set!].some((other) => other.via === state.via)
-      if (!stillUsed) {
-        await this.#connectOn(state.via, connection.containerId, false).catch(() => {})
-      }
-    }
+  /** Removes a connection from the place `via`; the last one there disconnects. */
+  async detachConnection(connection: ConnectionImpl, via: string | undefined): Promise<void> {
+    const uuid = connection.containerId
+    const set = this.#connections.get(uuid)
+    if (set === undefined || !set.delete(connection)) return
+    if (set.size === 0) this.#connections.delete(uuid)
+    if ([...set].some((other) => other.via === via)) return
+    await this.#connectOn(via, uuid, false, 1000).catch((error) =>
+      logger.debug('disconnect from {uuid} failed: {error}', { uuid, error })
+    )
+    this.#closeUnusedLink(via)
   }
 
-  #connectOn(via: string | undefined, uuid: ContainerUuid, connect: boolean): Promise<unknown> {
+  /** A direct link nobody uses any more is closed, so a dead agent is not retried forever. */
+  #closeUnusedLink(via: string | undefined): void {
+    if (via === undefined) return
+    for (const set of this.#connections.values()) {
+      for (const connection of set) if (connection.via === via) return
+    }
+    const link = this.#direct.get(via)
+    this.#direct.delete(via)
+    void link?.close()
+  }
+
+  #connectOn(
+    via: string | undefined,
+    uuid: ContainerUuid,
+    connect: boolean,
+    timeoutMs?: number,
+  ): Promise<unknown> {
     const link = via === undefined ? undefined : this.#direct.get(via)
+    const body = encode({ uuid })
     if (link === undefined) {
       const operation = connect ? NetworkOperation.connect : NetworkOperation.disconnect
-      return this.call(operation, { uuid })
+      return this.rpc.request(operation, body, { timeoutMs })
     }
     const operation = connect ? ContainerOperation.connect : ContainerOperation.disconnect
-    return link.request(operation, encode({ uuid }))
+    return link.request(operation, body, { timeoutMs })
   }
 
   #event(topic: string, meta: unknown, body: Uint8Array, via: string | undefined): void {
@@ -482,7 +502,7 @@ class NetworkClientImpl implements NetworkClient {
     const states = uuid === undefined ? undefined : this.#connections.get(uuid)
     if (states === undefined) return
     const data = decode(body)
-    for (const state of states) if (state.via === via) state.connection.deliver(data)
+    for (const connection of states) if (connection.via === via) connection.deliver(data)
   }
 
   #networkEvent(event: NetworkEvent): void {
@@ -519,8 +539,8 @@ class NetworkClientImpl implements NetworkClient {
   }
 
   async #reconnectConnections(via: string | undefined): Promise<void> {
-    for (const [uuid, states] of this.#connections) {
-      if ([...states].some((state) => state.via === via)) {
+    for (const [uuid, connections] of this.#connections) {
+      if ([...connections].some((connection) => connection.via === via)) {
         await this.#connectOn(via, uuid, true).catch((error) =>
           logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
         )
@@ -559,6 +579,11 @@ class ReferenceImpl implements ContainerReference {
 
   get record(): ContainerRecord {
     return { ...this.#record }
+  }
+
+  /** The container was removed: the next use re-acquires it. */
+  get stale(): boolean {
+    return this.#stale
   }
 
   async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
@@ -634,7 +659,8 @@ class ReferenceImpl implements ContainerReference {
 
 class ConnectionImpl implements ContainerConnection {
   on: ContainerEventHandler | undefined
-  #via: string | undefined
+  /** Where requests and events go now: a direct link address, or the network. */
+  via: string | undefined
   #closed = false
 
   constructor(readonly reference: ReferenceImpl) {}
@@ -644,18 +670,19 @@ class ConnectionImpl implements ContainerConnection {
   }
 
   async open(): Promise<void> {
-    this.#via = this.reference.client.link(this.reference.endpoint)
-    await this.reference.client.openConnection(this, this.#via)
+    this.via = this.reference.client.link(this.reference.endpoint)
+    await this.reference.client.attachConnection(this)
   }
 
-  /** The container moved: connect at its new place. */
+  /** The container moved: requests go to its new place at once, and it is connected there. */
   follow(): void {
     if (this.#closed) return
-    void this.reference.client.closeConnection(this)
-      .then(() => this.open())
-      .catch((error) =>
-        logger.warn('following {uuid} failed: {error}', { uuid: this.containerId, error })
-      )
+    const previous = this.via
+    const client = this.reference.client
+    void client.detachConnection(this, previous)
+    this.open().catch((error) =>
+      logger.warn('following {uuid} failed: {error}', { uuid: this.containerId, error })
+    )
   }
 
   deliver(data: unknown): void {
@@ -670,12 +697,11 @@ class ConnectionImpl implements ContainerConnection {
     }
   }
 
-  request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
-    if (this.#closed) {
-      return Promise.reject(new ClosedError(`the connection to "${this.containerId}" is closed`))
-    }
-    return this.reference.client.routedRequest(
-      this.#via,
+  async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
+    if (this.#closed) throw new ClosedError(`the connection to "${this.containerId}" is closed`)
+    if (this.reference.stale) await this.reference.reacquire()
+    return await this.reference.client.routedRequest(
+      this.via,
       this.containerId,
       operation,
       data,
@@ -691,7 +717,7 @@ class ConnectionImpl implements ContainerConnection {
     if (this.#closed) return
     this.#closed = true
     this.reference.forgetConnection(this)
-    await this.reference.client.closeConnection(this)
+    await this.reference.client.detachConnection(this, this.via)
   }
 
   [Symbol.asyncDispose](): Promise<void> {

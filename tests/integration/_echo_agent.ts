@@ -1,10 +1,19 @@
 // deno-lint-ignore-file no-console -- a test fixture that reports on stdout
 // The agent process of the integration tests: kind `echo`. Prints one line per
 // lifecycle step so tests can count starts and terminations.
+// Arguments: <network endpoint> <agent id> [direct|network]: with `network` the
+// agent binds no endpoint and its containers are reached through the coordinator.
 import { createNetworkClient } from '../../client/mod.ts'
-import type { Broadcast, ClientUuid, Container, ContainerFactory } from '../../core/mod.ts'
+import {
+  AgentImpl,
+  type AgentUuid,
+  type Broadcast,
+  type ClientUuid,
+  type Container,
+  type ContainerFactory,
+} from '../../core/mod.ts'
 
-const [network, agentId] = Deno.args
+const [network, agentId, mode = 'direct'] = Deno.args
 
 class EchoContainer implements Container {
   readonly clients = new Map<ClientUuid, Broadcast>()
@@ -64,8 +73,13 @@ const client = await createNetworkClient(network, {
   clientId: `client-of-${agentId}`,
   timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
 })
-const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId })
-console.log(`registered ${served.endpoint}`)
+if (mode === 'network') {
+  await client.register(new AgentImpl(agentId as AgentUuid, { echo }))
+  console.log('registered without an endpoint')
+} else {
+  const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId })
+  console.log(`registered ${served.endpoint}`)
+}
 
 Deno.addSignalListener('SIGTERM', async () => {
   await client.close()

@@ -118,8 +118,12 @@ export async function startCoordinator(
 }
 
 /** Starts the test echo agent against `network`; resolves once it registered. */
-export async function startAgent(network: string, agentId: string): Promise<Proc> {
-  const proc = new Proc(agentId, './_echo_agent.ts', [network, agentId])
+export async function startAgent(
+  network: string,
+  agentId: string,
+  mode: 'direct' | 'network' = 'direct',
+): Promise<Proc> {
+  const proc = new Proc(agentId, './_echo_agent.ts', [network, agentId, mode])
   await proc.waitFor(/^registered/)
   return proc
 }

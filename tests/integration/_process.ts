@@ -45,6 +45,17 @@ export class Proc {
     return promise.finally(() => clearTimeout(timer))
   }
 
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid
+  }
+
+  /** Resident memory of the process in bytes, from /proc. */
+  async rss(): Promise<number> {
+    const status = await Deno.readTextFile(`/proc/${this.pid}/status`)
+    return Number(status.match(/^VmRSS:\s+(\d+) kB/m)![1]) * 1024
+  }
+
   /** Lines matching `pattern`. */
   count(pattern: RegExp): number {
     return this.lines.filter((line) => pattern.test(line)).length

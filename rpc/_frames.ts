@@ -3,9 +3,26 @@
 import { ProtocolError } from '../core/errors.ts'
 import { decode, encode } from './codec.ts'
 
-/** The protocol version spoken by this library. */
+/**
+ * The protocol version spoken by this library.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_VERSION } from "@huly/network/rpc"
+ * console.log(PROTOCOL_VERSION)
+ * ```
+ */
 export const PROTOCOL_VERSION = 1
 
+/**
+ * The kinds of message of the rpc protocol, the first field of every header.
+ *
+ * @example
+ * ```ts
+ * import { Kind } from '@huly/network/rpc'
+ * console.log(Kind.request) // 5
+ * ```
+ */
 export const Kind = {
   hello: 1,
   welcome: 2,
@@ -21,6 +38,15 @@ export const Kind = {
   reject: 12,
 } as const
 
+/**
+ * A decoded message header. Requests, replies and events also carry one body frame.
+ *
+ * @example
+ * ```ts
+ * import type { Header } from '@huly/network/rpc'
+ * const ping: Header = { kind: 3 }
+ * ```
+ */
 export type Header =
   | {
     kind: typeof Kind.hello

@@ -1,6 +1,9 @@
 /**
- * The transport of Huly Network. For now: the ZeroMQ socket layer (ROUTER and
- * DEALER sockets over the libzmq C API through Deno FFI).
+ * The transport of Huly Network, with no knowledge of containers: the ZeroMQ socket
+ * layer (ROUTER and DEALER sockets over the libzmq C API through Deno FFI), the
+ * MessagePack codec, and a bidirectional request/response and event protocol
+ * ({@link RpcServer}, {@link RpcClient}, {@link RpcSession}) with handshakes,
+ * liveness, deadlines, cancellation, re-sending and "busy" push-back.
  *
  * Needs `--allow-ffi` and `--allow-read` (see {@link RouterSocket}); optionally
  * `--allow-env=HULY_LIBZMQ_PATH` to load libzmq from that path.
@@ -9,3 +12,15 @@
  */
 
 export * from './zmq/mod.ts'
+export { decode, encode } from './codec.ts'
+export { type Header, Kind, PROTOCOL_VERSION } from './_frames.ts'
+export { RpcClient, type RpcClientOptions } from './client.ts'
+export { type Hello, RpcServer, type RpcServerOptions, type RpcServerStats } from './server.ts'
+export {
+  describeError,
+  type IncomingRequest,
+  type RequestHandler,
+  type RequestOptions,
+  RpcSession,
+  type SessionOptions,
+} from './session.ts'

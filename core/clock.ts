@@ -81,6 +81,13 @@ class PeriodicHandlers {
   }
 }
 
+function requireTimer(handler: unknown, delayMs: unknown): void {
+  requireFunction(handler, 'handler')
+  if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
+    throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${delayMs}`)
+  }
+}
+
 async function runPeriodic(entry: Periodic): Promise<void> {
   entry.running = true
   try {
@@ -133,10 +140,7 @@ export class TickManagerImpl implements TickManager {
 
   /** Runs `handler` once after `delayMs` on a real timer. */
   schedule(handler: () => void, delayMs: number): () => void {
-    requireFunction(handler, 'handler')
-    if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
-      throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${delayMs}`)
-    }
+    requireTimer(handler, delayMs)
     const id = setTimeout(() => {
       this.timers.delete(id)
       handler()
@@ -220,10 +224,7 @@ export class ManualTickManager implements TickManager {
 
   /** Runs `handler` when the clock has advanced by `delayMs`. */
   schedule(handler: () => void, delayMs: number): () => void {
-    requireFunction(handler, 'handler')
-    if (typeof delayMs !== 'number' || !(delayMs >= 0)) {
-      throw new InvalidArgumentError(`delayMs must be a number >= 0, got ${delayMs}`)
-    }
+    requireTimer(handler, delayMs)
     const id = this.nextTimerId++
     this.timers.set(id, { at: this.time + delayMs, handler })
     return () => this.timers.delete(id)

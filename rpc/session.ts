@@ -83,6 +83,12 @@ export interface SessionOptions {
   maxInFlight?: number
   /** Answers of recent requests kept to answer a re-sent request again (1024). */
   replayCache?: number
+  /**
+   * Bytes of kept answers (1 MiB): older ones are forgotten first, and a larger
+   * answer is remembered only as "answered", so a re-send of it fails instead of
+   * running twice.
+   */
+  replayCacheBytes?: number
 }
 
 interface Outgoing {
@@ -119,6 +125,8 @@ export class RpcSession {
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
   readonly #replayCache: number
+  readonly #replayCacheBytes: number
+  #answeredBytes = 0
   #send: ((message: Uint8Array[]) => void) | undefined
   readonly #pending = new Map<number, Outgoing>()
   readonly #running = new Map<number, AbortController>()
@@ -133,6 +141,7 @@ export class RpcSession {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = options.maxInFlight ?? 1024
     this.#replayCache = options.replayCache ?? 1024
+    this.#replayCacheBytes = options.replayCacheBytes ?? 1024 * 1024
   }
 
   /** Whether the session has a transport to send on. */
@@ -244,6 +253,7 @@ export class RpcSession {
     }
     this.#running.clear()
     this.#answered.clear()
+    this.#answeredBytes = 0
   }
 
   /** Fails every request with `error`, aborts every handler, and refuses new work. */
@@ -254,6 +264,7 @@ export class RpcSession {
     for (const controller of this.#running.values()) controller.abort(error)
     this.#running.clear()
     this.#answered.clear()
+    this.#answeredBytes = 0
     this.#send = undefined
   }
 
@@ -332,11 +343,33 @@ export class RpcSession {
   }
 
   #remember(id: number, message: Uint8Array[]): void {
+    let size = messageSize(message)
+    if (size > this.#replayCacheBytes) {
+      message = frames({
+        kind: Kind.fail,
+        id,
+        name: 'ProtocolError',
+        message: 'the answer was sent once and is too large to send again',
+        code: 'ANSWER_GONE',
+      })
+      size = messageSize(message)
+    }
     this.#answered.set(id, message)
-    if (this.#answered.size > this.#replayCache) {
-      this.#answered.delete(this.#answered.keys().next().value!)
+    this.#answeredBytes += size
+    while (
+      this.#answered.size > this.#replayCache || this.#answeredBytes > this.#replayCacheBytes
+    ) {
+      const [oldest, kept] = this.#answered.entries().next().value!
+      this.#answered.delete(oldest)
+      this.#answeredBytes -= messageSize(kept)
     }
   }
+}
+
+function messageSize(message: Uint8Array[]): number {
+  let size = 0
+  for (const frame of message) size += frame.byteLength
+  return size
 }
 
 /** The name, message and code of an error, for the wire (remote errors keep theirs). */

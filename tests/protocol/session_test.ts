@@ -141,3 +141,30 @@ Deno.test({
     fresh.close()
   },
 })
+
+Deno.test({
+  name:
+    'an answer larger than the replay budget is not kept: a re-send of it fails instead of running twice',
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    let runs = 0
+    const { caller, server, toServer, toCaller, deliver } = pair(() => {
+      runs++
+      return Promise.resolve(new Uint8Array(4096))
+    }, { replayCacheBytes: 1024 })
+    const answer = caller.request('big', encode(null))
+    for (const message of toServer.splice(0)) {
+      const { header, body } = parseMessage(message)
+      server.receive(header, body)
+    }
+    for (let i = 0; i < 10; i++) await Promise.resolve()
+    assert.equal(toCaller.length, 1)
+    toCaller.length = 0 // the answer is lost on the way
+    caller.attach((message) => toServer.push(message))
+    await deliver()
+    await assert.rejects(answer, { name: 'RemoteError', code: 'ANSWER_GONE' })
+    assert.equal(runs, 1)
+    caller.close()
+  },
+})

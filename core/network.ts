@@ -199,6 +199,18 @@ export class NetworkImpl implements Network {
     else this.clients.set(id as ClientUuid, this.clock.now())
   }
 
+  /**
+   * A client is gone (its connection closed or fell silent): its references are
+   * released now, as they would be after `aliveTimeout` without pings.
+   */
+  clientGone(clientId: ClientUuid): void {
+    this.#assertOpen()
+    requireId(clientId, 'clientId')
+    if (this.clients.has(clientId) || this.references.holdsAny(clientId)) {
+      this.#forgetClient(clientId, 'gone')
+    }
+  }
+
   /** Reuses or starts a container, and adds one reference of `clientId` to it. */
   async get(
     clientId: ClientUuid,
@@ -350,7 +362,7 @@ export class NetworkImpl implements Network {
     const now = this.clock.now()
     const aliveMs = this.timeouts.aliveTimeout * 1000
     for (const [clientId, lastSeen] of this.clients) {
-      if (now - lastSeen > aliveMs) this.#forgetClient(clientId)
+      if (now - lastSeen > aliveMs) this.#forgetClient(clientId, 'silent')
     }
     for (const agent of [...this.agentsById.values()]) {
       if (now - agent.lastSeen > aliveMs) this.#removeAgent(agent.agentId, 'silent')
@@ -589,10 +601,13 @@ export class NetworkImpl implements Network {
     )
   }
 
-  #forgetClient(clientId: ClientUuid): void {
+  #forgetClient(clientId: ClientUuid, reason: string): void {
     this.clients.delete(clientId)
     for (const uuid of this.references.releaseClient(clientId)) this.#markUnusedIfFree(uuid)
-    logger.info('client {clientId} is silent; its references are released', { clientId })
+    logger.info('client {clientId} is {reason}; its references are released', {
+      clientId,
+      reason,
+    })
   }
 
   /** Starts the unused timer of a container nobody holds (stateless ones never). */

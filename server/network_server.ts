@@ -265,8 +265,19 @@ export class NetworkServer {
     }
   }
 
+  /**
+   * A connection ended (silent, said bye, or replaced by a restarted client): the
+   * agents it served and the references it held go now, not one more timeout later.
+   */
   #sessionClosed(session: RpcSession): void {
     const clientId = session.peerId as ClientUuid
+    if (this.#closed) return
+    for (const [agentId, owner] of [...this.#agentOwners]) {
+      if (owner.clientId !== clientId) continue
+      this.#agentOwners.delete(agentId)
+      this.#network.unregister(agentId).catch(() => {})
+    }
+    this.#network.clientGone(clientId)
     const connected = this.#connections.get(clientId)
     this.#connections.delete(clientId)
     for (const uuid of connected ?? []) {

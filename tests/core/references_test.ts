@@ -101,3 +101,22 @@ test('a silent client loses all its references, which then follow the orphan rul
     await f.close()
   }
 })
+
+test('a client reported gone loses its references at once', async () => {
+  const f = new Fixture()
+  try {
+    await f.agent('a1', ['session'])
+    await f.network.get(client1, kind('session'), { uuid: uuid('s1') })
+    f.network.clientGone(client1)
+    f.network.clientGone(client1)
+    assert.equal(await f.network.release(client1, uuid('s1')), false)
+    await f.advance(5_500, ['a1'])
+    assert.deepEqual(f.network.list(), [])
+    assert.throws(() => f.network.clientGone(bad('')), { name: 'InvalidArgumentError' })
+  } finally {
+    await f.close()
+  }
+})
+
+// deno-lint-ignore no-explicit-any -- passes a value the types forbid
+const bad = (value: unknown): any => value

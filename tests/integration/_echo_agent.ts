@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console -- a test fixture that reports on stdout
 // The agent process of the integration tests: kind `echo`. Prints one line per
 // lifecycle step so tests can count starts and terminations.
-// Arguments: <network endpoint> <agent id> [direct|network]: with `network` the
-// agent binds no endpoint and its containers are reached through the coordinator.
+// Arguments: <network endpoint> <agent id> [direct|network|ha]: with `network` the
+// agent binds no endpoint and its containers are reached through the coordinator;
+// with `ha` it also declares the stateless container `ha-1` of kind `echo`.
 import { createNetworkClient } from '../../client/mod.ts'
 import {
   AgentImpl,
@@ -11,6 +12,8 @@ import {
   type ClientUuid,
   type Container,
   type ContainerFactory,
+  type ContainerKind,
+  type ContainerUuid,
 } from '../../core/mod.ts'
 
 const [network, agentId, mode = 'direct'] = Deno.args
@@ -77,7 +80,13 @@ if (mode === 'network') {
   await client.register(new AgentImpl(agentId as AgentUuid, { echo }))
   console.log('registered without an endpoint')
 } else {
-  const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId })
+  const stateless = mode === 'ha'
+    ? [{
+      options: { uuid: 'ha-1' as ContainerUuid, kind: 'echo' as ContainerKind, labels: [] },
+      container: new EchoContainer('ha-1'),
+    }]
+    : []
+  const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId, stateless })
   console.log(`registered ${served.endpoint}`)
 }
 

@@ -132,7 +132,7 @@ export async function startCoordinator(
 export async function startAgent(
   network: string,
   agentId: string,
-  mode: 'direct' | 'network' = 'direct',
+  mode: 'direct' | 'network' | 'ha' = 'direct',
 ): Promise<Proc> {
   const proc = new Proc(agentId, './_echo_agent.ts', [network, agentId, mode])
   await proc.waitFor(/^registered/)

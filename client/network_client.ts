@@ -14,7 +14,7 @@ import {
   NetworkOperation,
   type RouteMeta,
 } from '../core/protocol.ts'
-import { type Timeouts, timeouts as defaultTimeouts } from '../core/timeouts.ts'
+import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
 import type {
   AgentRecord,
   AgentUuid,
@@ -208,6 +208,14 @@ export function createNetworkClient(
   }
 }
 
+/** A non-empty string, else an `InvalidArgumentError`. */
+function requireName(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string`)
+  }
+  return value
+}
+
 /** `host:port` → `tcp://host:port`; a `tcp://` address is kept. */
 export function toEndpoint(address: string): string {
   if (typeof address !== 'string' || address.length === 0) {
@@ -226,7 +234,7 @@ export function toEndpoint(address: string): string {
 class NetworkClientImpl implements NetworkClient {
   readonly clientId: ClientUuid
   readonly clock: TickManager
-  readonly timeouts: Timeouts
+  readonly timeouts: Readonly<Timeouts>
   readonly rpc: RpcClient
   readonly #ownsClock: boolean
   readonly #options: NetworkClientOptions
@@ -239,9 +247,12 @@ class NetworkClientImpl implements NetworkClient {
   #closed = false
 
   constructor(endpoint: string, options: NetworkClientOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options must be an object')
+    }
     this.#options = options
-    this.clientId = (options.clientId ?? crypto.randomUUID()) as ClientUuid
-    this.timeouts = { ...defaultTimeouts, ...options.timeouts }
+    this.clientId = requireName(options.clientId ?? crypto.randomUUID(), 'clientId') as ClientUuid
+    this.timeouts = resolveTimeouts(options.timeouts)
     this.#ownsClock = options.clock === undefined
     this.clock = options.clock ?? new TickManagerImpl(20)
     if (this.#ownsClock) this.clock.start()
@@ -337,6 +348,10 @@ class NetworkClientImpl implements NetworkClient {
 
   async get(kind: string, options: ContainerQuery = {}): Promise<ContainerReference> {
     this.#assertOpen()
+    requireName(kind, 'kind')
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('get options must be an object')
+    }
     const record = await this.call<ContainerRecord>(NetworkOperation.get, { kind, options })
     const reference = new ReferenceImpl(this, kind as ContainerKind, options as GetOptions, record)
     this.#references.add(reference)
@@ -349,6 +364,8 @@ class NetworkClientImpl implements NetworkClient {
     data?: unknown,
     options: RequestOptions = {},
   ): Promise<unknown> {
+    requireName(target, 'target')
+    requireName(operation, 'operation')
     const meta: RouteMeta = { target: target as ContainerUuid, operation }
     return decode(
       await this.rpc.request(NetworkOperation.request, encode(data), { ...options, meta }),
@@ -426,6 +443,7 @@ class NetworkClientImpl implements NetworkClient {
     data: unknown,
     options: RequestOptions = {},
   ): Promise<unknown> {
+    requireName(operation, 'operation')
     const meta: RouteMeta = { target, operation }
     const link = via === undefined ? undefined : this.#direct.get(via)
     const body = encode(data)

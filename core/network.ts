@@ -15,7 +15,7 @@ import {
   NoAgentError,
   ProtocolError,
 } from './errors.ts'
-import { type Timeouts, timeouts as defaultTimeouts } from './timeouts.ts'
+import { resolveTimeouts, type Timeouts } from './timeouts.ts'
 import type {
   AgentRecord,
   AgentRegistration,
@@ -629,15 +629,6 @@ function agentRecord(agent: AgentEntry): AgentRecord {
     ...(agent.endpoint === undefined ? {} : { endpoint: agent.endpoint }),
     containers: agent.containers.size,
   }
-}
-
-function resolveTimeouts(overrides: Partial<Timeouts> | undefined): Readonly<Timeouts> {
-  const given = requireRecord(overrides, 'timeouts') ?? {}
-  const resolved = { ...defaultTimeouts }
-  for (const name of Object.keys(defaultTimeouts) as Array<keyof Timeouts>) {
-    if (given[name] !== undefined) resolved[name] = requirePositive(given[name], `timeouts.${name}`)
-  }
-  return Object.freeze(resolved)
 }
 
 function parseRegistration(value: AgentRegistration): AgentRegistration {

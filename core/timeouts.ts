@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { requirePositive, requireRecord } from './_validate.ts'
 
 /**
  * The timings the network uses unless told otherwise, in seconds.
@@ -40,3 +41,22 @@ export const timeouts: Readonly<Timeouts> = Object.freeze({
   unusedContainerTimeout: 5,
   requestTimeout: 30,
 })
+
+/**
+ * The defaults with `overrides` applied; every value must be a finite number > 0
+ * (an `InvalidArgumentError` otherwise). Unknown names are ignored.
+ *
+ * @example
+ * ```ts
+ * import { resolveTimeouts } from '@huly/network/core'
+ * console.log(resolveTimeouts({ aliveTimeout: 10 }).aliveTimeout) // 10
+ * ```
+ */
+export function resolveTimeouts(overrides?: Partial<Timeouts>): Readonly<Timeouts> {
+  const given = requireRecord(overrides, 'timeouts') ?? {}
+  const resolved = { ...timeouts }
+  for (const name of Object.keys(timeouts) as Array<keyof Timeouts>) {
+    if (given[name] !== undefined) resolved[name] = requirePositive(given[name], `timeouts.${name}`)
+  }
+  return Object.freeze(resolved)
+}

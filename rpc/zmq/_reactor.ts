@@ -11,6 +11,10 @@
  * PAIR whose fd is always in the set. A socket is only closed after the poll that
  * could see its fd has returned.
  *
+ * A socket with work no fd will announce (a ROUTER peer whose pipe was full) asks
+ * for a retry after some milliseconds; the poll then waits no longer than the
+ * earliest such deadline. With no retry asked for, it waits on the fds alone.
+ *
  * @module
  */
 
@@ -35,9 +39,12 @@ const POLLFD_SIZE = 8
 class Reactor {
   #watched = new Set<Pollable>()
   #pending = new Set<Pollable>()
+  /** Pollables to pump by a deadline (`performance.now()` ms) even if their fd stays quiet. */
+  #retries = new Map<Pollable, number>()
   #running = false
   #inPoll: Promise<number> | null = null
-  #waitingForever = false
+  /** When the poll in flight returns by itself: `Infinity`, a time, or 0 (it does not wait). */
+  #pollEnds = 0
   #wakeReceiver: NativeSocket | null = null
   #wakeSender: NativeSocket | null = null
   #wakePending = false
@@ -58,6 +65,7 @@ class Reactor {
   async remove(pollable: Pollable): Promise<void> {
     if (!this.#watched.delete(pollable)) return
     this.#pending.delete(pollable)
+    this.#retries.delete(pollable)
     this.#changed = true
     const inPoll = this.#inPoll
     if (inPoll === null) return
@@ -68,7 +76,16 @@ class Reactor {
   /** Asks for a pump of `pollable` without waiting for its fd (it has work left). */
   schedule(pollable: Pollable): void {
     this.#pending.add(pollable)
-    if (this.#waitingForever) this.#wake()
+    if (this.#pollEnds > 0) this.#wake()
+  }
+
+  /** Asks for a pump of `pollable` within `ms`, whether or not its fd fires. */
+  retryAfter(pollable: Pollable, ms: number): void {
+    const at = performance.now() + ms
+    const asked = this.#retries.get(pollable)
+    if (asked !== undefined && asked <= at) return
+    this.#retries.set(pollable, at)
+    if (at < this.#pollEnds) this.#wake()
   }
 
   #wake(): void {
@@ -100,16 +117,17 @@ class Reactor {
     const poll = libcPoll().poll
     while (this.#watched.size > 0) {
       if (this.#changed) this.#rebuild()
-      const waitForever = this.#pending.size === 0
-      this.#waitingForever = waitForever
-      const inPoll = poll(this.#fds, BigInt(this.#order.length + 1), waitForever ? -1 : 0)
+      const timeout = this.#timeout()
+      this.#pollEnds = timeout < 0 ? Infinity : timeout === 0 ? 0 : performance.now() + timeout
+      const inPoll = poll(this.#fds, BigInt(this.#order.length + 1), timeout)
       this.#inPoll = inPoll
       await inPoll
       this.#inPoll = null
-      this.#waitingForever = false
+      this.#pollEnds = 0
       this.#drainWake()
       const ready = this.#pending
       this.#pending = new Set()
+      if (this.#retries.size > 0) this.#takeDueRetries(ready)
       for (let i = 0; i < this.#order.length; i++) {
         if (this.#view.getInt16((i + 1) * POLLFD_SIZE + 6, true) !== 0) ready.add(this.#order[i])
       }
@@ -123,6 +141,24 @@ class Reactor {
       }
     }
     this.#running = false
+  }
+
+  /** The poll timeout in ms: 0 with pumps pending, until the earliest retry, or -1 (none). */
+  #timeout(): number {
+    if (this.#pending.size > 0) return 0
+    if (this.#retries.size === 0) return -1
+    let earliest = Infinity
+    for (const at of this.#retries.values()) earliest = Math.min(earliest, at)
+    return Math.max(0, Math.ceil(earliest - performance.now()))
+  }
+
+  #takeDueRetries(ready: Set<Pollable>): void {
+    const now = performance.now()
+    for (const [pollable, at] of this.#retries) {
+      if (at > now) continue
+      this.#retries.delete(pollable)
+      ready.add(pollable)
+    }
   }
 
   #rebuild(): void {

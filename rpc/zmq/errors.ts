@@ -29,6 +29,8 @@ export class LibzmqLoadError extends NetworkError {
 
 /**
  * A ROUTER could not deliver a message: no connected peer has its routing id.
+ * The messages queued behind it for the same peer are dropped with it
+ * (`discarded` tells how many), since they would fail the same way.
  *
  * @example
  * ```ts
@@ -42,12 +44,20 @@ export class PeerUnreachableError extends NetworkError {
   readonly routingId: Uint8Array
   /** The frames of the message that was not delivered. */
   readonly frames: readonly Uint8Array[]
+  /** How many later messages queued for the same peer were dropped with this one. */
+  readonly discarded: number
 
   /** Creates the error for a message that had no route. */
-  constructor(routingId: Uint8Array, frames: readonly Uint8Array[], options?: ErrorOptions) {
+  constructor(
+    routingId: Uint8Array,
+    frames: readonly Uint8Array[],
+    discarded = 0,
+    options?: ErrorOptions,
+  ) {
     super(`no connected peer with routing id ${hex(routingId)}`, 'PEER_UNREACHABLE', options)
     this.routingId = routingId
     this.frames = frames
+    this.discarded = discarded
   }
 }
 

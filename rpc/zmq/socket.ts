@@ -19,11 +19,18 @@
  *   drains until nothing is left before the next wait. A pump handles at most a
  *   budget of messages and then yields to the event loop, so one busy socket does
  *   not starve timers or other sockets.
- * - `send()` puts the message in the socket's one send queue and returns; the queue
- *   is drained in order, in a microtask and on every pump. When libzmq pushes back
- *   (high-water mark), the queue waits for the fd. Errors about one message (a
- *   ROUTER_MANDATORY send to an unknown peer: {@link PeerUnreachableError}) go to
- *   `onError`, in order, and the queue moves on.
+ * - `send()` puts the message in a send queue and returns; queues are drained in
+ *   order, in a microtask and on every pump. A DEALER has one queue: when libzmq
+ *   pushes back (high-water mark), it waits for the fd. A ROUTER has one queue per
+ *   peer: a peer whose pipe is full (ROUTER_MANDATORY's EAGAIN) holds back only its
+ *   own messages. Blocked peers are retried on every pump of the socket, and while
+ *   one is blocked the reactor also pumps the socket after a short delay (2 ms,
+ *   growing to 50 ms as the block lasts): the command that frees a pipe fires the
+ *   fd, but a libzmq call about another peer may consume it unseen. With no peer
+ *   blocked there is no retry, so an idle socket costs nothing. Errors about one
+ *   message go to `onError`, in order, and the queue moves on; a ROUTER_MANDATORY
+ *   send to an unknown peer is a `PeerUnreachableError`, and drops that peer's
+ *   queue.
  * - Received messages go to `onMessage`, or to `for await` (buffered up to 1024
  *   messages, after which reading stops and libzmq's high-water marks push back).
  * - `close()` is idempotent and never hangs: it wakes the reactor, waits for the
@@ -45,14 +52,14 @@
 import { getLogger } from '@logtape/logtape'
 import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
 import * as c from './_constants.ts'
-import { errorText } from './_ffi.ts'
 import { Fifo } from './_fifo.ts'
 import { Monitor } from './_monitor.ts'
 import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
+import { PeerSendQueues } from './_peer_send_queues.ts'
 import { type Pollable, reactor } from './_reactor.ts'
+import { type SendQueue, SocketSendQueue } from './_send_queue.ts'
 import { ZapServer } from './_zap.ts'
 import { assertZ85Key, curveKeyPair } from './curve.ts'
-import { PeerUnreachableError } from './errors.ts'
 import type { DealerSocketOptions, RouterSocketOptions, SocketOptions } from './types.ts'
 
 const logger = getLogger(['huly-network', 'zmq'])
@@ -62,6 +69,12 @@ const encoder = new TextEncoder()
 const PUMP_BUDGET = 512
 /** Messages buffered for `for await` before reading from libzmq pauses. */
 const INBOX_LIMIT = 1024
+/**
+ * Retries of blocked peers, in ms: an eighth of the time they have been blocked,
+ * within these bounds, so a peer stalled for long costs a few wake-ups a second.
+ */
+const RETRY_MIN_MS = 2
+const RETRY_MAX_MS = 50
 
 /**
  * A ZeroMQ socket: the common part of {@link RouterSocket} and {@link DealerSocket}.
@@ -81,12 +94,13 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   #zap: ZapServer | null = null
   #pollable: Pollable
   #options: SocketOptions
-  #outbox = new Fifo<Uint8Array[]>()
-  #outboxFrame = 0
+  #outbox: SendQueue
   #partial: Uint8Array[] = []
   #inbox = new Fifo<Uint8Array[]>()
   #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
   #pumping = false
+  /** Since when some peer has been blocked (`performance.now()` ms), or -1. */
+  #blockedSince = -1
   #pumpScheduled = false
   #closed = false
   #closing: Promise<void> | null = null
@@ -94,14 +108,17 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   /**
    * Creates the libzmq socket of `type` (a `ZMQ_*` socket type) and applies the
    * options, then `typeOptions`: integer options as `[option, value]` pairs.
+   * `outbox` holds what `send()` queues until libzmq takes it.
    */
   protected constructor(
     type: number,
     options: SocketOptions,
     typeOptions: readonly (readonly [number, number])[],
+    outbox: SendQueue,
   ) {
     validateOptions(options)
     this.#options = options
+    this.#outbox = outbox
     this.#ownsContext = options.zapHandler !== undefined
     this.#context = this.#ownsContext ? new NativeContext() : sharedContext()
     const context = this.#context.handle
@@ -155,9 +172,10 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   }
 
   /**
-   * Queues a multipart message for sending and returns at once. Messages leave in
-   * the order of the calls. A message that cannot be delivered is reported to
-   * `onError`. Throws a {@link ClosedError} once the socket is closed.
+   * Queues a multipart message for sending and returns at once. Messages to one
+   * peer leave in the order of the calls; on a ROUTER, a peer whose pipe is full
+   * holds back only its own messages. A message that cannot be delivered is
+   * reported to `onError`. Throws a {@link ClosedError} once the socket is closed.
    */
   send(frames: Uint8Array[]): void {
     this.#assertOpen()
@@ -173,7 +191,7 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
     this.#schedulePump()
   }
 
-  /** Messages queued by {@link send} that libzmq has not accepted yet. */
+  /** Messages queued by {@link send} that libzmq has not accepted yet (for all peers). */
   get pendingSends(): number {
     return this.#outbox.length
   }
@@ -274,7 +292,17 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
     } finally {
       this.#pumping = false
       releaseLastFrame()
+      if (this.#outbox.needsRetry && !this.#closed) this.#retryLater()
+      else this.#blockedSince = -1
     }
+  }
+
+  /** Asks the reactor to pump again soon, for peers whose pipe was full. */
+  #retryLater(): void {
+    const now = performance.now()
+    if (this.#blockedSince < 0) this.#blockedSince = now
+    const delay = (now - this.#blockedSince) / 8
+    reactor.retryAfter(this.#pollable, Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, delay)))
   }
 
   #canDeliver(): boolean {
@@ -311,35 +339,12 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
     else this.#inbox.push(frames)
   }
 
-  /** Hands queued messages to libzmq until it pushes back; returns how many left. */
+  /** Hands queued messages to libzmq until it pushes back; returns how many were handled. */
   #flush(budget: number): number {
-    let sent = 0
-    while (sent < budget) {
-      const frames = this.#outbox.peek()
-      if (frames === undefined) break
-      const last = frames.length - 1
-      while (this.#outboxFrame <= last) {
-        const status = this.#native.sendFrame(frames[this.#outboxFrame], this.#outboxFrame < last)
-        if (status === 'again') return sent
-        if (status !== 'sent') {
-          this.#sendFailed(frames, status)
-          break
-        }
-        this.#outboxFrame++
-      }
-      this.#outbox.shift()
-      this.#outboxFrame = 0
-      sent++
-    }
-    return sent
+    return this.#outbox.flush(this.#native, budget, this.#report)
   }
 
-  #sendFailed(frames: Uint8Array[], errno: number): void {
-    if (errno === c.EHOSTUNREACH) this.#report(new PeerUnreachableError(frames[0], frames))
-    else this.#report(new NetworkError(`send failed: ${errorText(errno)}`, 'ZMQ'))
-  }
-
-  #report(error: NetworkError): void {
+  #report = (error: NetworkError): void => {
     const onError = this.#options.onError
     if (onError === undefined) {
       logger.warn('zmq socket error: {error}', { error })
@@ -357,6 +362,8 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
  * A ROUTER socket: the server side. Each message starts with the routing id of
  * the peer it came from; a reply starts with the routing id of its destination.
  * ROUTER_MANDATORY is on by default (see {@link RouterSocketOptions.mandatory}).
+ * Each peer has its own send queue, so a peer that reads slowly delays only its
+ * own messages; {@link RouterSocket.pendingFor} and {@link RouterSocket.dropPeer} look at and empty it.
  *
  * @example
  * ```ts
@@ -370,12 +377,57 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
  * ```
  */
 export class RouterSocket extends ZmqSocket {
+  #queues: PeerSendQueues
+
   /** Creates a ROUTER socket; it does nothing until bound or connected. */
   constructor(options: RouterSocketOptions = {}) {
+    const queues = new PeerSendQueues()
     super(c.ZMQ_ROUTER, options, [
       [c.ZMQ_ROUTER_MANDATORY, options.mandatory === false ? 0 : 1],
       [c.ZMQ_ROUTER_HANDOVER, options.handover === true ? 1 : 0],
-    ])
+    ], queues)
+    this.#queues = queues
+  }
+
+  /**
+   * Messages queued by {@link send} for the peer with `routingId` that libzmq has
+   * not accepted yet; they grow while that peer's pipe is full.
+   *
+   * @example
+   * ```ts
+   * import { RouterSocket } from '@huly/network/rpc'
+   * const router = new RouterSocket({ onError: () => {} })
+   * const peer = new TextEncoder().encode('client-1')
+   * router.send([peer, new TextEncoder().encode('hello')])
+   * console.assert(router.pendingFor(peer) === 1)
+   * await router.close()
+   * ```
+   */
+  pendingFor(routingId: Uint8Array): number {
+    assertRoutingId(routingId)
+    return this.#queues.pendingFor(routingId)
+  }
+
+  /**
+   * Discards the messages queued for the peer with `routingId` and returns how
+   * many, for instance to give up on a peer that stopped reading. Messages libzmq
+   * accepted before are still delivered if the peer reads them; later sends to
+   * the peer are queued afresh.
+   *
+   * @example
+   * ```ts
+   * import { RouterSocket } from '@huly/network/rpc'
+   * const router = new RouterSocket({ onError: () => {} })
+   * const peer = new TextEncoder().encode('slow-client')
+   * router.send([peer, new TextEncoder().encode('update')])
+   * if (router.pendingFor(peer) > 0) console.log('dropped', router.dropPeer(peer))
+   * console.assert(router.pendingFor(peer) === 0)
+   * await router.close()
+   * ```
+   */
+  dropPeer(routingId: Uint8Array): number {
+    assertRoutingId(routingId)
+    return this.#queues.drop(routingId)
   }
 }
 
@@ -395,11 +447,17 @@ export class RouterSocket extends ZmqSocket {
 export class DealerSocket extends ZmqSocket {
   /** Creates a DEALER socket; it does nothing until bound or connected. */
   constructor(options: DealerSocketOptions = {}) {
-    super(c.ZMQ_DEALER, options, [])
+    super(c.ZMQ_DEALER, options, [], new SocketSendQueue())
   }
 }
 
 const MAX_INT32 = 2 ** 31 - 1
+
+function assertRoutingId(routingId: Uint8Array): void {
+  if (!(routingId instanceof Uint8Array)) {
+    throw new InvalidArgumentError('a routing id must be a Uint8Array')
+  }
+}
 
 function assertCount(value: number | undefined, name: string, min = 0): void {
   if (value === undefined) return

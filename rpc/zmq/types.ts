@@ -138,8 +138,8 @@ export interface SocketOptions {
 export interface RouterSocketOptions extends SocketOptions {
   /**
    * `ZMQ_ROUTER_MANDATORY`; default `true`: a message to an unknown peer is reported
-   * as a `PeerUnreachableError`, and a full peer makes the send queue wait instead
-   * of dropping.
+   * as a `PeerUnreachableError`, and messages to a peer whose pipe is full wait in
+   * that peer's queue (see `RouterSocket.pendingFor`) instead of being dropped.
    */
   mandatory?: boolean
   /** `ZMQ_ROUTER_HANDOVER`: a new connection with a routing id in use takes it over. */

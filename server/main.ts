@@ -1,55 +1,119 @@
 /**
- * The coordinator process (`deno task start`): a {@link NetworkServer} with the
- * embedded defaults, configured by flags or environment variables.
+ * The coordinator process (`deno task start`, `huly-network serve`): a
+ * {@link NetworkServer} with the embedded defaults, configured by flags or
+ * environment variables.
  *
  * ```
  * deno task start [--host 127.0.0.1] [--port 3737] [--alive-timeout 3]
  *                 [--unused-timeout 5] [--request-timeout 30] [--ping-interval 1]
- *                 [--log-level info]
+ *                 [--log-level info] [--log-format text]
  * ```
  *
- * Every flag has an environment variable: `HULY_NETWORK_HOST`, `HULY_NETWORK_PORT`,
- * `HULY_NETWORK_ALIVE_TIMEOUT`, `HULY_NETWORK_UNUSED_TIMEOUT`,
- * `HULY_NETWORK_REQUEST_TIMEOUT`, `HULY_NETWORK_PING_INTERVAL`, `HULY_NETWORK_LOG_LEVEL`.
+ * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
+ * A bad value exits with code 2 and one line on stderr.
  *
  * @module
  */
 import { parseArgs } from 'node:util'
-import { configure, getConsoleSink, getLogger, type LogLevel } from '@logtape/logtape'
+import {
+  configure,
+  getConsoleSink,
+  getLogger,
+  jsonLinesFormatter,
+  type LogLevel,
+} from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
 import { NetworkServer } from './network_server.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
 
-const usage = `Usage: deno task start [options]
+/** The environment variable of each coordinator flag. */
+export const coordinatorEnvironment = {
+  host: 'HULY_NETWORK_HOST',
+  port: 'HULY_NETWORK_PORT',
+  'ping-interval': 'HULY_NETWORK_PING_INTERVAL',
+  'alive-timeout': 'HULY_NETWORK_ALIVE_TIMEOUT',
+  'unused-timeout': 'HULY_NETWORK_UNUSED_TIMEOUT',
+  'request-timeout': 'HULY_NETWORK_REQUEST_TIMEOUT',
+  'log-level': 'HULY_NETWORK_LOG_LEVEL',
+  'log-format': 'HULY_NETWORK_LOG_FORMAT',
+} as const
 
-Starts the Huly Network coordinator.
+type Flag = keyof typeof coordinatorEnvironment
 
-Options (environment variable in brackets):
-  --host HOST             address to bind [HULY_NETWORK_HOST] (127.0.0.1)
-  --port PORT             port to bind, 0 for any free one [HULY_NETWORK_PORT] (3737)
-  --ping-interval S       liveness check period in seconds [HULY_NETWORK_PING_INTERVAL] (1)
-  --alive-timeout S       a silent peer is dead after S seconds [HULY_NETWORK_ALIVE_TIMEOUT] (3)
-  --unused-timeout S      an unreferenced container stops after S seconds [HULY_NETWORK_UNUSED_TIMEOUT] (5)
-  --request-timeout S     default request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
-  --log-level LEVEL       trace, debug, info, warning, error [HULY_NETWORK_LOG_LEVEL] (info)
-  -h, --help              show this help
-`
-
-/** Thrown for a bad flag or environment value; the process exits with code 2. */
-class UsageError extends Error {}
-
-interface Config {
-  host: string
-  port: number
-  pingInterval: number
-  aliveTimeout: number
-  unusedContainerTimeout: number
-  requestTimeout: number
-  logLevel: LogLevel
+/** The embedded defaults: the coordinator needs no file and no other service. */
+export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
+  host: '127.0.0.1',
+  port: '3737',
+  'ping-interval': '1',
+  'alive-timeout': '3',
+  'unused-timeout': '5',
+  'request-timeout': '30',
+  'log-level': 'info',
+  'log-format': 'text',
 }
 
-function readConfig(args: string[]): Config | undefined {
+const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
+
+/** The help text of the coordinator. */
+export const coordinatorUsage = `Usage: deno task start [options]
+       deno task net serve [options]      (compiled: huly-network serve [options])
+
+Starts the Huly Network coordinator. It prints "listening on tcp://HOST:PORT"
+once it accepts connections; SIGINT or SIGTERM stop it gracefully (exit 0).
+
+Options (environment variable and default in brackets):
+  --host HOST           address to bind [HULY_NETWORK_HOST] (127.0.0.1; 0.0.0.0 for all)
+  --port PORT           port to bind, 0 for any free one [HULY_NETWORK_PORT] (3737)
+  --ping-interval S     liveness check period in seconds [HULY_NETWORK_PING_INTERVAL] (1)
+  --alive-timeout S     a silent peer is dead after S seconds [HULY_NETWORK_ALIVE_TIMEOUT] (3)
+  --unused-timeout S    an unreferenced container stops after S seconds
+                        [HULY_NETWORK_UNUSED_TIMEOUT] (5)
+  --request-timeout S   default request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
+  --log-level LEVEL     trace, debug, info, warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (info)
+  --log-format FORMAT   text, or json for one JSON object per line [HULY_NETWORK_LOG_FORMAT] (text)
+  -h, --help            show this help
+
+Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value.
+`
+
+/** The coordinator's configuration, read from flags, then environment, then defaults. */
+export interface CoordinatorConfig {
+  /** Address to bind. */
+  host: string
+  /** Port to bind (0: any free one). */
+  port: number
+  /** Seconds between liveness checks. */
+  pingInterval: number
+  /** Seconds of silence after which a peer is dead. */
+  aliveTimeout: number
+  /** Seconds after its last release that an unreferenced container stops. */
+  unusedContainerTimeout: number
+  /** Default request deadline in seconds. */
+  requestTimeout: number
+  /** Lowest level logged. */
+  logLevel: LogLevel
+  /** Human-readable text, or JSON Lines. */
+  logFormat: 'text' | 'json'
+}
+
+/** A bad flag or environment value: the process exits with code 2. */
+export class CoordinatorUsageError extends Error {
+  /** Sets the name, so the message reads as a usage error. */
+  constructor(message: string) {
+    super(message)
+    this.name = 'CoordinatorUsageError'
+  }
+}
+
+/**
+ * Reads the configuration from `args` and `env` (flags win). Returns `undefined`
+ * for `--help`; throws {@link CoordinatorUsageError} on bad input.
+ */
+export function readCoordinatorConfig(
+  args: string[],
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): CoordinatorConfig | undefined {
   let parsed
   try {
     parsed = parseArgs({
@@ -62,48 +126,69 @@ function readConfig(args: string[]): Config | undefined {
         'unused-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
     })
   } catch (error) {
-    throw new UsageError((error as Error).message)
+    throw new CoordinatorUsageError((error as Error).message)
   }
   if (parsed.values.help) return undefined
-  const value = (flag: string, env: string): string | undefined =>
-    (parsed.values as Record<string, string | undefined>)[flag] ?? Deno.env.get(env)
-  const seconds = (flag: string, env: string, fallback: number): number => {
-    const text = value(flag, env)
-    if (text === undefined) return fallback
+  const flags = parsed.values as Partial<Record<Flag, string>>
+  /** The text of a setting and where it came from, for the error message. */
+  const setting = (flag: Flag): { text: string; source: string } => {
+    if (flags[flag] !== undefined) return { text: flags[flag], source: `--${flag}` }
+    const name = coordinatorEnvironment[flag]
+    const fromEnv = env(name)
+    if (fromEnv !== undefined) return { text: fromEnv, source: name }
+    return { text: coordinatorDefaults[flag], source: `--${flag}` }
+  }
+  const seconds = (flag: Flag): number => {
+    const { text, source } = setting(flag)
     const number = Number(text)
     if (text.trim() === '' || !Number.isFinite(number) || number <= 0) {
-      throw new UsageError(`--${flag} must be a number of seconds > 0, got "${text}"`)
+      throw new CoordinatorUsageError(`${source} must be a number of seconds > 0, got "${text}"`)
     }
     return number
   }
-  const portText = value('port', 'HULY_NETWORK_PORT') ?? '3737'
-  const port = Number(portText)
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new UsageError(`--port must be an integer from 0 to 65535, got "${portText}"`)
-  }
-  const host = value('host', 'HULY_NETWORK_HOST') ?? '127.0.0.1'
-  if (!/^[\w.\-:*]+$/.test(host)) throw new UsageError(`--host is not an address: "${host}"`)
-  const logLevel = (value('log-level', 'HULY_NETWORK_LOG_LEVEL') ?? 'info') as LogLevel
-  if (!['trace', 'debug', 'info', 'warning', 'error', 'fatal'].includes(logLevel)) {
-    throw new UsageError(
-      `--log-level must be trace, debug, info, warning or error, got "${logLevel}"`,
+  const port = setting('port')
+  if (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535) {
+    throw new CoordinatorUsageError(
+      `${port.source} must be an integer from 0 to 65535, got "${port.text}"`,
     )
   }
-  return {
-    host,
-    port,
-    pingInterval: seconds('ping-interval', 'HULY_NETWORK_PING_INTERVAL', 1),
-    aliveTimeout: seconds('alive-timeout', 'HULY_NETWORK_ALIVE_TIMEOUT', 3),
-    unusedContainerTimeout: seconds('unused-timeout', 'HULY_NETWORK_UNUSED_TIMEOUT', 5),
-    requestTimeout: seconds('request-timeout', 'HULY_NETWORK_REQUEST_TIMEOUT', 30),
-    logLevel,
+  const host = setting('host')
+  if (!/^[\w.\-:*]+$/.test(host.text)) {
+    throw new CoordinatorUsageError(`${host.source} is not an address: "${host.text}"`)
   }
+  const level = setting('log-level')
+  if (!logLevels.includes(level.text)) {
+    throw new CoordinatorUsageError(
+      `${level.source} must be one of ${logLevels.join(', ')}, got "${level.text}"`,
+    )
+  }
+  const format = setting('log-format')
+  if (format.text !== 'text' && format.text !== 'json') {
+    throw new CoordinatorUsageError(`${format.source} must be text or json, got "${format.text}"`)
+  }
+  const config: CoordinatorConfig = {
+    host: host.text,
+    port: Number(port.text),
+    pingInterval: seconds('ping-interval'),
+    aliveTimeout: seconds('alive-timeout'),
+    unusedContainerTimeout: seconds('unused-timeout'),
+    requestTimeout: seconds('request-timeout'),
+    logLevel: level.text as LogLevel,
+    logFormat: format.text,
+  }
+  if (config.aliveTimeout <= config.pingInterval) {
+    throw new CoordinatorUsageError(
+      `the alive timeout (${config.aliveTimeout} s) must be longer than the ping interval (${config.pingInterval} s)`,
+    )
+  }
+  return config
 }
 
 function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
@@ -111,26 +196,39 @@ function write(stream: { writeSync(p: Uint8Array): number }, text: string): void
   for (let offset = 0; offset < bytes.length;) offset += stream.writeSync(bytes.subarray(offset))
 }
 
-async function main(args: string[]): Promise<number> {
-  let config
-  try {
-    config = readConfig(args)
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error
-    write(Deno.stderr, `huly-network: ${error.message}\n\n${usage}`)
-    return 2
-  }
-  if (config === undefined) {
-    write(Deno.stdout, usage)
-    return 0
-  }
+async function configureLogging(config: CoordinatorConfig): Promise<void> {
+  const formatter = config.logFormat === 'json' ? jsonLinesFormatter : undefined
   await configure({
-    sinks: { console: getConsoleSink() },
+    sinks: { console: getConsoleSink({ formatter }) },
     loggers: [
       { category: ['huly-network'], lowestLevel: config.logLevel, sinks: ['console'] },
       { category: ['logtape', 'meta'], lowestLevel: 'warning', sinks: ['console'] },
     ],
   })
+}
+
+/**
+ * Runs the coordinator until SIGINT or SIGTERM; resolves with the exit code (0
+ * stopped, 1 cannot listen, 2 bad input). `program` names it in messages.
+ */
+export async function runCoordinator(
+  args: string[],
+  program = 'huly-network',
+  env?: (name: string) => string | undefined,
+): Promise<number> {
+  let config
+  try {
+    config = readCoordinatorConfig(args, env)
+  } catch (error) {
+    if (!(error instanceof CoordinatorUsageError)) throw error
+    write(Deno.stderr, `${program}: ${error.message} (see --help)\n`)
+    return 2
+  }
+  if (config === undefined) {
+    write(Deno.stdout, coordinatorUsage)
+    return 0
+  }
+  await configureLogging(config)
   const clock = new TickManagerImpl(20)
   clock.start()
   const { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout } = config
@@ -143,8 +241,9 @@ async function main(args: string[]): Promise<number> {
   } catch (error) {
     write(
       Deno.stderr,
-      `huly-network: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`,
+      `${program}: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`,
     )
+    await network.close()
     clock.stop()
     return 1
   }
@@ -155,7 +254,8 @@ async function main(args: string[]): Promise<number> {
   }
   const signal = await stopped
   logger.info('{signal}: shutting down', { signal })
-  const deadline = setTimeout(() => Deno.exit(0), 2000)
+  // Peers were told we are going away; never let a stuck close hold the exit.
+  const deadline = setTimeout(() => Deno.exit(0), 1500)
   await server.close()
   await network.close()
   clock.stop()
@@ -163,4 +263,4 @@ async function main(args: string[]): Promise<number> {
   return 0
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args))
+if (import.meta.main) Deno.exit(await runCoordinator(Deno.args, 'huly-network'))

@@ -1,0 +1,71 @@
+// Connecting to the coordinator for one command: a one-line error, not a stack
+// trace, when it is unreachable or answers with an error.
+import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
+import { NetworkError, RemoteError, TimeoutError } from '../core/mod.ts'
+import { type ClientFlags, CliError, ExitCode } from './_options.ts'
+
+/**
+ * Connects, runs `use` and closes the client. Fails with a {@link CliError} when
+ * the coordinator is not reached within the connect timeout.
+ */
+export async function withClient<T>(
+  flags: ClientFlags,
+  use: (client: NetworkClient) => Promise<T>,
+): Promise<T> {
+  const client = await connect(flags)
+  try {
+    return await use(client)
+  } catch (error) {
+    throw asCliError(error)
+  } finally {
+    await client.close()
+  }
+}
+
+/** A connected client; the caller closes it. */
+export async function connect(flags: ClientFlags): Promise<NetworkClient> {
+  const client = await createNetworkClient(flags.network, {
+    timeouts: { requestTimeout: flags.requestTimeout },
+  })
+  try {
+    await client.waitConnection(flags.connectTimeoutMs)
+  } catch (error) {
+    await client.close()
+    if (error instanceof TimeoutError) {
+      throw new CliError(
+        `cannot reach the coordinator at ${flags.network} within ${
+          flags.connectTimeoutMs / 1000
+        } s`,
+        ExitCode.unreachable,
+      )
+    }
+    throw asCliError(error)
+  }
+  return client
+}
+
+/** Errors of the network become one line with an exit code. */
+export function asCliError(error: unknown): unknown {
+  if (error instanceof CliError) return error
+  if (error instanceof RemoteError) {
+    return new CliError(`${error.remoteName}: ${error.message}`, ExitCode.remote)
+  }
+  if (error instanceof TimeoutError) return new CliError(error.message, ExitCode.unreachable)
+  if (error instanceof NetworkError) {
+    return new CliError(`${error.name}: ${error.message}`, ExitCode.unreachable)
+  }
+  return error
+}
+
+/** Resolves with the first of SIGINT and SIGTERM. */
+export function untilInterrupted(): Promise<Deno.Signal> {
+  const { promise, resolve } = Promise.withResolvers<Deno.Signal>()
+  const listeners = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const listener = () => resolve(signal)
+    Deno.addSignalListener(signal, listener)
+    return [signal, listener] as const
+  })
+  return promise.finally(() => {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener)
+  })
+}

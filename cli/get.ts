@@ -1,0 +1,75 @@
+// `get <kind> …`: reuse or start a container; with --watch, hold it and print its events.
+import type { ContainerQuery } from '../client/mod.ts'
+import { type Command, help } from './_command.ts'
+import { asCliError, connect, untilInterrupted } from './_client.ts'
+import {
+  clientFlags,
+  clientOptions,
+  clientOptionsHelp,
+  parseCommand,
+  parseJson,
+  UsageError,
+} from './_options.ts'
+import { containerTable, err, out, toJson } from './_output.ts'
+
+/** The get command. */
+export const get: Command = {
+  name: 'get',
+  summary: 'get (reuse or start) a container: <kind> [--uuid U] [--label L …] [--watch]',
+  usage: `Usage: huly-network get <kind> [--uuid UUID] [--label LABEL …] [--extra JSON] [--watch]
+
+Gets a container of <kind>: the one with --uuid (started if it is not live), else one
+carrying every --label (started with them if there is none), else any of the kind.
+Prints its record. Without --watch the reference is released on exit, and the container
+stops after the coordinator's unused timeout unless someone else holds it.
+
+  -u, --uuid UUID           the container's uuid
+  -l, --label LABEL         a label it must carry (repeat for several)
+  --extra JSON              start parameters (a JSON object) for a new container
+  -w, --watch               hold the reference, connect, and print every event the
+                            container pushes (one line each) until SIGINT or SIGTERM
+${clientOptionsHelp}
+`,
+  async run(args, env) {
+    const options = {
+      ...clientOptions,
+      uuid: { type: 'string', short: 'u' },
+      label: { type: 'string', short: 'l', multiple: true },
+      extra: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+    } as const
+    const { values, positionals } = parseCommand(args, options, {
+      min: 1,
+      max: 1,
+      names: 'the container kind',
+    })
+    if (values.help) return help(get)
+    const flags = clientFlags(values, env)
+    const query: ContainerQuery = {}
+    if (values.uuid !== undefined) query.uuid = values.uuid as string
+    if (values.label !== undefined) query.labels = values.label as string[]
+    if (values.extra !== undefined) {
+      const extra = parseJson('--extra', values.extra as string)
+      if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) {
+        throw new UsageError('--extra must be a JSON object')
+      }
+      query.extra = extra as Record<string, unknown>
+    }
+    const client = await connect(flags)
+    try {
+      const reference = await client.get(positionals[0], query)
+      out(flags.json ? toJson(reference.record) : containerTable([reference.record]))
+      if (!values.watch) return 0
+      const connection = await reference.connect()
+      connection.on = (data) =>
+        out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`)
+      err(`holding ${reference.uuid}; printing its events until interrupted`)
+      await untilInterrupted()
+      return 0
+    } catch (error) {
+      throw asCliError(error)
+    } finally {
+      await client.close()
+    }
+  },
+}

@@ -18,7 +18,7 @@ export async function withClient<T>(
   } catch (error) {
     throw asCliError(error)
   } finally {
-    await client.close()
+    await closeWithin(client)
   }
 }
 
@@ -30,7 +30,7 @@ export async function connect(flags: ClientFlags): Promise<NetworkClient> {
   try {
     await client.waitConnection(flags.connectTimeoutMs)
   } catch (error) {
-    await client.close()
+    await closeWithin(client)
     if (error instanceof TimeoutError) {
       throw new CliError(
         `cannot reach the coordinator at ${flags.network} within ${
@@ -68,4 +68,16 @@ export function untilInterrupted(): Promise<Deno.Signal> {
   return promise.finally(() => {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener)
   })
+}
+
+/**
+ * Closes the client, but waits at most `ms`: with the coordinator gone, releasing
+ * references and unregistering agents cannot be answered, and a command that was
+ * told to stop must stop. What is left ends with the process.
+ */
+export async function closeWithin(client: NetworkClient, ms = 1000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms))
+  await Promise.race([client.close().catch(() => {}), late])
+  clearTimeout(timer)
 }

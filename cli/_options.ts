@@ -49,7 +49,8 @@ export const clientOptions = {
 
 /** The help lines of {@link clientOptions}. */
 export const clientOptionsHelp = `Connection options (environment variable and default in brackets):
-  -n, --network HOST:PORT   the coordinator [HULY_NETWORK_ADDRESS] (127.0.0.1:3737)
+  -n, --network HOST:PORT   the coordinator [HULY_NETWORK_ADDRESS]
+                            (127.0.0.1:$HULY_NETWORK_PORT, that is 127.0.0.1:3737)
   --connect-timeout S       give up (exit 1) when not connected after S seconds
                             [HULY_NETWORK_CONNECT_TIMEOUT] (5)
   --timeout S               request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
@@ -102,10 +103,15 @@ export function clientFlags(
   values: Record<string, string | boolean | string[] | undefined>,
   env: Env,
 ): ClientFlags {
+  // Without an address, the coordinator configured on this machine (HULY_NETWORK_PORT).
   const network = (values.network as string | undefined) ?? env('HULY_NETWORK_ADDRESS') ??
-    '127.0.0.1:3737'
+    `127.0.0.1:${env('HULY_NETWORK_PORT') ?? 3737}`
   if (!/^(tcp:\/\/)?(\[[0-9a-fA-F:]+\]|[^:/\s]+):\d{1,5}$/.test(network)) {
-    const source = values.network === undefined ? 'HULY_NETWORK_ADDRESS' : '--network'
+    const source = values.network !== undefined
+      ? '--network'
+      : env('HULY_NETWORK_ADDRESS') !== undefined
+      ? 'HULY_NETWORK_ADDRESS'
+      : 'HULY_NETWORK_PORT'
     throw new UsageError(`${source} must be HOST:PORT, got "${network}"`)
   }
   const connect = seconds(

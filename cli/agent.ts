@@ -3,7 +3,7 @@
 import type { NetworkClient } from '../client/mod.ts'
 import { AgentImpl, type AgentUuid, ClosedError } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, connect, untilInterrupted } from './_client.ts'
+import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
 import { demoKinds } from './_demo_kinds.ts'
 import {
   clientFlags,
@@ -91,7 +91,7 @@ ${clientOptionsHelp}
     } catch (error) {
       throw asCliError(error)
     } finally {
-      await client.close()
+      await closeWithin(client)
     }
   },
 }

@@ -1,7 +1,7 @@
 // `events`: the coordinator's change events, one line per change.
 import type { NetworkEvent } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, connect, untilInterrupted } from './_client.ts'
+import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
 import { clientFlags, clientOptions, clientOptionsHelp, parseCommand } from './_options.ts'
 import { describeEndpoint, err, out, toJson } from './_output.ts'
 
@@ -57,7 +57,7 @@ ${clientOptionsHelp}
     } catch (error) {
       throw asCliError(error)
     } finally {
-      await client.close()
+      await closeWithin(client)
     }
   },
 }

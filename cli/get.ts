@@ -1,7 +1,7 @@
 // `get <kind> …`: reuse or start a container; with --watch, hold it and print its events.
 import type { ContainerQuery } from '../client/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, connect, untilInterrupted } from './_client.ts'
+import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
 import {
   clientFlags,
   clientOptions,
@@ -69,7 +69,7 @@ ${clientOptionsHelp}
     } catch (error) {
       throw asCliError(error)
     } finally {
-      await client.close()
+      await closeWithin(client)
     }
   },
 }

@@ -242,6 +242,10 @@ export class RpcClient {
 
   /** The server lost our session (it restarted): handshake again on the same socket. */
   #lostSession(reason: string): void {
+    logger.warn('{endpoint} dropped the session of this client ({reason}); handshaking again', {
+      endpoint: this.#endpoint,
+      reason,
+    })
     this.#options.onDisconnect?.(reason)
     this.#hello()
   }

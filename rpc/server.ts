@@ -74,6 +74,13 @@ export interface RpcServerOptions extends SessionOptions {
   serverId?: string
   /** A client silent for longer than this is dropped (3000 ms). */
   aliveTimeoutMs?: number
+  /**
+   * Messages that may wait for one client, beyond what libzmq holds for it
+   * (100 000): a client that still has more waiting at a liveness check, or ten
+   * times more at any time, does not keep up and is disconnected with a logged
+   * reason, never left half-fed.
+   */
+  maxQueuedPerClient?: number
   /** How often liveness is checked (1000 ms). */
   checkIntervalMs?: number
   /**
@@ -105,7 +112,7 @@ interface Peer {
  * @example
  * ```ts
  * import type { RpcServerStats } from '@huly/network/rpc'
- * const stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0 }
+ * const stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0, slow: 0 }
  * ```
  */
 export interface RpcServerStats {
@@ -115,6 +122,8 @@ export interface RpcServerStats {
   rejected: number
   /** Sessions dropped because their peer fell silent. */
   dropped: number
+  /** Sessions dropped because their peer could not keep up with what was sent to it. */
+  slow: number
 }
 
 /**
@@ -134,13 +143,14 @@ export interface RpcServerStats {
  */
 export class RpcServer {
   /** What was refused or dropped so far. */
-  readonly stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0 }
+  readonly stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0, slow: 0 }
   readonly #options: RpcServerOptions
   readonly #socket: RouterSocket
   readonly #byRouting = new Map<string, Peer>()
   readonly #byClient = new Map<string, Peer>()
   readonly #unregisterCheck: () => void
   readonly #aliveMs: number
+  readonly #maxQueued: number
   readonly #instance = crypto.randomUUID()
   #closing: Promise<void> | undefined
 
@@ -148,6 +158,7 @@ export class RpcServer {
   constructor(options: RpcServerOptions) {
     this.#options = options
     this.#aliveMs = options.aliveTimeoutMs ?? 3000
+    this.#maxQueued = options.maxQueuedPerClient ?? 100_000
     this.#socket = new RouterSocket({
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,
@@ -306,6 +317,10 @@ export class RpcServer {
   #checkLiveness(): void {
     const now = this.#options.clock.now()
     for (const peer of [...this.#byClient.values()]) {
+      // Still more than the bound waiting one check later: this client does not keep up.
+      if (this.#socket.pendingSends > this.#maxQueued) {
+        this.#dropIfSlow(peer.routingId, this.#maxQueued)
+      }
       if (now - peer.lastSeen > this.#aliveMs) {
         this.stats.dropped++
         this.#drop(peer, `silent for more than ${this.#aliveMs} ms`)
@@ -336,6 +351,23 @@ export class RpcServer {
   #send(routingId: Uint8Array, message: Uint8Array[]): void {
     if (this.#socket.closed) return
     this.#socket.send([routingId, ...message])
+    // A burst may pass the bound for a moment; ten times the bound is never let in.
+    const hardLimit = 10 * this.#maxQueued
+    if (this.#socket.pendingSends > hardLimit) this.#dropIfSlow(routingId, hardLimit)
+  }
+
+  /** A client that lets more than `limit` messages wait for it is cut off, loudly. */
+  #dropIfSlow(routingId: Uint8Array, limit: number): void {
+    const queued = this.#socket.pendingFor(routingId)
+    if (queued <= limit) return
+    const peer = this.#byRouting.get(keyOf(routingId))
+    const discarded = this.#socket.dropPeer(routingId)
+    this.stats.slow++
+    logger.warn(
+      'client {clientId} does not keep up ({queued} messages waiting); it is disconnected and {discarded} messages to it are dropped',
+      { clientId: peer?.session.peerId ?? '(no session)', queued, discarded },
+    )
+    if (peer !== undefined) this.#drop(peer, `could not keep up: ${queued} messages waiting`)
   }
 }
 

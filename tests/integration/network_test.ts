@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the tests report their rates
 import assert from 'node:assert/strict'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import type { NetworkEvent } from '../../core/mod.ts'
@@ -98,7 +99,12 @@ Deno.test('10k requests with 64 in flight are all answered, routed and over a co
   await withNetwork(1, async ({ client }) => {
     const ref = await client.get('echo')
     const connection = await ref.connect()
-    for (const send of [ref.request.bind(ref), connection.request.bind(connection)]) {
+    const ways = [['routed', ref.request.bind(ref)], [
+      'connection',
+      connection.request.bind(connection),
+    ]] as const
+    for (const [way, send] of ways) {
+      const started = performance.now()
       let next = 0
       let answered = 0
       const worker = async () => {
@@ -111,6 +117,10 @@ Deno.test('10k requests with 64 in flight are all answered, routed and over a co
       }
       await Promise.all(Array.from({ length: 64 }, worker))
       assert.equal(answered, 10_000)
+      const seconds = (performance.now() - started) / 1000
+      console.log(
+        `${way}: 10k requests in ${seconds.toFixed(2)} s (${(10_000 / seconds).toFixed(0)}/s)`,
+      )
     }
     await ref.close()
   })
@@ -127,8 +137,11 @@ Deno.test('a burst of 100k events from one container reaches a connected client 
       if ((data as { i: number }).i !== expected) outOfOrder++
       if (++expected === 100_000) all.resolve()
     }
+    const started = performance.now()
     await connection.request('burst', { n: 100_000 }, { timeoutMs: 60_000 })
     await all.promise
+    const seconds = (performance.now() - started) / 1000
+    console.log(`100k events in ${seconds.toFixed(2)} s (${(100_000 / seconds).toFixed(0)}/s)`)
     assert.equal(outOfOrder, 0)
     await ref.close()
   }, 90_000)

@@ -70,6 +70,7 @@ ${clientOptionsHelp}
         endpoint = served.endpoint
       }
       const kinds = Object.keys(demoKinds)
+      const interrupted = untilInterrupted() // before the line that says we are ready
       report(
         'registered',
         `registered with ${flags.network}, endpoint ${endpoint ?? 'none'}, kinds ${
@@ -84,7 +85,7 @@ ${clientOptionsHelp}
           report('registered-again', `registered again with ${flags.network}`)
         },
       })
-      const signal = await untilInterrupted()
+      const signal = await interrupted
       stopWatching()
       report('stopping', `stopping (${signal})`)
       return 0

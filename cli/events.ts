@@ -51,8 +51,9 @@ ${clientOptionsHelp}
       client.onUpdate((event) => {
         for (const line of describeEvent(event, flags.json)) out(line)
       })
+      const interrupted = untilInterrupted() // before the line that says we are ready
       err(`streaming the events of ${flags.network} until interrupted`)
-      await untilInterrupted()
+      await interrupted
       return 0
     } catch (error) {
       throw asCliError(error)

@@ -63,8 +63,9 @@ ${clientOptionsHelp}
       const connection = await reference.connect()
       connection.on = (data) =>
         out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`)
+      const interrupted = untilInterrupted() // before the line that says we are ready
       err(`holding ${reference.uuid}; printing its events until interrupted`)
-      await untilInterrupted()
+      await interrupted
       return 0
     } catch (error) {
       throw asCliError(error)

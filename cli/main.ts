@@ -24,7 +24,10 @@ const bench: Command = {
 
 The load benchmark is not part of this version (issue #6); it exits with code 2.
 `,
-  run: () => Promise.reject(new UsageError('the load benchmark is not there yet (issue #6)')),
+  run: (args) =>
+    args.includes('--help') || args.includes('-h')
+      ? Promise.resolve(help(bench))
+      : Promise.reject(new UsageError('the load benchmark is not there yet (issue #6)')),
 }
 
 /** Every command, in the order of the help. */

@@ -247,11 +247,13 @@ export async function runCoordinator(
     clock.stop()
     return 1
   }
-  write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}\n`)
+  // Listen for signals before saying where we listen: whoever waits for that line
+  // may stop us right after it.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     Deno.addSignalListener(signal, () => stop(signal))
   }
+  write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}\n`)
   const signal = await stopped
   logger.info('{signal}: shutting down', { signal })
   // Peers were told we are going away; never let a stuck close hold the exit.

@@ -77,6 +77,11 @@ export interface NetworkClientOptions {
   socket?: RpcClientOptions['socket']
   /** The clock (a real one, started and stopped by the client, when absent). */
   clock?: TickManager
+  /**
+   * Told when the connection to the coordinator comes up (`true`) or is lost
+   * (`false`, with the reason). The client reconnects by itself either way.
+   */
+  onConnectionChange?: (connected: boolean, reason?: string) => void
 }
 
 /**
@@ -271,8 +276,18 @@ class NetworkClientImpl implements NetworkClient {
       onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
       onConnect: (first) => {
         if (!first) this.#recover()
+        this.#notifyConnection(true)
       },
+      onDisconnect: (reason) => this.#notifyConnection(false, reason),
     })
+  }
+
+  #notifyConnection(connected: boolean, reason?: string): void {
+    try {
+      this.#options.onConnectionChange?.(connected, reason)
+    } catch (error) {
+      logger.error('onConnectionChange failed: {error}', { error })
+    }
   }
 
   async call<T>(operation: string, params: unknown = null): Promise<T> {
@@ -320,7 +335,11 @@ class NetworkClientImpl implements NetworkClient {
         close: async () => {
           this.#served.delete(served)
           this.#agentHost.remove(agent.uuid)
-          await this.call(NetworkOperation.unregister, { agentId }).catch(() => {})
+          if (this.rpc.connected) {
+            await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
+              timeoutMs: 1000,
+            }).catch(() => {})
+          }
           await agent.close()
           await server.close()
         },

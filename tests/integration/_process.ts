@@ -50,10 +50,13 @@ export class Proc {
     return this.#child.pid
   }
 
-  /** Resident memory of the process in bytes, from /proc. */
+  /** Resident memory of the process in bytes (from `ps`, which needs no read permission). */
   async rss(): Promise<number> {
-    const status = await Deno.readTextFile(`/proc/${this.pid}/status`)
-    return Number(status.match(/^VmRSS:\s+(\d+) kB/m)![1]) * 1024
+    const { stdout } = await new Deno.Command('ps', {
+      args: ['-o', 'rss=', '-p', String(this.pid)],
+    })
+      .output()
+    return Number(new TextDecoder().decode(stdout).trim()) * 1024
   }
 
   /** Lines matching `pattern`. */

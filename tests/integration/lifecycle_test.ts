@@ -45,11 +45,8 @@ Deno.test('only the connection that registered an agent may speak for it or unre
       intruder.register(new AgentImpl('owned' as AgentUuid, {})),
       { name: 'RemoteError', code: 'FORBIDDEN' },
     )
-    const { NetworkOperation } = await import('../../core/mod.ts')
-    const { encode } = await import('../../rpc/codec.ts')
-    const raw = (intruder as unknown as {
-      rpc: { request(op: string, body: Uint8Array): Promise<Uint8Array> }
-    }).rpc
+    // The client API has no way to unregister someone else's agent; speak the protocol.
+    const raw = (intruder as unknown as { rpc: RpcClient }).rpc
     await assert.rejects(
       raw.request(NetworkOperation.unregister, encode({ agentId: 'owned' })),
       { name: 'RemoteError', code: 'FORBIDDEN' },
@@ -112,6 +109,45 @@ Deno.test('a connection follows its container when it is placed again on another
   } finally {
     await client?.close()
     await Promise.all(agents.map((agent) => agent.stop()))
+    await coordinator.stop()
+  }
+})
+
+Deno.test('a client reports its connection going down and up, and closes at once when the coordinator is gone', async () => {
+  const first = await startCoordinator()
+  let coordinator = first.proc
+  const changes: boolean[] = []
+  const changed = () => {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    const seen = changes.length
+    const timer = setInterval(() => changes.length > seen && resolve(), 20)
+    return promise.finally(() => clearInterval(timer))
+  }
+  const client = await createNetworkClient(first.endpoint, {
+    timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+    onConnectionChange: (connected) => {
+      changes.push(connected)
+    },
+  })
+  try {
+    await client.waitConnection(10_000)
+    assert.deepEqual(changes, [true])
+    await client.serveAgent('127.0.0.1:0', {}, { agentId: 'served' })
+    const down = changed()
+    await coordinator.stop()
+    await within(5_000, 'disconnect noticed', () => down)
+    assert.deepEqual(changes, [true, false])
+    const up = changed()
+    coordinator = (await startCoordinator(first.port)).proc
+    await within(10_000, 'reconnect noticed', () => up)
+    assert.deepEqual(changes, [true, false, true])
+    assert.deepEqual((await client.agents()).map((a) => a.agentId), ['served'])
+    await coordinator.stop()
+    const started = performance.now()
+    await client.close()
+    assert.ok(performance.now() - started < 3_000, 'close does not wait for a dead coordinator')
+  } finally {
+    await client.close()
     await coordinator.stop()
   }
 })

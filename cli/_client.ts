@@ -23,9 +23,13 @@ export async function withClient<T>(
 }
 
 /** A connected client; the caller closes it. */
-export async function connect(flags: ClientFlags): Promise<NetworkClient> {
+export async function connect(
+  flags: ClientFlags,
+  onConnectionChange?: (connected: boolean) => void,
+): Promise<NetworkClient> {
   const client = await createNetworkClient(flags.network, {
     timeouts: { requestTimeout: flags.requestTimeout },
+    onConnectionChange,
   })
   try {
     await client.waitConnection(flags.connectTimeoutMs)

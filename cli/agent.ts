@@ -1,7 +1,7 @@
 // `agent`: a demo agent hosting `echo` and `counter` containers. It reports when it
 // loses the coordinator and when it is registered again.
 import type { NetworkClient } from '../client/mod.ts'
-import { AgentImpl, type AgentUuid, ClosedError } from '../core/mod.ts'
+import { AgentImpl, type AgentUuid } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
 import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
 import { demoKinds } from './_demo_kinds.ts'
@@ -16,7 +16,6 @@ import {
 import { out, toJson } from './_output.ts'
 
 /** How often the agent checks that it is still connected. */
-const checkIntervalMs = 250
 
 /** The agent command. */
 export const agent: Command = {
@@ -57,7 +56,8 @@ ${clientOptionsHelp}
     const report = (event: string, text: string, fields: Record<string, unknown> = {}) =>
       out(flags.json ? toJson({ event, agentId, ...fields }) : `agent ${agentId} ${text}`)
     const agentId = settings.id
-    const client = await connect(flags)
+    let onConnectionChange: (connected: boolean) => void = () => {}
+    const client = await connect(flags, (connected) => onConnectionChange(connected))
     try {
       let endpoint: string | undefined
       if (settings.listen === undefined) {
@@ -78,15 +78,18 @@ ${clientOptionsHelp}
         }`,
         { network: flags.network, endpoint, kinds },
       )
-      const stopWatching = watchConnection(client, {
-        lost: () => report('lost', 'lost the coordinator; waiting for it to come back'),
-        back: async () => {
-          await untilRegistered(client, agentId)
-          report('registered-again', `registered again with ${flags.network}`)
-        },
-      })
+      onConnectionChange = (connected) => {
+        if (!connected) {
+          report('lost', 'lost the coordinator; waiting for it to come back')
+          return
+        }
+        untilRegistered(client, agentId).then(
+          () => report('registered-again', `registered again with ${flags.network}`),
+          () => {},
+        )
+      }
       const signal = await interrupted
-      stopWatching()
+      onConnectionChange = () => {}
       report('stopping', `stopping (${signal})`)
       return 0
     } catch (error) {
@@ -128,40 +131,6 @@ function agentSettings(
 
 function toTcp(address: string): string {
   return address.includes('://') ? address : `tcp://${address}`
-}
-
-/**
- * Calls `lost` when the client's connection to the coordinator drops and `back`
- * when it is up again; returns the function that stops watching. The client has no
- * connection-state callback, so this asks `waitConnection` every `checkIntervalMs`.
- */
-function watchConnection(
-  client: NetworkClient,
-  on: { lost: () => void; back: () => Promise<void> },
-): () => void {
-  let stopped = false
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const check = async () => {
-    try {
-      await client.waitConnection(1)
-    } catch (error) {
-      if (stopped || error instanceof ClosedError) return
-      on.lost()
-      try {
-        await client.waitConnection()
-        if (stopped) return
-        await on.back()
-      } catch (error) {
-        if (stopped || error instanceof ClosedError) return
-      }
-    }
-    if (!stopped) timer = setTimeout(check, checkIntervalMs)
-  }
-  timer = setTimeout(check, checkIntervalMs)
-  return () => {
-    stopped = true
-    clearTimeout(timer)
-  }
 }
 
 /** Resolves once the coordinator lists the agent again (the client re-registers it). */

@@ -7,6 +7,7 @@
  */
 import { type Command, help } from './_command.ts'
 import { agent } from './agent.ts'
+import { bench } from './bench.ts'
 import { events } from './events.ts'
 import { get } from './get.ts'
 import { agents, containers, kinds } from './listing.ts'
@@ -15,20 +16,6 @@ import { err, out } from './_output.ts'
 import { request } from './request.ts'
 import { serve } from './serve.ts'
 import { version } from './version.ts'
-
-/** The load benchmark belongs to issue #6; until then the command says so. */
-const bench: Command = {
-  name: 'bench',
-  summary: 'the load benchmark (not there yet: issue #6)',
-  usage: `Usage: huly-network bench
-
-The load benchmark is not part of this version (issue #6); it exits with code 2.
-`,
-  run: (args) =>
-    args.includes('--help') || args.includes('-h')
-      ? Promise.resolve(help(bench))
-      : Promise.reject(new UsageError('the load benchmark is not there yet (issue #6)')),
-}
 
 /** Every command, in the order of the help. */
 export const commands: readonly Command[] = [

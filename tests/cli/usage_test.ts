@@ -25,7 +25,7 @@ const badInput: Array<{ args: string[]; env?: Record<string, string>; says: RegE
   { args: ['get', 'echo', '--extra', '[1]'], says: /--extra must be a JSON object/ },
   { args: ['agent', '--listen', 'nowhere'], says: /--listen must be HOST:PORT/ },
   { args: ['agent', '--no-endpoint', '--listen', '127.0.0.1:0'], says: /--no-endpoint excludes/ },
-  { args: ['bench'], says: /not there yet \(issue #6\)/ },
+  { args: ['bench', 'now'], says: /unexpected argument "now"/ },
   { args: ['launch'], says: /unknown command "launch"/ },
 ]
 

@@ -1,0 +1,389 @@
+// deno-lint-ignore-file no-console -- a benchmark that reports on stdout and stderr
+/**
+ * The load benchmark (issue #6): the coordinator, one agent (the demo agent's
+ * `echo` kind) and one client run as three OS processes on 127.0.0.1. The client
+ * measures gets/s, routed and connected latency and throughput, and an event
+ * burst; this process adds each process's RSS and the raw echo ceiling of the
+ * socket layer from the same run. stdout gets a table and one JSON object;
+ * progress goes to stderr.
+ *
+ * Run: `deno task bench:load` (or `deno task net bench`).
+ *
+ * @module
+ */
+import { createNetworkClient } from '../client/mod.ts'
+
+/** The figures of one run. */
+export interface LoadResult {
+  get_per_s: number
+  routed_p50_us: number
+  routed_p99_us: number
+  routed_req_per_s: number
+  connection_p50_us: number
+  connection_p99_us: number
+  connection_req_per_s: number
+  events_per_s: number
+  events_lost: number
+  rss_coordinator_mib: number
+  rss_agent_mib: number
+  rss_client_mib: number
+  socket_echo_round_trips_per_s: number
+  socket_echo_p50_us: number
+  socket_echo_p99_us: number
+}
+
+type ClientFigures = Pick<
+  LoadResult,
+  | 'get_per_s'
+  | 'routed_p50_us'
+  | 'routed_p99_us'
+  | 'routed_req_per_s'
+  | 'connection_p50_us'
+  | 'connection_p99_us'
+  | 'connection_req_per_s'
+  | 'events_per_s'
+  | 'events_lost'
+>
+
+const GETS = 200
+const SEQUENTIAL = 2000
+const IN_FLIGHT = 64
+const THROUGHPUT_SECONDS = 5
+const BURST = 20_000
+const WARM_UP = 2000
+const here = new URL('.', import.meta.url)
+
+function payload(index: number): unknown {
+  return { hello: 'world', index, tags: ['a', 'b'], nested: { x: 1.5 } }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+type Requester = { request(operation: string, data?: unknown): Promise<unknown> }
+
+/** p50/p99 in µs over `count` sequential requests. */
+async function latency(target: Requester, count: number): Promise<[number, number]> {
+  const samples: number[] = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    await target.request('echo', payload(i))
+    samples.push((performance.now() - started) * 1000)
+  }
+  samples.sort((a, b) => a - b)
+  return [Math.round(percentile(samples, 50)), Math.round(percentile(samples, 99))]
+}
+
+/** Requests per second with `IN_FLIGHT` outstanding for `seconds`. */
+async function throughput(target: Requester, seconds: number): Promise<number> {
+  const started = performance.now()
+  const end = started + seconds * 1000
+  let done = 0
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await target.request('echo', payload(done))
+      done++
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
+  return Math.round(done / ((performance.now() - started) / 1000))
+}
+
+function progress(text: string): void {
+  console.error(`[bench:load] ${text}`)
+}
+
+/** The client process: runs every client-side measurement against `network`. */
+async function runClient(network: string): Promise<ClientFigures> {
+  const client = await createNetworkClient(network, { clientId: 'bench-client' })
+  const ref = await client.get('echo', { uuid: 'bench-echo' })
+  const connection = await ref.connect()
+  let received = 0
+  let lastEventAt = 0
+  connection.on = () => {
+    received++
+    lastEventAt = performance.now()
+  }
+  progress('warming up')
+  for (const target of [ref, connection]) {
+    await latency(target, WARM_UP)
+    await throughput(target, 1)
+  }
+  for (let i = 0; i < 100; i++) await (await client.get('echo', { uuid: `warm-${i}` })).close()
+  await connection.request('burst', { n: 1000 })
+  await untilQuiet(() => received >= 1000, () => lastEventAt)
+
+  progress('gets')
+  let started = performance.now()
+  const refs = []
+  for (let i = 0; i < GETS; i++) refs.push(await client.get('echo', { uuid: `bench-get-${i}` }))
+  const get_per_s = Math.round(GETS / ((performance.now() - started) / 1000))
+  await Promise.all(refs.map((each) => each.close()))
+
+  progress('routed')
+  const [routed_p50_us, routed_p99_us] = await latency(ref, SEQUENTIAL)
+  const routed_req_per_s = await throughput(ref, THROUGHPUT_SECONDS)
+  progress('connection')
+  const [connection_p50_us, connection_p99_us] = await latency(connection, SEQUENTIAL)
+  const connection_req_per_s = await throughput(connection, THROUGHPUT_SECONDS)
+
+  progress('events')
+  received = 0
+  started = performance.now()
+  await connection.request('burst', { n: BURST })
+  await untilQuiet(() => received >= BURST, () => lastEventAt)
+  const events_per_s = Math.round(received / ((lastEventAt - started) / 1000))
+  const events_lost = BURST - received
+
+  await connection.close()
+  await ref.close()
+  await client.close()
+  return {
+    get_per_s,
+    routed_p50_us,
+    routed_p99_us,
+    routed_req_per_s,
+    connection_p50_us,
+    connection_p99_us,
+    connection_req_per_s,
+    events_per_s,
+    events_lost,
+  }
+}
+
+/** Waits until `done()`, or until no event came for 2 s. */
+async function untilQuiet(done: () => boolean, lastEventAt: () => number): Promise<void> {
+  const waitedFrom = performance.now()
+  while (!done()) {
+    const quietSince = Math.max(waitedFrom, lastEventAt())
+    if (performance.now() - quietSince > 2000) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** A child process whose stdout lines can be awaited. */
+class Child {
+  readonly #process: Deno.ChildProcess
+  readonly #lines: string[] = []
+  #wake: () => void = () => {}
+  readonly #ended: Promise<void>
+
+  constructor(readonly name: string, args: string[]) {
+    this.#process = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: 'null',
+      stdout: 'piped',
+      stderr: 'inherit',
+      env: { NO_COLOR: '1' },
+    }).spawn()
+    this.#ended = this.#read()
+  }
+
+  get pid(): number {
+    return this.#process.pid
+  }
+
+  /** The first line matching `pattern`; fails when the process ends without one. */
+  async line(pattern: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
+    const until = performance.now() + timeoutMs
+    let ended = false
+    void this.#ended.then(() => {
+      ended = true
+      this.#wake()
+    })
+    for (let seen = 0;;) {
+      for (; seen < this.#lines.length; seen++) {
+        const match = this.#lines[seen].match(pattern)
+        if (match) return match
+      }
+      if (ended) throw new Error(`${this.name} ended without a line matching ${pattern}`)
+      if (performance.now() > until) throw new Error(`${this.name}: no line matching ${pattern}`)
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve
+        setTimeout(resolve, 100)
+      })
+    }
+  }
+
+  async #read(): Promise<void> {
+    let buffer = ''
+    for await (const chunk of this.#process.stdout.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk
+      let newline
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        this.#lines.push(buffer.slice(0, newline))
+        buffer = buffer.slice(newline + 1)
+      }
+      this.#wake()
+    }
+  }
+
+  /** Resident memory in MiB (from `ps`, which needs no read permission). */
+  async rssMiB(): Promise<number> {
+    const { stdout } = await new Deno.Command('ps', {
+      args: ['-o', 'rss=', '-p', String(this.pid)],
+    })
+      .output()
+    return Math.round(Number(new TextDecoder().decode(stdout).trim()) / 1024 * 10) / 10
+  }
+
+  /** SIGTERM, then SIGKILL after 3 s; waits for the exit. */
+  async stop(): Promise<void> {
+    const kill = (signal: Deno.Signal) => {
+      try {
+        this.#process.kill(signal)
+      } catch {
+        // already exited
+      }
+    }
+    kill('SIGTERM')
+    const timer = setTimeout(() => kill('SIGKILL'), 3000)
+    await this.#process.status
+    clearTimeout(timer)
+    await this.#ended.catch(() => {})
+  }
+}
+
+const runFlags = ['run', '--allow-read', '--allow-ffi', '--allow-env']
+
+/** The raw socket echo (bench/socket_echo.ts) in two processes: rps and latency. */
+async function socketBaseline(): Promise<
+  Pick<LoadResult, 'socket_echo_round_trips_per_s' | 'socket_echo_p50_us' | 'socket_echo_p99_us'>
+> {
+  const script = new URL('socket_echo.ts', here).pathname
+  const server = new Child('socket echo server', [...runFlags, script, 'server'])
+  try {
+    const endpoint = JSON.parse((await server.line(/^\{.*/))[0]).endpoint as string
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [...runFlags, script, 'client', endpoint],
+      stdin: 'null',
+      stderr: 'inherit',
+    }).output()
+    if (!output.success) throw new Error('the socket echo client failed')
+    const { rps, latencies } = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+      rps: number
+      latencies: number[]
+    }
+    latencies.sort((a, b) => a - b)
+    return {
+      socket_echo_round_trips_per_s: Math.round(rps),
+      socket_echo_p50_us: Math.round(percentile(latencies, 50)),
+      socket_echo_p99_us: Math.round(percentile(latencies, 99)),
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+/** Runs the whole benchmark: three processes, then the socket baseline. */
+export async function runLoadBenchmark(): Promise<LoadResult> {
+  const children: Child[] = []
+  try {
+    progress('starting the coordinator')
+    const coordinator = new Child('coordinator', [
+      ...runFlags,
+      new URL('../server/main.ts', here).pathname,
+      '--port',
+      '0',
+      '--log-level',
+      'warning',
+    ])
+    children.push(coordinator)
+    const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]
+    progress('starting the agent')
+    const agent = new Child('agent', [
+      ...runFlags,
+      new URL('../cli/main.ts', here).pathname,
+      'agent',
+      '--network',
+      network,
+      '--listen',
+      '127.0.0.1:0',
+      '--id',
+      'bench-agent',
+    ])
+    children.push(agent)
+    await agent.line(/registered/)
+    progress('starting the client')
+    const client = new Child('client', [
+      ...runFlags,
+      new URL(import.meta.url).pathname,
+      'client',
+      network,
+    ])
+    children.push(client)
+    const figures = JSON.parse((await client.line(/^\{.*/, 300_000))[0]) as ClientFigures
+    const [rss_coordinator_mib, rss_agent_mib, rss_client_mib] = await Promise.all(
+      [coordinator, agent, client].map((child) => child.rssMiB()),
+    )
+    for (const child of children.splice(0)) await child.stop()
+    progress('raw socket echo baseline')
+    return {
+      ...figures,
+      rss_coordinator_mib,
+      rss_agent_mib,
+      rss_client_mib,
+      ...await socketBaseline(),
+    }
+  } finally {
+    for (const child of children) await child.stop()
+  }
+}
+
+/** The table of one result, one row per figure, with its ratio to the socket ceiling. */
+export function formatLoadTable(result: LoadResult): string {
+  const ceiling = result.socket_echo_round_trips_per_s
+  const ratio = (value: number) => `${(value / ceiling * 100).toFixed(0)} % of socket echo`
+  const rows: [string, string, string][] = [
+    ['gets/s (200 sequential, distinct uuids)', String(result.get_per_s), ''],
+    ['routed p50 / p99 µs (1 in flight)', `${result.routed_p50_us} / ${result.routed_p99_us}`, ''],
+    [
+      'routed req/s (64 in flight)',
+      String(result.routed_req_per_s),
+      ratio(result.routed_req_per_s),
+    ],
+    [
+      'connection p50 / p99 µs (1 in flight)',
+      `${result.connection_p50_us} / ${result.connection_p99_us}`,
+      '',
+    ],
+    [
+      'connection req/s (64 in flight)',
+      String(result.connection_req_per_s),
+      ratio(result.connection_req_per_s),
+    ],
+    ['events/s (burst of 20 000)', String(result.events_per_s), ''],
+    ['events lost', String(result.events_lost), ''],
+    [
+      'RSS MiB coordinator / agent / client',
+      `${result.rss_coordinator_mib} / ${result.rss_agent_mib} / ${result.rss_client_mib}`,
+      '',
+    ],
+    ['socket echo round trips/s (100 in flight)', String(ceiling), 'the ceiling'],
+    [
+      'socket echo p50 / p99 µs (1 in flight)',
+      `${result.socket_echo_p50_us} / ${result.socket_echo_p99_us}`,
+      '',
+    ],
+  ]
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)))
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
+    .join('\n')
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === 'client') {
+    const figures = await runClient(Deno.args[1])
+    console.log(JSON.stringify(figures))
+    // Stays alive so the parent can read its RSS, until it is stopped.
+    setInterval(() => {}, 60_000)
+  } else {
+    const result = await runLoadBenchmark()
+    console.log(
+      `load benchmark: 3 processes on 127.0.0.1, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
+    )
+    console.log(formatLoadTable(result))
+    console.log(JSON.stringify(result))
+  }
+}

@@ -59,7 +59,13 @@ export type Header =
     /** Unique per client object: request ids restart with a new instance. */
     instance: string
   }
-  | { kind: typeof Kind.welcome; version: number; serverId: string; instance: string }
+  | {
+    kind: typeof Kind.welcome
+    version: number
+    serverId: string
+    /** Names the server-side session; a new one numbers its requests from 1 again. */
+    instance: string
+  }
   | { kind: typeof Kind.ping | typeof Kind.pong }
   | { kind: typeof Kind.request; id: number; operation: string; timeoutMs: number; meta: unknown }
   | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }

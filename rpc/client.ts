@@ -226,7 +226,8 @@ export class RpcClient {
 
   #welcome(serverInstance: string): void {
     if (this.#state !== 'connecting') return
-    // A restarted server numbers its requests from 1 again.
+    // A new session (the server restarted, or dropped ours) numbers its requests from
+    // 1 again: what we remember of the old one's must not answer them.
     if (this.#serverInstance !== undefined && this.#serverInstance !== serverInstance) {
       this.session.resetIncoming()
     }

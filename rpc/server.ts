@@ -104,6 +104,8 @@ interface Peer {
   routingKey: string
   lastSeen: number
   instance: string
+  /** Names this session in welcomes: a new session numbers its requests from 1 again. */
+  epoch: string
 }
 
 /**
@@ -152,6 +154,7 @@ export class RpcServer {
   readonly #aliveMs: number
   readonly #maxQueued: number
   readonly #instance = crypto.randomUUID()
+  #sessions = 0
   #closing: Promise<void> | undefined
 
   /** Creates the server; call {@link RpcServer.listen} to accept clients. */
@@ -292,6 +295,7 @@ export class RpcServer {
       routingKey,
       lastSeen: 0,
       instance: hello.instance,
+      epoch: `${this.#instance}/${++this.#sessions}`,
     }
     if (existing !== undefined) this.#byRouting.delete(existing.routingKey)
     peer.routingId = routingId
@@ -307,7 +311,7 @@ export class RpcServer {
         kind: Kind.welcome,
         version: PROTOCOL_VERSION,
         serverId: this.#options.serverId ?? '',
-        instance: this.#instance,
+        instance: peer.epoch,
       }),
     )
     peer.session.attach((message) => this.#send(peer.routingId, message))

@@ -17,6 +17,13 @@ import {
 } from '../../core/mod.ts'
 
 const [network, agentId, mode = 'direct'] = Deno.args
+if (Deno.env.get('HULY_TEST_DEBUG')) {
+  const { configure, getConsoleSink } = await import('@logtape/logtape')
+  await configure({
+    sinks: { console: getConsoleSink() },
+    loggers: [{ category: ['huly-network'], lowestLevel: 'debug', sinks: ['console'] }],
+  })
+}
 
 class EchoContainer implements Container {
   readonly clients = new Map<ClientUuid, Broadcast>()

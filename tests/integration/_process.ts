@@ -17,7 +17,7 @@ export class Proc {
       stdin: 'null',
       stdout: 'piped',
       stderr: 'piped',
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', HULY_TEST_DEBUG: Deno.env.get('HULY_TEST_DEBUG') ?? '' },
     }).spawn()
     this.done = this.#child.status
     void this.#read()

@@ -3,7 +3,8 @@
 // lifecycle step so tests can count starts and terminations.
 // Arguments: <network endpoint> <agent id> [direct|network|ha]: with `network` the
 // agent binds no endpoint and its containers are reached through the coordinator;
-// with `ha` it also declares the stateless container `ha-1` of kind `echo`.
+// with `ha` it also declares the stateless container `ha-1` of kind `echo`. A fourth
+// argument is the address its endpoint binds (127.0.0.1:0).
 import { createNetworkClient } from '../../client/mod.ts'
 import {
   AgentImpl,
@@ -16,7 +17,7 @@ import {
   type ContainerUuid,
 } from '../../core/mod.ts'
 
-const [network, agentId, mode = 'direct'] = Deno.args
+const [network, agentId, mode = 'direct', listen = '127.0.0.1:0'] = Deno.args
 if (Deno.env.get('HULY_TEST_DEBUG')) {
   const { configure, getConsoleSink } = await import('@logtape/logtape')
   await configure({
@@ -93,7 +94,7 @@ if (mode === 'network') {
       container: new EchoContainer('ha-1'),
     }]
     : []
-  const served = await client.serveAgent('127.0.0.1:0', { echo }, { agentId, stateless })
+  const served = await client.serveAgent(listen, { echo }, { agentId, stateless })
   console.log(`registered ${served.endpoint}`)
 }
 

@@ -10,10 +10,13 @@ export class Proc {
   readonly done: Promise<Deno.CommandStatus>
   readonly #stderr: Promise<string>
 
-  constructor(readonly name: string, script: string, args: string[] = []) {
+  /** Runs `script` with `args`; inside the network namespace `netns` when given. */
+  constructor(readonly name: string, script: string, args: string[] = [], netns?: string) {
     const url = new URL(script, import.meta.url)
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ['run', '--allow-all', url.pathname, ...args],
+    const command = [Deno.execPath(), 'run', '--allow-all', url.pathname, ...args]
+    if (netns !== undefined) command.unshift('ip', 'netns', 'exec', netns)
+    this.#child = new Deno.Command(command[0], {
+      args: command.slice(1),
       stdin: 'null',
       stdout: 'piped',
       stderr: 'piped',
@@ -127,8 +130,13 @@ export async function startCoordinator(
     'warning',
     ...extra,
   ])
-  const match = await proc.waitFor(/listening on (tcp:\/\/127\.0\.0\.1:(\d+))/)
-  return { proc, endpoint: match[1], port: Number(match[2]) }
+  try {
+    const match = await proc.waitFor(/listening on (tcp:\/\/[\d.]+:(\d+))/)
+    return { proc, endpoint: match[1], port: Number(match[2]) }
+  } catch (error) {
+    await proc.stop()
+    throw error
+  }
 }
 
 /** Starts the test echo agent against `network`; resolves once it registered. */
@@ -136,9 +144,16 @@ export async function startAgent(
   network: string,
   agentId: string,
   mode: 'direct' | 'network' | 'ha' = 'direct',
+  netns?: { name: string; listen: string },
 ): Promise<Proc> {
-  const proc = new Proc(agentId, './_echo_agent.ts', [network, agentId, mode])
-  await proc.waitFor(/^registered/)
+  const args = [network, agentId, mode, ...(netns ? [netns.listen] : [])]
+  const proc = new Proc(agentId, './_echo_agent.ts', args, netns?.name)
+  try {
+    await proc.waitFor(/^registered/)
+  } catch (error) {
+    await proc.stop()
+    throw error
+  }
   return proc
 }
 

@@ -26,6 +26,8 @@ if (Deno.env.get('HULY_TEST_DEBUG')) {
   })
 }
 
+const executions = new Map<number, number>()
+
 class EchoContainer implements Container {
   readonly clients = new Map<ClientUuid, Broadcast>()
   constructor(readonly uuid: string) {}
@@ -48,6 +50,17 @@ class EchoContainer implements Container {
         return Promise.resolve(null)
       case 'hang':
         return new Promise(() => {})
+      case 'slow': {
+        // Records every execution, so tests can prove none ran twice.
+        const { i, ms } = data as { i: number; ms: number }
+        executions.set(i, (executions.get(i) ?? 0) + 1)
+        return new Promise((resolve) => setTimeout(() => resolve(i), ms))
+      }
+      case 'executions':
+        return Promise.resolve({
+          total: [...executions.values()].reduce((a, b) => a + b, 0),
+          distinct: executions.size,
+        })
       case 'Calc.add': {
         const [a, b] = data as [number, number]
         return Promise.resolve(a + b)

@@ -37,6 +37,12 @@ export function requireRecord(
   return value as Record<string, unknown>
 }
 
+/** A plain object that must be there. */
+export function requireObject<T = Record<string, unknown>>(value: unknown, what: string): T {
+  if (value === undefined) throw new InvalidArgumentError(`${what} is required`)
+  return requireRecord(value, what) as T
+}
+
 /** A finite number greater than zero. */
 export function requirePositive(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -25,7 +25,13 @@ import type {
   NetworkAgent,
   StartOptions,
 } from './types.ts'
-import { requireFunction, requireId, requireLabels, requireRecord } from './_validate.ts'
+import {
+  requireFunction,
+  requireId,
+  requireLabels,
+  requireObject,
+  requireRecord,
+} from './_validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'agent'])
 
@@ -91,7 +97,7 @@ export class AgentImpl implements NetworkAgent {
     options: AgentOptions = {},
   ) {
     this.uuid = requireId(uuid, 'agent uuid')
-    requireRecord(factories, 'factories')
+    requireObject(factories, 'factories')
     this.factories = new Map()
     for (const [kind, factory] of Object.entries(factories)) {
       requireId(kind, 'factory kind')
@@ -128,7 +134,7 @@ export class AgentImpl implements NetworkAgent {
     endpoint?: EndpointRef,
   ): ContainerRecord {
     if (this.closed) throw new ClosedError(`agent "${this.uuid}" is closed`)
-    requireRecord(options, 'start options')
+    requireObject(options, 'start options')
     const uuid = requireId<ContainerUuid>(options.uuid, 'uuid')
     requireFunction(container?.request, 'container.request')
     if (this.containers.has(uuid) || this.starting.has(uuid)) {
@@ -201,7 +207,7 @@ export class AgentImpl implements NetworkAgent {
 
   #startOnce(options: StartOptions): Promise<HostedContainer> {
     if (this.closed) return Promise.reject(new ClosedError(`agent "${this.uuid}" is closed`))
-    requireRecord(options, 'start options')
+    requireObject(options, 'start options')
     const uuid = requireId<ContainerUuid>(options.uuid, 'uuid')
     const live = this.containers.get(uuid)
     if (live !== undefined) return Promise.resolve(live)

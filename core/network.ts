@@ -36,6 +36,7 @@ import {
   requireFunction,
   requireId,
   requireLabels,
+  requireObject,
   requirePositive,
   requireRecord,
 } from './_validate.ts'
@@ -220,7 +221,7 @@ export class NetworkImpl implements Network {
     this.#assertOpen()
     requireId(clientId, 'clientId')
     requireId(kind, 'kind')
-    requireRecord(options, 'options')
+    requireObject(options, 'options')
     const uuid = options.uuid === undefined
       ? undefined
       : requireId<ContainerUuid>(options.uuid, 'uuid')
@@ -632,7 +633,7 @@ function agentRecord(agent: AgentEntry): AgentRecord {
 }
 
 function parseRegistration(value: AgentRegistration): AgentRegistration {
-  requireRecord(value, 'registration')
+  requireObject(value, 'registration')
   const agentId = requireId<AgentUuid>(value.agentId, 'registration.agentId')
   const kinds = requireLabels(value.kinds, 'registration.kinds') as ContainerKind[]
   const endpoint = value.endpoint === undefined
@@ -646,7 +647,7 @@ function parseRegistration(value: AgentRegistration): AgentRegistration {
 }
 
 function parseContainerRecord(value: ContainerRecord, agentId: AgentUuid): ContainerRecord {
-  requireRecord(value, 'container record')
+  requireObject(value, 'container record')
   const extra = requireRecord(value.extra, 'container record extra')
   return {
     uuid: requireId(value.uuid, 'container record uuid'),

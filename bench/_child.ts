@@ -1,8 +1,19 @@
 // Child processes of the benchmarks: `deno run` scripts whose stdout lines can be
 // awaited, always stopped by their pid.
 
-/** The permission flags the benchmark processes run with. */
-export const runFlags: string[] = ['run', '--allow-read', '--allow-ffi', '--allow-env']
+const v8Flags = Deno.env.get('HULY_BENCH_V8_FLAGS')
+
+/**
+ * The flags the benchmark processes run with; HULY_BENCH_V8_FLAGS adds V8 flags to
+ * each (for instance `--prof`, to profile every process of a run).
+ */
+export const runFlags: string[] = [
+  'run',
+  '--allow-read',
+  '--allow-ffi',
+  '--allow-env',
+  ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+]
 
 /** The p-th percentile of sorted samples. */
 export function percentile(sorted: number[], p: number): number {

@@ -9,6 +9,7 @@
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
+import { Deadlines } from './_deadlines.ts'
 import { frames, type Header, Kind } from './_frames.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
@@ -92,13 +93,14 @@ export interface SessionOptions {
 }
 
 interface Outgoing {
+  id: number
   operation: string
   body: Uint8Array
   meta: unknown
+  timeoutMs: number
   deadline: number
   resolve: (body: Uint8Array) => void
   reject: (error: unknown) => void
-  cancelTimer: () => void
   busyRetries: number
   signal?: AbortSignal
   onAbort?: () => void
@@ -129,7 +131,9 @@ export class RpcSession {
   #answeredBytes = 0
   #send: ((message: Uint8Array[]) => void) | undefined
   readonly #pending = new Map<number, Outgoing>()
-  readonly #running = new Map<number, AbortController>()
+  readonly #running = new Map<number, ServedRequest>()
+  readonly #outgoingDeadlines: Deadlines<Outgoing>
+  readonly #incomingDeadlines: Deadlines<ServedRequest>
   readonly #answered = new Map<number, Uint8Array[]>()
   #nextId = 1
   #closed = false
@@ -142,6 +146,16 @@ export class RpcSession {
     this.#maxInFlight = options.maxInFlight ?? 1024
     this.#replayCache = options.replayCache ?? 1024
     this.#replayCacheBytes = options.replayCacheBytes ?? 1024 * 1024
+    this.#outgoingDeadlines = new Deadlines(clock, (request) =>
+      this.#settle(
+        request.id,
+        new TimeoutError(`${request.operation} got no answer in ${request.timeoutMs} ms`),
+        true,
+      ))
+    this.#incomingDeadlines = new Deadlines(
+      clock,
+      (served) => served.abort(new TimeoutError(`${served.operation} passed its deadline`)),
+    )
   }
 
   /** Whether the session has a transport to send on. */
@@ -179,18 +193,15 @@ export class RpcSession {
     const id = this.#nextId++
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
     const request: Outgoing = {
+      id,
       operation,
       body,
       meta: options.meta,
+      timeoutMs,
       deadline: this.#clock.now() + timeoutMs,
       resolve,
       reject,
       busyRetries: 0,
-      cancelTimer: this.#clock.schedule(
-        () =>
-          this.#settle(id, new TimeoutError(`${operation} got no answer in ${timeoutMs} ms`), true),
-        timeoutMs,
-      ),
       signal,
     }
     if (signal !== undefined) {
@@ -198,6 +209,7 @@ export class RpcSession {
       signal.addEventListener('abort', request.onAbort, { once: true })
     }
     this.#pending.set(id, request)
+    this.#outgoingDeadlines.add(request)
     this.#transmit(id, request)
     return promise
   }
@@ -248,10 +260,9 @@ export class RpcSession {
    * handlers are aborted.
    */
   resetIncoming(): void {
-    for (const controller of this.#running.values()) {
-      controller.abort(new ClosedError('the peer restarted'))
-    }
+    for (const served of this.#running.values()) served.abort(new ClosedError('the peer restarted'))
     this.#running.clear()
+    this.#incomingDeadlines.clear()
     this.#answered.clear()
     this.#answeredBytes = 0
   }
@@ -261,8 +272,10 @@ export class RpcSession {
     if (this.#closed) return
     this.#closed = true
     for (const id of [...this.#pending.keys()]) this.#settle(id, error, false)
-    for (const controller of this.#running.values()) controller.abort(error)
+    for (const served of this.#running.values()) served.abort(error)
     this.#running.clear()
+    this.#incomingDeadlines.clear()
+    this.#outgoingDeadlines.clear()
     this.#answered.clear()
     this.#answeredBytes = 0
     this.#send = undefined
@@ -283,7 +296,7 @@ export class RpcSession {
     const request = this.#pending.get(id)
     if (request === undefined) return
     this.#pending.delete(id)
-    request.cancelTimer()
+    this.#outgoingDeadlines.delete(request)
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort)
     if (cancelRemote) this.#send?.(frames({ kind: Kind.cancel, id }))
     if (result instanceof Uint8Array) request.resolve(result)
@@ -311,22 +324,19 @@ export class RpcSession {
       this.#send?.(frames({ kind: Kind.busy, id }))
       return
     }
-    const controller = new AbortController()
-    this.#running.set(id, controller)
-    const cancelTimer = this.#clock.schedule(
-      () => controller.abort(new TimeoutError(`${operation} passed its deadline`)),
+    const served = new ServedRequest(
+      operation,
+      meta,
+      body,
       timeoutMs,
+      this,
+      this.#clock.now() + timeoutMs,
     )
+    this.#running.set(id, served)
+    this.#incomingDeadlines.add(served)
     let reply: Promise<Uint8Array>
     try {
-      reply = this.#handler({
-        operation,
-        meta,
-        body,
-        timeoutMs,
-        signal: controller.signal,
-        session: this,
-      })
+      reply = this.#handler(served)
     } catch (error) {
       reply = Promise.reject(error)
     }
@@ -334,11 +344,11 @@ export class RpcSession {
       (result) => frames({ kind: Kind.reply, id }, result),
       (error) => frames({ kind: Kind.fail, id, ...describeError(error) }),
     ).then((message) => {
-      cancelTimer()
-      if (this.#running.get(id) !== controller) return
+      this.#incomingDeadlines.delete(served)
+      if (this.#running.get(id) !== served) return
       this.#running.delete(id)
       this.#remember(id, message)
-      if (!controller.signal.aborted) this.#send?.(message)
+      if (!served.aborted) this.#send?.(message)
     })
   }
 
@@ -363,6 +373,40 @@ export class RpcSession {
       this.#answered.delete(oldest)
       this.#answeredBytes -= messageSize(kept)
     }
+  }
+}
+
+/**
+ * An incoming request being served. Its `AbortController` is only made when the
+ * handler reads `signal`: most handlers never do, and one per request is costly.
+ */
+class ServedRequest implements IncomingRequest {
+  aborted = false
+  #reason: unknown = undefined
+  #controller: AbortController | undefined
+
+  constructor(
+    readonly operation: string,
+    readonly meta: unknown,
+    readonly body: Uint8Array,
+    readonly timeoutMs: number,
+    readonly session: RpcSession,
+    readonly deadline: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.aborted) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.#reason = reason
+    this.#controller?.abort(reason)
   }
 }
 

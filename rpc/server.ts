@@ -166,6 +166,10 @@ export class RpcServer {
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,
       maxMessageSize: 64 * 1024 * 1024,
+      // A connection that does not complete the ZMTP handshake soon is closed; one that
+      // does but never says hello holds no state here beyond libzmq's pipe.
+      handshakeInterval: 10_000,
+      heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
       onMessage: (message) => this.#receive(message),
       onError: (error) => logger.debug('send failed: {error}', { error }),

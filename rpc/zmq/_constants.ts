@@ -29,6 +29,7 @@ export const ZMQ_CURVE_SECRETKEY = 49
 export const ZMQ_CURVE_SERVERKEY = 50
 export const ZMQ_ZAP_DOMAIN = 55
 export const ZMQ_ROUTER_HANDOVER = 56
+export const ZMQ_HANDSHAKE_IVL = 66
 export const ZMQ_HEARTBEAT_IVL = 75
 export const ZMQ_HEARTBEAT_TTL = 76
 export const ZMQ_HEARTBEAT_TIMEOUT = 77

@@ -474,6 +474,7 @@ function validateOptions(options: SocketOptions): void {
   if (options.maxMessageSize !== undefined && options.maxMessageSize !== -1) {
     assertCount(options.maxMessageSize, 'maxMessageSize')
   }
+  assertCount(options.handshakeInterval, 'handshakeInterval')
   if (options.routingId !== undefined) {
     const id = routingIdBytes(options.routingId)
     if (id.length < 1 || id.length > 255 || id[0] === 0) {
@@ -533,6 +534,9 @@ function applyOptions(native: NativeSocket, options: SocketOptions): void {
   }
   if (options.routingId !== undefined) {
     native.setBytes(c.ZMQ_ROUTING_ID, routingIdBytes(options.routingId))
+  }
+  if (options.handshakeInterval !== undefined) {
+    native.setInt(c.ZMQ_HANDSHAKE_IVL, options.handshakeInterval)
   }
   const keepalive = options.tcpKeepalive
   if (keepalive !== undefined && keepalive !== false) {

@@ -108,6 +108,11 @@ export interface SocketOptions {
   receiveHighWaterMark?: number
   /** Peers sending a larger message (bytes) are disconnected (`ZMQ_MAXMSGSIZE`); default no limit. */
   maxMessageSize?: number
+  /**
+   * Milliseconds a new connection has to complete the ZMTP handshake before it is
+   * closed (`ZMQ_HANDSHAKE_IVL`); libzmq's default is 30 000, 0 waits forever.
+   */
+  handshakeInterval?: number
   /** The routing id this socket presents to a ROUTER it connects to (1..255 bytes, not starting with 0). */
   routingId?: Uint8Array | string
   /** TCP keepalive: `true` for the OS timings, or explicit timings. */

@@ -33,7 +33,7 @@ export class ConnectionTable {
     if (container === undefined) {
       throw new ContainerNotFoundError(`agent "${this.agent.uuid}" does not host "${uuid}"`)
     }
-    await container.connect(clientId, (data) => this.sink(uuid, clientId, encode(data)))
+    await container.connect?.(clientId, (data) => this.sink(uuid, clientId, encode(data)))
     let set = this.#byClient.get(clientId)
     if (set === undefined) this.#byClient.set(clientId, set = new Set())
     set.add(uuid)
@@ -42,7 +42,7 @@ export class ConnectionTable {
 
   async disconnect(uuid: ContainerUuid, clientId: ClientUuid): Promise<null> {
     this.#byClient.get(clientId)?.delete(uuid)
-    await this.agent.getContainer(uuid)?.disconnect(clientId)
+    await this.agent.getContainer(uuid)?.disconnect?.(clientId)
     return null
   }
 
@@ -51,7 +51,7 @@ export class ConnectionTable {
     const set = this.#byClient.get(clientId)
     this.#byClient.delete(clientId)
     for (const uuid of set ?? []) {
-      Promise.resolve(this.agent.getContainer(uuid)?.disconnect(clientId)).catch((error) =>
+      Promise.resolve(this.agent.getContainer(uuid)?.disconnect?.(clientId)).catch((error) =>
         logger.debug('disconnect of {clientId} failed: {error}', { clientId, error })
       )
     }

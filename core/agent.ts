@@ -67,10 +67,6 @@ interface HostedContainer {
  *       uuid: options.uuid,
  *       container: {
  *         request: (_op, data) => Promise.resolve(data),
- *         connect: () => {},
- *         disconnect: () => {},
- *         terminate: () => Promise.resolve(),
- *         ping: () => {},
  *       },
  *     }),
  * })
@@ -188,7 +184,7 @@ export class AgentImpl implements NetworkAgent {
     if (hosted === undefined) return
     this.containers.delete(uuid)
     try {
-      await hosted.container.terminate()
+      await hosted.container.terminate?.()
     } catch (error) {
       logger.warn('container {uuid} failed to terminate: {error}', { uuid, error })
     }
@@ -238,7 +234,7 @@ export class AgentImpl implements NetworkAgent {
     if (started.endpoint !== undefined) record.endpoint = parseEndpointRef(started.endpoint)
     const hosted = { record, container }
     if (this.closed) {
-      await container.terminate().catch(() => {})
+      await container.terminate?.().catch(() => {})
       throw new ClosedError(`agent "${this.uuid}" closed while "${options.uuid}" was starting`)
     }
     this.containers.set(options.uuid, hosted)

@@ -106,10 +106,6 @@ interface PendingStart {
  *       uuid: options.uuid,
  *       container: {
  *         request: (_op, data) => Promise.resolve(data),
- *         connect: () => {},
- *         disconnect: () => {},
- *         terminate: () => Promise.resolve(),
- *         ping: () => {},
  *       },
  *     }),
  * })

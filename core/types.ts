@@ -252,17 +252,15 @@ export type NetworkEventListener = (event: NetworkEvent) => void | Promise<void>
 export type Broadcast = (data: unknown) => void
 
 /**
- * One live service instance.
+ * One live service instance. Only `request` is required: a container without
+ * `connect` accepts connections but pushes no events, and one without `terminate`
+ * has nothing to free.
  *
  * @example
  * ```ts
  * import type { Container } from '@huly/network/core'
  * const echo: Container = {
  *   request: (operation, data) => Promise.resolve({ operation, data }),
- *   connect: () => {},
- *   disconnect: () => {},
- *   terminate: () => Promise.resolve(),
- *   ping: () => {},
  * }
  * ```
  */
@@ -270,13 +268,13 @@ export interface Container {
   /** Answers one request. */
   request(operation: string, data: unknown, clientId?: ClientUuid): Promise<unknown>
   /** A client connects: `broadcast` pushes events to it until it disconnects. */
-  connect(clientId: ClientUuid, broadcast: Broadcast): void | Promise<void>
-  /** A client disconnects. */
-  disconnect(clientId: ClientUuid): void | Promise<void>
+  connect?(clientId: ClientUuid, broadcast: Broadcast): void | Promise<void>
+  /** A client disconnects (or died). */
+  disconnect?(clientId: ClientUuid): void | Promise<void>
   /** Stops the container and frees what it holds. */
-  terminate(): Promise<void>
+  terminate?(): Promise<void>
   /** Health check. */
-  ping(): void | Promise<void>
+  ping?(): void | Promise<void>
   /** Called by the agent after the container was terminated. */
   onTerminated?: () => void
 }
@@ -312,10 +310,6 @@ export interface ContainerStart {
  *     uuid: options.uuid,
  *     container: {
  *       request: (_op, data) => Promise.resolve(data),
- *       connect: () => {},
- *       disconnect: () => {},
- *       terminate: () => Promise.resolve(),
- *       ping: () => {},
  *     },
  *   })
  * ```

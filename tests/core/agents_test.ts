@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict'
-import { AgentLostError, type AgentUuid, ContainerNotFoundError } from '../../core/mod.ts'
+import {
+  AgentImpl,
+  AgentLostError,
+  type AgentUuid,
+  ContainerNotFoundError,
+} from '../../core/mod.ts'
 import { client1, Fixture, kind, settle, test, uuid } from './_fixture.ts'
 
 test('an agent silent for longer than aliveTimeout is removed with all its containers in one event', async () => {
@@ -135,6 +140,29 @@ test('kinds() is a unique list; agents() reports kinds, endpoint and live contai
       },
       { agentId: 'a2', kinds: ['session'], containers: 0 },
     ])
+  } finally {
+    await f.close()
+  }
+})
+
+test('a container needs only request: it can be got, requested, connected to and terminated', async () => {
+  const f = new Fixture()
+  try {
+    const agent = new AgentImpl('minimal' as AgentUuid, {
+      echo: (options) =>
+        Promise.resolve({
+          uuid: options.uuid,
+          container: { request: (_op, data) => Promise.resolve(data) },
+        }),
+    })
+    await f.network.register(agent.registration(), agent)
+    const record = await f.network.get(client1, kind('echo'))
+    assert.equal(await f.network.request(record.uuid, 'echo', 7), 7)
+    await f.network.release(client1, record.uuid)
+    await f.advance(6_000, ['minimal', client1])
+    assert.deepEqual(f.network.list(), [])
+    assert.deepEqual(agent.list(), [])
+    await agent.close()
   } finally {
     await f.close()
   }

@@ -35,8 +35,6 @@ export interface Pollable {
 
 const POLLIN = 0x001
 const POLLFD_SIZE = 8
-/** Looks without waiting in a row before the poll thread is used again. */
-const MAX_LOOKS = 8
 
 class Reactor {
   #watched = new Set<Pollable>()
@@ -116,32 +114,16 @@ class Reactor {
   }
 
   async #run(): Promise<void> {
-    const { poll, pollNow } = libcPoll()
-    let looks = 0
+    const poll = libcPoll().poll
     while (this.#watched.size > 0) {
       if (this.#changed) this.#rebuild()
-      if (looks > 0) {
-        // Under load input is usually ready again: a look on this thread saves the
-        // hop to the poll thread. Bounded, so timers and other I/O still get turns.
-        await null
-        if (this.#changed) this.#rebuild()
-        if (
-          this.#pending.size === 0 && pollNow(this.#fds, BigInt(this.#order.length + 1), 0) <= 0
-        ) {
-          looks = 0
-          continue
-        }
-        looks = looks >= MAX_LOOKS ? 0 : looks + 1
-      } else {
-        const timeout = this.#timeout()
-        this.#pollEnds = timeout < 0 ? Infinity : timeout === 0 ? 0 : performance.now() + timeout
-        const inPoll = poll(this.#fds, BigInt(this.#order.length + 1), timeout)
-        this.#inPoll = inPoll
-        await inPoll
-        this.#inPoll = null
-        this.#pollEnds = 0
-        looks = 1
-      }
+      const timeout = this.#timeout()
+      this.#pollEnds = timeout < 0 ? Infinity : timeout === 0 ? 0 : performance.now() + timeout
+      const inPoll = poll(this.#fds, BigInt(this.#order.length + 1), timeout)
+      this.#inPoll = inPoll
+      await inPoll
+      this.#inPoll = null
+      this.#pollEnds = 0
       this.#drainWake()
       const ready = this.#pending
       this.#pending = new Set()

@@ -1,5 +1,4 @@
 // `bench`: the load benchmark of bench/load.ts (three processes on 127.0.0.1).
-import { formatLoadTable, runLoadBenchmark } from '../bench/load.ts'
 import { type Command, help } from './_command.ts'
 import { CliError, parseCommand } from './_options.ts'
 import { out, toJson } from './_output.ts'
@@ -29,6 +28,7 @@ It takes about a minute, starts processes (--allow-run) and needs the deno binar
         'the benchmark starts `deno run` processes: run it with deno task net bench',
       )
     }
+    const { formatLoadTable, runLoadBenchmark } = await loadBenchmark()
     const result = await runLoadBenchmark()
     if (!values.json) {
       out(`load benchmark: 3 processes on 127.0.0.1, ${navigator.hardwareConcurrency} cores`)
@@ -37,4 +37,23 @@ It takes about a minute, starts processes (--allow-run) and needs the deno binar
     out(toJson(result))
     return 0
   },
+}
+
+/** The part of bench/load.ts this command uses. */
+interface LoadBenchmark {
+  runLoadBenchmark(): Promise<Record<string, number>>
+  formatLoadTable(result: Record<string, number>): string
+}
+
+/**
+ * Imports bench/load.ts at run time: the benchmark is not part of the CLI's module
+ * graph, so the image and the compiled binary do not carry it.
+ */
+async function loadBenchmark(): Promise<LoadBenchmark> {
+  const url = new URL('../bench/load.ts', import.meta.url).href
+  try {
+    return await import(url) as LoadBenchmark
+  } catch (error) {
+    throw new CliError(`the benchmark needs a checkout of the repository (${url}): ${error}`)
+  }
 }

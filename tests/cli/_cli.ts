@@ -5,9 +5,13 @@ import denoJson from '../../deno.json' with { type: 'json' }
 /** The repository root. */
 export const root: string = new URL('../../', import.meta.url).pathname
 
-/** The permission flags of the `net` task: the CLI runs with exactly these. */
+/**
+ * The permission flags of the `net` task but `--allow-run`, which it adds for the
+ * `bench` command alone (it starts processes): the image, the compiled binary and
+ * these tests run the CLI with exactly these.
+ */
 export const cliPermissions: string[] = denoJson.tasks.net.split(/\s+/).filter((word) =>
-  word.startsWith('--allow-')
+  word.startsWith('--allow-') && word !== '--allow-run'
 )
 
 const cliPath = new URL('../../cli/main.ts', import.meta.url).pathname

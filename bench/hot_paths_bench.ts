@@ -1,5 +1,5 @@
-// Micro benchmarks of the hot paths: the message header codec, and the
-// coordinator's lookup of a container's route among 10k.
+// Micro benchmarks of the hot paths: the message header codec, one request through
+// two rpc sessions, and the coordinator's lookup of a container's route among 10k.
 import {
   AgentImpl,
   type AgentUuid,
@@ -8,7 +8,9 @@ import {
   type ContainerUuid,
   ManualTickManager,
   NetworkImpl,
+  TickManagerImpl,
 } from '../core/mod.ts'
+import { RpcSession } from '../rpc/session.ts'
 import { frames, Kind, parseMessage } from '../rpc/_frames.ts'
 import { decode, encode } from '../rpc/codec.ts'
 
@@ -76,3 +78,33 @@ Deno.bench(
     })
   },
 )
+
+// Two sessions wired back to back in memory, on a real clock: the per-request
+// bookkeeping (ids, deadlines, the served request, the replay cache) without sockets.
+const realClock = new TickManagerImpl(10)
+const server = new RpcSession(realClock, (incoming) => Promise.resolve(incoming.body))
+const caller = new RpcSession(
+  realClock,
+  () => Promise.reject(new Error('the caller serves nothing')),
+)
+caller.attach((message) => {
+  const { header, body } = parseMessage(message)
+  server.receive(header, body)
+})
+server.attach((message) => {
+  const { header, body } = parseMessage(message)
+  caller.receive(header, body)
+})
+
+Deno.bench('session: request, serve and reply through two sessions in memory', {
+  group: 'session',
+}, async () => {
+  await caller.request('echo', body)
+})
+
+Deno.bench('session: 64 requests in flight through two sessions in memory', {
+  group: 'session',
+  n: 2000,
+}, async () => {
+  await Promise.all(Array.from({ length: 64 }, () => caller.request('echo', body)))
+})

@@ -19,6 +19,12 @@ async function ip(...args: string[]): Promise<boolean> {
 
 async function createNamespace(name: string, hostSide: string): Promise<boolean> {
   if (!await ip('netns', 'add', name)) return false
+  const ok = await configureNamespace(name, hostSide)
+  if (!ok) await removeNamespace(name, hostSide)
+  return ok
+}
+
+async function configureNamespace(name: string, hostSide: string): Promise<boolean> {
   const steps = [
     ['link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name],
     ['addr', 'add', `${hostAddress}/30`, 'dev', hostSide],
@@ -28,18 +34,22 @@ async function createNamespace(name: string, hostSide: string): Promise<boolean>
     ['-n', name, 'link', 'set', 'lo', 'up'],
   ]
   for (const step of steps) {
-    if (!await ip(...step)) {
-      await ip('netns', 'del', name)
-      return false
-    }
+    if (!await ip(...step)) return false
   }
   return true
 }
 
+/** Removes the veth pair first (deleting a namespace frees its links only later), then the namespace. */
+async function removeNamespace(name: string, hostSide: string): Promise<void> {
+  await ip('link', 'del', hostSide)
+  await ip('netns', 'del', name)
+}
+
 const name = `huly-part-${Deno.pid}`
 const hostSide = `hp${Deno.pid % 100000}`
-const canRun = Deno.build.os === 'linux' && await createNamespace(name, hostSide)
-if (canRun) await ip('netns', 'del', name)
+const probe = `huly-probe-${Deno.pid}`
+const canRun = Deno.build.os === 'linux' && await ip('netns', 'add', probe) &&
+  await ip('netns', 'del', probe)
 
 Deno.test({
   name:
@@ -95,7 +105,7 @@ Deno.test({
       await client?.close()
       await Promise.all(agents.map((agent) => agent.stop()))
       await coordinator?.stop()
-      await ip('netns', 'del', name)
+      await removeNamespace(name, hostSide)
     }
   },
 })

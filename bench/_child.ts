@@ -114,3 +114,22 @@ export class Child {
     await this.#ended.catch(() => {})
   }
 }
+
+/** Starts a coordinator on a free port; resolves with it and its endpoint. */
+export async function startCoordinatorChild(): Promise<{ coordinator: Child; network: string }> {
+  const coordinator = new Child('coordinator', [
+    ...runFlags,
+    new URL('../server/main.ts', import.meta.url).pathname,
+    '--port',
+    '0',
+    '--log-level',
+    'warning',
+  ])
+  try {
+    const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]
+    return { coordinator, network }
+  } catch (error) {
+    await coordinator.stop()
+    throw error
+  }
+}

@@ -12,7 +12,7 @@
  * @module
  */
 import { createNetworkClient } from '../client/mod.ts'
-import { Child, percentile, runFlags } from './_child.ts'
+import { Child, percentile, runFlags, startCoordinatorChild } from './_child.ts'
 
 /** The figures of one run. */
 export interface LoadResult {
@@ -193,16 +193,8 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
   const children: Child[] = []
   try {
     progress('starting the coordinator')
-    const coordinator = new Child('coordinator', [
-      ...runFlags,
-      new URL('../server/main.ts', here).pathname,
-      '--port',
-      '0',
-      '--log-level',
-      'warning',
-    ])
+    const { coordinator, network } = await startCoordinatorChild()
     children.push(coordinator)
-    const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]
     progress('starting the agent')
     const agent = new Child('agent', [
       ...runFlags,

@@ -18,7 +18,7 @@
 import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import type { ContainerReference } from '../client/mod.ts'
 import { TickManagerImpl } from '../core/mod.ts'
-import { Child, percentile, runFlags } from './_child.ts'
+import { Child, percentile, runFlags, startCoordinatorChild } from './_child.ts'
 
 const SIZES = [1_000, 10_000, 100_000]
 const AGENTS = 10
@@ -137,16 +137,8 @@ export async function runScaleBenchmark(): Promise<ScaleRow[]> {
   const children: Child[] = []
   const loaders: NetworkClient[] = []
   try {
-    const coordinator = new Child('coordinator', [
-      ...runFlags,
-      new URL('../server/main.ts', here).pathname,
-      '--port',
-      '0',
-      '--log-level',
-      'warning',
-    ])
+    const { coordinator, network } = await startCoordinatorChild()
     children.push(coordinator)
-    const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]
     progress(`starting ${AGENTS} agents`)
     const agents = Array.from({ length: AGENTS }, (_, i) =>
       new Child(`agent-${i}`, [

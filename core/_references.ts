@@ -60,16 +60,6 @@ export class ReferenceTable {
     return this.byContainer.has(uuid)
   }
 
-  /** How many references `client` holds to `uuid` (all clients when omitted). */
-  count(uuid: ContainerUuid, client?: ClientUuid): number {
-    const holders = this.byContainer.get(uuid)
-    if (holders === undefined) return 0
-    if (client !== undefined) return holders.get(client) ?? 0
-    let total = 0
-    for (const count of holders.values()) total += count
-    return total
-  }
-
   /** Whether `client` holds anything. */
   holdsAny(client: ClientUuid): boolean {
     return this.byClient.has(client)

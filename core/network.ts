@@ -120,6 +120,8 @@ export class NetworkImpl implements Network {
   readonly timeouts: Readonly<Timeouts>
   private readonly agentsById = new Map<AgentUuid, AgentEntry>()
   private readonly containers = new Map<ContainerUuid, ContainerEntry>()
+  /** Live container uuids by kind, so a get by kind or labels looks at one kind only. */
+  readonly #byKind = new Map<ContainerKind, Set<ContainerUuid>>()
   private readonly pending = new Map<ContainerUuid, PendingStart>()
   private readonly clients = new Map<ClientUuid, number>()
   /** Standby instances of stateless containers, in the order they were declared. */
@@ -250,11 +252,8 @@ export class NetworkImpl implements Network {
   list(kind?: ContainerKind): ContainerRecord[] {
     this.#assertOpen()
     if (kind !== undefined) requireId(kind, 'kind')
-    const records: ContainerRecord[] = []
-    for (const { record } of this.containers.values()) {
-      if (kind === undefined || record.kind === kind) records.push({ ...record })
-    }
-    return records
+    const uuids = kind === undefined ? this.containers.keys() : this.#byKind.get(kind) ?? []
+    return [...uuids].map((uuid) => ({ ...this.containers.get(uuid)!.record }))
   }
 
   /** Sends a request to a live container through its agent. */
@@ -399,7 +398,8 @@ export class NetworkImpl implements Network {
     }
     const matches = (candidateKind: ContainerKind, candidateLabels: string[]) =>
       candidateKind === kind && labels.every((label) => candidateLabels.includes(label))
-    for (const { record } of this.containers.values()) {
+    for (const candidate of this.#byKind.get(kind) ?? []) {
+      const { record } = this.containers.get(candidate)!
       if (matches(record.kind, record.labels)) return record
     }
     for (const start of this.pending.values()) {
@@ -479,9 +479,25 @@ export class NetworkImpl implements Network {
     start.reject(error instanceof Error ? error : new Error(String(error)))
   }
 
+  #setEntry(entry: ContainerEntry): void {
+    this.containers.set(entry.record.uuid, entry)
+    let uuids = this.#byKind.get(entry.record.kind)
+    if (uuids === undefined) this.#byKind.set(entry.record.kind, uuids = new Set())
+    uuids.add(entry.record.uuid)
+  }
+
+  #deleteEntry(uuid: ContainerUuid): void {
+    const entry = this.containers.get(uuid)
+    if (entry === undefined) return
+    this.containers.delete(uuid)
+    const uuids = this.#byKind.get(entry.record.kind)
+    uuids?.delete(uuid)
+    if (uuids?.size === 0) this.#byKind.delete(entry.record.kind)
+  }
+
   #addContainer(agent: AgentEntry, record: ContainerRecord): void {
     const free = !record.stateless && !this.references.isHeld(record.uuid)
-    this.containers.set(record.uuid, { record, unusedSince: free ? this.clock.now() : undefined })
+    this.#setEntry({ record, unusedSince: free ? this.clock.now() : undefined })
     agent.containers.add(record.uuid)
     this.events.container('added', record)
   }
@@ -508,7 +524,9 @@ export class NetworkImpl implements Network {
     if (live.record.agentId === agent.agentId) {
       agent.containers.add(record.uuid)
       if (JSON.stringify(live.record) !== JSON.stringify(record)) {
+        this.#deleteEntry(record.uuid)
         live.record = record
+        this.#setEntry(live)
         this.events.container('updated', record)
       }
       return 'live'
@@ -551,7 +569,7 @@ export class NetworkImpl implements Network {
   #removeContainer(uuid: ContainerUuid): void {
     const entry = this.containers.get(uuid)
     if (entry === undefined) return
-    this.containers.delete(uuid)
+    this.#deleteEntry(uuid)
     this.agentsById.get(entry.record.agentId)?.containers.delete(uuid)
     this.events.container('removed', entry.record)
     const successor = this.#takeStandby(uuid)
@@ -583,7 +601,7 @@ export class NetworkImpl implements Network {
 
   /** An unused container's time is up: remove it and tell its agent. */
   #terminateContainer(uuid: ContainerUuid, entry: ContainerEntry): void {
-    this.containers.delete(uuid)
+    this.#deleteEntry(uuid)
     this.references.dropContainer(uuid)
     const agent = this.agentsById.get(entry.record.agentId)
     agent?.containers.delete(uuid)

@@ -32,6 +32,7 @@ const ZMQ_SYMBOLS = {
   zmq_msg_size: { parameters: ['buffer'], result: 'usize' },
   zmq_msg_more: { parameters: ['buffer'], result: 'i32' },
   zmq_msg_close: { parameters: ['buffer'], result: 'i32' },
+  zmq_msg_gets: { parameters: ['buffer', 'buffer'], result: 'pointer' },
   zmq_socket_monitor: { parameters: ['pointer', 'buffer', 'i32'], result: 'i32' },
   zmq_curve_keypair: { parameters: ['buffer', 'buffer'], result: 'i32' },
   zmq_curve_public: { parameters: ['buffer', 'buffer'], result: 'i32' },

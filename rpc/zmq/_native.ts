@@ -20,6 +20,7 @@ const sizeValue = new Uint8Array(scratch, 136, 8)
 const sizeView = new DataView(scratch, 136, 8)
 const stringValue = new Uint8Array(512)
 let messageReady = false
+const USER_ID = cString('User-Id')
 
 function zmqError(what: string, errno: number): NetworkError {
   return new NetworkError(`${what}: ${errorText(errno)}`, 'ZMQ')
@@ -162,6 +163,15 @@ export class NativeSocket {
 
   /** Whether the frame last returned by {@link receiveFrame} has a successor. */
   more = false
+
+  /**
+   * The `User-Id` the ZAP handler gave the connection of the frame last returned by
+   * {@link receiveFrame}; `''` when it gave none.
+   */
+  lastFrameUserId(): string {
+    const value = libzmq().zmq_msg_gets(message, USER_ID)
+    return value === null ? '' : Deno.UnsafePointerView.getCString(value)
+  }
 
   /** Sends one frame without waiting: `'sent'`, `'again'` (would block) or an errno. */
   sendFrame(frame: Uint8Array, more: boolean): SendStatus {

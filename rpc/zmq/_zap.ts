@@ -10,7 +10,7 @@ import { ZMQ_LINGER, ZMQ_POLLIN, ZMQ_REP } from './_constants.ts'
 import { NativeSocket } from './_native.ts'
 import { type Pollable, reactor } from './_reactor.ts'
 import { z85Encode } from './curve.ts'
-import type { ZapHandler, ZapRequest } from './types.ts'
+import type { ZapHandler, ZapRequest, ZapVerdict } from './types.ts'
 
 const logger = getLogger(['huly-network', 'zmq'])
 const encoder = new TextEncoder()
@@ -62,39 +62,38 @@ export class ZapServer implements Pollable {
       this.#reply(requestId, false)
       return
     }
-    let verdict: boolean | Promise<boolean>
+    let verdict: ZapVerdict | Promise<ZapVerdict>
     try {
       verdict = this.#handler(request)
     } catch (error) {
       logger.warn('ZAP handler threw, connection refused: {error}', { error })
       verdict = false
     }
-    if (typeof verdict === 'boolean') {
+    if (!(verdict instanceof Promise)) {
       this.#reply(requestId, verdict)
       return
     }
     this.#busy = true
-    verdict.then(
-      (allowed) => allowed === true,
-      (error) => {
-        logger.warn('ZAP handler rejected, connection refused: {error}', { error })
-        return false
-      },
-    ).then((allowed) => {
+    verdict.catch((error) => {
+      logger.warn('ZAP handler rejected, connection refused: {error}', { error })
+      return false
+    }).then((settled) => {
       this.#busy = false
       if (this.#closed) return
-      this.#reply(requestId, allowed)
+      this.#reply(requestId, settled)
       reactor.schedule(this)
     })
   }
 
-  #reply(requestId: Uint8Array, allowed: boolean): void {
+  #reply(requestId: Uint8Array, verdict: ZapVerdict): void {
+    const allowed = verdict === true || (typeof verdict === 'object' && verdict !== null)
+    const userId = allowed && typeof verdict === 'object' ? String(verdict.userId) : ''
     const reply = [
       encoder.encode('1.0'),
       requestId,
       encoder.encode(allowed ? '200' : '400'),
       encoder.encode(allowed ? 'OK' : 'Refused by ZAP handler'),
-      new Uint8Array(0),
+      encoder.encode(userId),
       new Uint8Array(0),
     ]
     reply.forEach((frame, index) => this.#rep.sendFrame(frame, index < reply.length - 1))

@@ -22,5 +22,6 @@ export type {
   TcpKeepaliveOptions,
   ZapHandler,
   ZapRequest,
+  ZapVerdict,
 } from './types.ts'
 export { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'

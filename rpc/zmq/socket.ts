@@ -319,16 +319,16 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
       const frames = this.#partial
       this.#partial = []
       count++
-      this.#deliver(frames)
+      this.#deliver(frames, this.#options.readUserId ? this.#native.lastFrameUserId() : '')
     }
     return count
   }
 
-  #deliver(frames: Uint8Array[]): void {
+  #deliver(frames: Uint8Array[], userId: string): void {
     const onMessage = this.#options.onMessage
     if (onMessage !== undefined) {
       try {
-        onMessage(frames)
+        onMessage(frames, userId)
       } catch (error) {
         logger.error('onMessage threw: {error}', { error })
       }

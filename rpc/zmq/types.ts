@@ -64,8 +64,15 @@ export interface ZapRequest {
   publicKey?: string
 }
 
-/** Decides whether a connection may proceed: `true` allows, `false` (or a throw) refuses. */
-export type ZapHandler = (request: ZapRequest) => boolean | Promise<boolean>
+/**
+ * A ZAP answer: `true` allows, `false` refuses, `{ userId }` allows and names the
+ * peer; every message of that connection then carries the `User-Id` (see
+ * `SocketOptions.readUserId`).
+ */
+export type ZapVerdict = boolean | { userId: string }
+
+/** Decides whether a connection may proceed; a throw refuses it. */
+export type ZapHandler = (request: ZapRequest) => ZapVerdict | Promise<ZapVerdict>
 
 /** The kinds of socket monitor events. */
 export type SocketEventType =
@@ -129,10 +136,18 @@ export interface SocketOptions {
   /** The ZAP domain; with the NULL mechanism ZAP is only asked when a domain is set. */
   zapDomain?: string
   /**
-   * Receives every message. When absent, messages are read with `for await`; a
-   * socket with neither reads nothing, and libzmq's high-water marks push back.
+   * Receives every message, with the `User-Id` its connection got from the ZAP
+   * handler when `readUserId` is set (`''` otherwise). When absent, messages are
+   * read with `for await`; a socket with neither reads nothing, and libzmq's
+   * high-water marks push back.
    */
-  onMessage?: (frames: Uint8Array[]) => void
+  onMessage?: (frames: Uint8Array[], userId: string) => void
+  /**
+   * Reads the `User-Id` of every message received (one libzmq call per message)
+   * and passes it to `onMessage`, so a server can tell which authenticated peer
+   * sent each message, whatever its routing id.
+   */
+  readUserId?: boolean
   /** Receives the socket's monitor events (connected, disconnected, handshake failed, ...). */
   onEvent?: (event: SocketEvent) => void
   /** Receives errors that concern one message or the socket, such as a `PeerUnreachableError`. */

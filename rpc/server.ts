@@ -7,7 +7,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { ClosedError, NetworkError, ProtocolError } from '../core/errors.ts'
+import { AuthorizationError, ClosedError, NetworkError, ProtocolError } from '../core/errors.ts'
 import {
   frames,
   type Header,
@@ -50,6 +50,11 @@ export interface Hello {
   resume: boolean
   /** Unique per client object; a new one means the client restarted. */
   instance: string
+  /**
+   * The identity the ZAP handler gave the client's connection (its `User-Id`, with
+   * `socket.readUserId`); `''` or absent without one. Not sent by the client.
+   */
+  userId?: string
 }
 
 /**
@@ -104,6 +109,8 @@ interface Peer {
   routingKey: string
   lastSeen: number
   instance: string
+  /** The ZAP identity of the connection; every message of the session must carry it. */
+  userId: string
   /** Names this session in welcomes: a new session numbers its requests from 1 again. */
   epoch: string
 }
@@ -171,7 +178,7 @@ export class RpcServer {
       handshakeInterval: 10_000,
       heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
-      onMessage: (message) => this.#receive(message),
+      onMessage: (message, userId) => this.#receive(message, userId),
       onError: (error) => logger.debug('send failed: {error}', { error }),
     })
     this.#unregisterCheck = options.clock.register(
@@ -221,7 +228,7 @@ export class RpcServer {
     return this.#closing
   }
 
-  #receive(message: Uint8Array[]): void {
+  #receive(message: Uint8Array[], userId: string): void {
     const routingId = message[0]
     const routingKey = keyOf(routingId)
     let parsed
@@ -236,9 +243,10 @@ export class RpcServer {
       return
     }
     const { header, body } = parsed
+    if (header.kind === Kind.hello) return this.#hello(routingId, routingKey, header, userId)
     const peer = this.#byRouting.get(routingKey)
-    if (header.kind === Kind.hello) return this.#hello(routingId, routingKey, header)
-    if (peer === undefined) {
+    // A routing id is trusted only with the identity that said hello on it.
+    if (peer === undefined || peer.userId !== userId) {
       this.stats.rejected++
       const id = header.kind === Kind.request ? header.id : 0
       this.#reject(routingId, id, 'NO_SESSION', 'no session: the handshake must come first')
@@ -263,7 +271,13 @@ export class RpcServer {
     }
   }
 
-  #hello(routingId: Uint8Array, routingKey: string, hello: Header & { kind: 1 }): void {
+  #hello(
+    routingId: Uint8Array,
+    routingKey: string,
+    header: Header & { kind: 1 },
+    userId: string,
+  ): void {
+    const hello: Hello = { ...header, userId }
     if (hello.version !== PROTOCOL_VERSION) {
       this.stats.rejected++
       this.#reject(
@@ -279,6 +293,12 @@ export class RpcServer {
         throw new ProtocolError('the client id must have 1 to 256 characters')
       }
       this.#options.authenticate?.(hello)
+      const holder = this.#byClient.get(hello.clientId)
+      if (holder !== undefined && holder.userId !== userId) {
+        throw new AuthorizationError(
+          `client id "${hello.clientId}" belongs to a session of another identity`,
+        )
+      }
     } catch (error) {
       this.stats.rejected++
       const { code, message } = error instanceof NetworkError
@@ -299,6 +319,7 @@ export class RpcServer {
       routingKey,
       lastSeen: 0,
       instance: hello.instance,
+      userId,
       epoch: `${this.#instance}/${++this.#sessions}`,
     }
     if (existing !== undefined) this.#byRouting.delete(existing.routingKey)
@@ -307,6 +328,7 @@ export class RpcServer {
     peer.lastSeen = this.#options.clock.now()
     peer.session.peerId = hello.clientId
     peer.session.credentials = hello.credentials
+    peer.session.userId = userId
     this.#byRouting.set(routingKey, peer)
     this.#byClient.set(hello.clientId, peer)
     this.#send(

@@ -122,6 +122,8 @@ export class RpcSession {
   peerId = ''
   /** Credentials the peer presented in its handshake. */
   credentials: unknown = undefined
+  /** The peer's authenticated identity (its ZAP `User-Id`), `''` when none. */
+  userId = ''
   readonly #clock: TickManager
   readonly #handler: RequestHandler
   readonly #requestTimeoutMs: number

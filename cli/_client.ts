@@ -2,7 +2,10 @@
 // trace, when it is unreachable or answers with an error.
 import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import { NetworkError, RemoteError, TimeoutError } from '../core/mod.ts'
-import { type ClientFlags, CliError, ExitCode } from './_options.ts'
+import type { DealerSocketOptions } from '../rpc/mod.ts'
+import { curvePublicKey } from '../rpc/mod.ts'
+import { isZ85Key, readKeyFile } from '../server/keys.ts'
+import { type ClientFlags, CliError, ExitCode, UsageError } from './_options.ts'
 
 /**
  * Connects, runs `use` and closes the client. Fails with a {@link CliError} when
@@ -30,6 +33,7 @@ export async function connect(
   const client = await createNetworkClient(flags.network, {
     timeouts: { requestTimeout: flags.requestTimeout },
     onConnectionChange,
+    socket: await curveOptions(flags),
   })
   try {
     await client.waitConnection(flags.connectTimeoutMs)
@@ -46,6 +50,20 @@ export async function connect(
     throw asCliError(error)
   }
   return client
+}
+
+/** The CURVE options of `--key` and `--server-key`, read from their files. */
+async function curveOptions(flags: ClientFlags): Promise<DealerSocketOptions | undefined> {
+  if (flags.keyFile === undefined || flags.serverKey === undefined) return undefined
+  try {
+    const secretKey = await readKeyFile(flags.keyFile)
+    const serverKey = isZ85Key(flags.serverKey)
+      ? flags.serverKey
+      : await readKeyFile(flags.serverKey)
+    return { curve: { serverKey, secretKey, publicKey: curvePublicKey(secretKey) } }
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
 }
 
 /** Errors of the network become one line with an exit code. */

@@ -36,6 +36,10 @@ export interface ClientFlags {
   requestTimeout: number
   /** Print JSON instead of tables. */
   json: boolean
+  /** This client's secret key file, for CURVE. */
+  keyFile?: string
+  /** The coordinator's public key, or a file holding it. */
+  serverKey?: string
 }
 
 /** The parseArgs options of {@link ClientFlags}, plus `--help`. */
@@ -43,6 +47,8 @@ export const clientOptions = {
   network: { type: 'string', short: 'n' },
   'connect-timeout': { type: 'string' },
   timeout: { type: 'string' },
+  key: { type: 'string' },
+  'server-key': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
@@ -54,6 +60,9 @@ export const clientOptionsHelp = `Connection options (environment variable and d
   --connect-timeout S       give up (exit 1) when not connected after S seconds
                             [HULY_NETWORK_CONNECT_TIMEOUT] (5)
   --timeout S               request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
+  --key FILE                this peer's secret key (from keygen): encrypt with CURVE
+                            [HULY_NETWORK_KEY] (none: plain text)
+  --server-key KEY|FILE     the coordinator's public key, with --key [HULY_NETWORK_SERVER_KEY]
   --json                    print JSON instead of tables
   -h, --help                show this help`
 
@@ -128,7 +137,19 @@ export function clientFlags(
     env,
     30,
   )
-  return { network, connectTimeoutMs: connect * 1000, requestTimeout, json: values.json === true }
+  const keyFile = (values.key as string | undefined) ?? env('HULY_NETWORK_KEY')
+  const serverKey = (values['server-key'] as string | undefined) ?? env('HULY_NETWORK_SERVER_KEY')
+  if ((keyFile === undefined) !== (serverKey === undefined)) {
+    throw new UsageError('--key and --server-key go together')
+  }
+  return {
+    network,
+    connectTimeoutMs: connect * 1000,
+    requestTimeout,
+    json: values.json === true,
+    keyFile,
+    serverKey,
+  }
 }
 
 /** Parses a JSON argument, or reports it as a usage error. */

@@ -10,6 +10,7 @@ import { agent } from './agent.ts'
 import { bench } from './bench.ts'
 import { events } from './events.ts'
 import { get } from './get.ts'
+import { keygen } from './keygen.ts'
 import { agents, containers, kinds } from './listing.ts'
 import { CliError, type Env, ExitCode, UsageError } from './_options.ts'
 import { err, out } from './_output.ts'
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
   request,
   events,
   bench,
+  keygen,
   version,
 ]
 

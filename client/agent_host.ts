@@ -16,6 +16,7 @@ import {
 import type { AgentUuid, ClientUuid, ContainerUuid } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest } from '../rpc/session.ts'
+import type { EndpointGuard } from './_endpoint_guard.ts'
 
 const logger = getLogger(['huly-network', 'client', 'agent'])
 
@@ -108,14 +109,19 @@ export class AgentHost {
   }
 }
 
-/** Serves container.* requests that clients send straight to an agent's endpoint. */
+/**
+ * Serves container.* requests that clients send straight to an agent's endpoint;
+ * with a `guard`, only to the containers the caller's grant allows.
+ */
 export async function handleEndpointRequest(
   table: ConnectionTable,
   request: IncomingRequest,
+  guard?: EndpointGuard,
 ): Promise<Uint8Array> {
   const clientId = request.session.peerId as ClientUuid
   if (request.operation === ContainerOperation.request) {
     const meta = request.meta as RouteMeta
+    guard?.checkUse(request.session, table.agent.getRecord(meta?.target))
     return encode(
       await table.agent.request(meta?.target, meta?.operation, decode(request.body), clientId),
     )
@@ -123,6 +129,7 @@ export async function handleEndpointRequest(
   const { uuid } = (decode(request.body) ?? {}) as { uuid: ContainerUuid }
   switch (request.operation) {
     case ContainerOperation.connect:
+      guard?.checkUse(request.session, table.agent.getRecord(uuid))
       return encode(await table.connect(uuid, clientId))
     case ContainerOperation.disconnect:
       return encode(await table.disconnect(uuid, clientId))

@@ -12,6 +12,7 @@ import {
   ContainerOperation,
   EventTopic,
   NetworkOperation,
+  type RevokedParams,
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
@@ -35,6 +36,9 @@ import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer } from '../rpc/server.ts'
 import type { RequestOptions } from '../rpc/session.ts'
+import type { PeerGrant } from '../core/access.ts'
+import type { CurveClientOptions } from '../rpc/zmq/mod.ts'
+import { EndpointGuard } from './_endpoint_guard.ts'
 import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'
 import {
   castRequests,
@@ -73,7 +77,13 @@ export interface NetworkClientOptions {
   timeouts?: Partial<Timeouts>
   /** Credentials for the handshake. */
   credentials?: unknown
-  /** Options of the client's sockets (CURVE). */
+  /**
+   * Options of the client's sockets. With `curve` (the coordinator's public key as
+   * `serverKey`, and this client's key pair) every link is encrypted: direct links
+   * to agent endpoints use the endpoint's public key from its record, and agent
+   * endpoints this client serves encrypt with its key pair and admit only keys the
+   * coordinator knows.
+   */
   socket?: RpcClientOptions['socket']
   /** The clock (a real one, started and stopped by the client, when absent). */
   clock?: TickManager
@@ -249,6 +259,8 @@ class NetworkClientImpl implements NetworkClient {
   readonly #direct = new Map<string, RpcClient>()
   readonly #agentHost: AgentHost
   readonly #served = new Set<ServedAgent>()
+  /** The guards of the encrypted agent endpoints this client serves. */
+  readonly #guards = new Set<{ guard: EndpointGuard; server: RpcServer }>()
   #closed = false
 
   constructor(endpoint: string, options: NetworkClientOptions) {
@@ -309,17 +321,33 @@ class NetworkClientImpl implements NetworkClient {
   ): Promise<ServedAgent> {
     const agentId = (options.agentId ?? crypto.randomUUID()) as AgentUuid
     let table: ConnectionTable | undefined
+    const keys = this.#keyPair()
+    const guard = keys &&
+      new EndpointGuard((publicKey) =>
+        this.call<PeerGrant | null>(NetworkOperation.identify, { publicKey })
+      )
     const server = new RpcServer({
       clock: this.clock,
-      handler: (request) => handleEndpointRequest(table!, request),
+      handler: (request) => handleEndpointRequest(table!, request, guard),
       serverId: agentId,
       aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
       checkIntervalMs: this.timeouts.pingInterval * 1000,
       onSessionClosed: (session) => table?.clientGone(session.peerId as ClientUuid),
+      ...(guard && {
+        socket: {
+          curve: { secretKey: keys!.secretKey },
+          zapHandler: guard.zap,
+          readUserId: true,
+        },
+        authenticate: guard.authenticate,
+      }),
     })
     try {
       const bound = server.listen(toEndpoint(endpoint))
-      const agent = new AgentImpl(agentId, factories, { endpoint: options.advertise ?? bound })
+      const agent = new AgentImpl(agentId, factories, {
+        endpoint: options.advertise ?? bound,
+        publicKey: keys?.publicKey,
+      })
       table = new ConnectionTable(
         agent,
         (uuid, clientId, body) =>
@@ -334,6 +362,7 @@ class NetworkClientImpl implements NetworkClient {
         endpoint: agent.endpoint!,
         close: async () => {
           this.#served.delete(served)
+          for (const entry of this.#guards) if (entry.server === server) this.#guards.delete(entry)
           this.#agentHost.remove(agent.uuid)
           if (this.rpc.connected) {
             await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
@@ -346,6 +375,7 @@ class NetworkClientImpl implements NetworkClient {
         [Symbol.asyncDispose]: () => served.close(),
       }
       this.#served.add(served)
+      if (guard !== undefined) this.#guards.add({ guard, server })
       return served
     } catch (error) {
       await server.close()
@@ -432,16 +462,31 @@ class NetworkClientImpl implements NetworkClient {
     this.#references.delete(reference)
   }
 
-  /** The transport a connection to `endpoint` uses: a direct link, or the network. */
+  /** This client's CURVE key pair, when it has one. */
+  #keyPair(): { publicKey: string; secretKey: string } | undefined {
+    const curve = this.#options.socket?.curve as CurveClientOptions | undefined
+    if (curve?.publicKey === undefined || curve.secretKey === undefined) return undefined
+    return { publicKey: curve.publicKey, secretKey: curve.secretKey }
+  }
+
+  /**
+   * The transport a connection to `endpoint` uses: a direct link, or the network.
+   * A client with keys links directly only to endpoints that encrypt (their public
+   * key is in the record), one without keys only to those that do not.
+   */
   link(endpoint: EndpointRef): string | undefined {
     if (endpoint.kind === 'network') return undefined
+    const curve = this.#options.socket?.curve as CurveClientOptions | undefined
+    if ((curve === undefined) !== (endpoint.publicKey === undefined)) return undefined
     const address = endpoint.address
     if (!this.#direct.has(address)) {
       const link: RpcClient = new RpcClient(address, {
         clock: this.clock,
         clientId: this.clientId,
         credentials: this.#options.credentials,
-        socket: this.#options.socket,
+        socket: curve === undefined
+          ? this.#options.socket
+          : { ...this.#options.socket, curve: { ...curve, serverKey: endpoint.publicKey! } },
         aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
         pingIntervalMs: this.timeouts.pingInterval * 1000,
         requestTimeoutMs: this.timeouts.requestTimeout * 1000,
@@ -534,12 +579,28 @@ class NetworkClientImpl implements NetworkClient {
 
   #event(topic: string, meta: unknown, body: Uint8Array, via: string | undefined): void {
     if (topic === EventTopic.network) return this.#networkEvent(decode(body) as NetworkEvent)
+    if (topic === EventTopic.revoked && via === undefined) {
+      return this.#revoked((decode(body) as RevokedParams | undefined)?.publicKeys)
+    }
     if (topic !== EventTopic.container) return
     const uuid = (meta as { uuid?: ContainerUuid } | undefined)?.uuid
     const states = uuid === undefined ? undefined : this.#connections.get(uuid)
     if (states === undefined) return
     const data = decode(body)
     for (const connection of states) if (connection.via === via) connection.deliver(data)
+  }
+
+  /** The coordinator revoked keys: the endpoints this client serves drop their sessions. */
+  #revoked(publicKeys: unknown): void {
+    if (!Array.isArray(publicKeys)) return
+    for (const { guard, server } of this.#guards) {
+      guard.revoke(publicKeys)
+      for (const session of server.sessions()) {
+        if (publicKeys.includes(session.userId)) {
+          server.disconnect(session.peerId, 'the key was revoked')
+        }
+      }
+    }
   }
 
   #networkEvent(event: NetworkEvent): void {

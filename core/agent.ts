@@ -47,6 +47,8 @@ const logger = getLogger(['huly-network', 'core', 'agent'])
 export interface AgentOptions {
   /** The agent's own endpoint; its containers are then reached `routed` through it. */
   endpoint?: string
+  /** The CURVE public key of that endpoint, when it encrypts; clients need it to connect. */
+  publicKey?: string
 }
 
 interface HostedContainer {
@@ -81,6 +83,8 @@ export class AgentImpl implements NetworkAgent {
   readonly uuid: AgentUuid
   /** The agent's own endpoint, if it has one. */
   readonly endpoint: string | undefined
+  /** The CURVE public key of its endpoint, if it encrypts. */
+  readonly publicKey: string | undefined
   private readonly factories: Map<ContainerKind, ContainerFactory>
   private readonly containers = new Map<ContainerUuid, HostedContainer>()
   private readonly starting = new Map<ContainerUuid, Promise<HostedContainer>>()
@@ -103,6 +107,7 @@ export class AgentImpl implements NetworkAgent {
     this.endpoint = options.endpoint === undefined
       ? undefined
       : requireId(options.endpoint, 'endpoint')
+    this.publicKey = options.publicKey
   }
 
   /** The kinds this agent starts, and those of the stateless containers it declares. */
@@ -144,6 +149,12 @@ export class AgentImpl implements NetworkAgent {
   /** The container instance with this uuid, if this agent hosts it. */
   getContainer(uuid: ContainerUuid): Container | undefined {
     return this.containers.get(uuid)?.container
+  }
+
+  /** The record of the container with this uuid, if this agent hosts it. */
+  getRecord(uuid: ContainerUuid): ContainerRecord | undefined {
+    const hosted = this.containers.get(uuid)
+    return hosted === undefined ? undefined : { ...hosted.record }
   }
 
   /** Records of the containers this agent hosts, of one kind or all. */
@@ -255,7 +266,7 @@ export class AgentImpl implements NetworkAgent {
       endpoint: endpoint !== undefined
         ? parseEndpointRef(endpoint)
         : this.endpoint !== undefined
-        ? routedEndpoint(this.endpoint, this.uuid)
+        ? routedEndpoint(this.endpoint, this.uuid, this.publicKey)
         : networkEndpoint(),
       labels: requireLabels(options.labels),
       ...(extra === undefined ? {} : { extra }),

@@ -8,7 +8,8 @@ import type { AgentUuid, EndpointRef } from './types.ts'
 import { describe, requireId } from './_validate.ts'
 
 /**
- * The endpoint of a container reached through its agent's endpoint.
+ * The endpoint of a container reached through its agent's endpoint; `publicKey`
+ * when that endpoint encrypts with CURVE.
  *
  * @example
  * ```ts
@@ -16,12 +17,21 @@ import { describe, requireId } from './_validate.ts'
  * const ref = routedEndpoint('tcp://127.0.0.1:3738', 'agent-1' as AgentUuid)
  * ```
  */
-export function routedEndpoint(address: string, agentId: AgentUuid): EndpointRef {
+export function routedEndpoint(
+  address: string,
+  agentId: AgentUuid,
+  publicKey?: string,
+): EndpointRef {
   return {
     kind: 'routed',
     address: requireId(address, 'address'),
     agentId: requireId(agentId, 'agentId'),
+    ...keyOf(publicKey),
   }
+}
+
+function keyOf(publicKey: unknown): { publicKey?: string } {
+  return publicKey === undefined ? {} : { publicKey: requireId(publicKey, 'publicKey') }
 }
 
 /**
@@ -33,8 +43,8 @@ export function routedEndpoint(address: string, agentId: AgentUuid): EndpointRef
  * const ref = directEndpoint('tcp://127.0.0.1:4000')
  * ```
  */
-export function directEndpoint(address: string): EndpointRef {
-  return { kind: 'direct', address: requireId(address, 'address') }
+export function directEndpoint(address: string, publicKey?: string): EndpointRef {
+  return { kind: 'direct', address: requireId(address, 'address'), ...keyOf(publicKey) }
 }
 
 /**
@@ -63,9 +73,13 @@ export function parseEndpointRef(value: unknown): EndpointRef {
   const ref = value as Partial<Record<string, unknown>> | null
   switch (typeof ref === 'object' && ref !== null ? ref.kind : undefined) {
     case 'routed':
-      return routedEndpoint(ref!.address as string, ref!.agentId as AgentUuid)
+      return routedEndpoint(
+        ref!.address as string,
+        ref!.agentId as AgentUuid,
+        ref!.publicKey as string | undefined,
+      )
     case 'direct':
-      return directEndpoint(ref!.address as string)
+      return directEndpoint(ref!.address as string, ref!.publicKey as string | undefined)
     case 'network':
       return networkEndpoint()
     default:

@@ -219,3 +219,21 @@ export class AuthorizationError extends NetworkError {
     super(message, 'FORBIDDEN', options)
   }
 }
+
+/**
+ * The caller sent more requests per second than its limit allows; it may retry
+ * after a short pause.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitError } from '@huly/network/core'
+ * const error = new RateLimitError('frontend-42 passed 100 requests/s')
+ * console.assert(error.code === 'RATE_LIMITED')
+ * ```
+ */
+export class RateLimitError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'RATE_LIMITED', options)
+  }
+}

@@ -14,6 +14,7 @@
  * @module
  */
 
+export * from './access.ts'
 export * from './agent.ts'
 export * from './clock.ts'
 export * from './endpoint.ts'

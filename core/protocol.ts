@@ -45,6 +45,8 @@ export const NetworkOperation = {
   connect: 'network.connect',
   /** {@link ContainerParams} */
   disconnect: 'network.disconnect',
+  /** {@link IdentifyParams} → `PeerGrant | null`: who a public key is (agents and admins ask) */
+  identify: 'network.identify',
 } as const
 
 /**
@@ -101,6 +103,8 @@ export const EventTopic = {
   network: 'network.event',
   /** A container's broadcast; meta {@link ContainerEventMeta}. */
   container: 'container.event',
+  /** {@link RevokedParams}, from the coordinator to agents: forget these keys now. */
+  revoked: 'network.revoked',
 } as const
 
 /**
@@ -282,4 +286,32 @@ export interface ContainerEventMeta {
   uuid: ContainerUuid
   /** The client it is for (on the agent → coordinator hop). */
   clientId?: ClientUuid
+}
+
+/**
+ * Parameters of `network.identify`.
+ *
+ * @example
+ * ```ts
+ * import type { IdentifyParams } from '@huly/network/core'
+ * const params: IdentifyParams = { publicKey: 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7' }
+ * ```
+ */
+export interface IdentifyParams {
+  /** A CURVE public key, 40 Z85 characters. */
+  publicKey: string
+}
+
+/**
+ * Body of a `network.revoked` event: keys whose rights were withdrawn or changed.
+ *
+ * @example
+ * ```ts
+ * import type { RevokedParams } from '@huly/network/core'
+ * const params: RevokedParams = { publicKeys: [] }
+ * ```
+ */
+export interface RevokedParams {
+  /** Their CURVE public keys. */
+  publicKeys: string[]
 }

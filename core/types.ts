@@ -60,8 +60,19 @@ export type ClientUuid = string & { readonly __brand: 'ClientUuid' }
  * ```
  */
 export type EndpointRef =
-  | { readonly kind: 'routed'; readonly address: string; readonly agentId: AgentUuid }
-  | { readonly kind: 'direct'; readonly address: string }
+  | {
+    readonly kind: 'routed'
+    readonly address: string
+    readonly agentId: AgentUuid
+    /** The CURVE public key of the endpoint, when it encrypts. */
+    readonly publicKey?: string
+  }
+  | {
+    readonly kind: 'direct'
+    readonly address: string
+    /** The CURVE public key of the endpoint, when it encrypts. */
+    readonly publicKey?: string
+  }
   | { readonly kind: 'network' }
 
 /**

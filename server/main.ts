@@ -6,7 +6,8 @@
  * ```
  * deno task start [--host 127.0.0.1] [--port 3737] [--alive-timeout 3]
  *                 [--unused-timeout 5] [--request-timeout 30] [--ping-interval 1]
- *                 [--log-level info] [--log-format text]
+ *                 [--log-level info] [--log-format text] [--access FILE] [--insecure]
+ *                 [--rate-limit N] [--rate-burst N] [--max-in-flight N]
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
@@ -23,6 +24,7 @@ import {
   type LogLevel,
 } from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
+import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
@@ -37,6 +39,11 @@ export const coordinatorEnvironment = {
   'request-timeout': 'HULY_NETWORK_REQUEST_TIMEOUT',
   'log-level': 'HULY_NETWORK_LOG_LEVEL',
   'log-format': 'HULY_NETWORK_LOG_FORMAT',
+  access: 'HULY_NETWORK_ACCESS',
+  insecure: 'HULY_NETWORK_INSECURE',
+  'rate-limit': 'HULY_NETWORK_RATE_LIMIT',
+  'rate-burst': 'HULY_NETWORK_RATE_BURST',
+  'max-in-flight': 'HULY_NETWORK_MAX_IN_FLIGHT',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -51,6 +58,11 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'request-timeout': '30',
   'log-level': 'info',
   'log-format': 'text',
+  access: '',
+  insecure: 'false',
+  'rate-limit': '0',
+  'rate-burst': '0',
+  'max-in-flight': '1024',
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
@@ -72,9 +84,17 @@ Options (environment variable and default in brackets):
   --request-timeout S   default request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
   --log-level LEVEL     trace, debug, info, warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (info)
   --log-format FORMAT   text, or json for one JSON object per line [HULY_NETWORK_LOG_FORMAT] (text)
+  --access FILE         keys and ACLs (JSON, see the README's Security section): CURVE on,
+                        only listed keys may connect; SIGHUP reloads it [HULY_NETWORK_ACCESS]
+  --insecure            allow a non-loopback --host without --access [HULY_NETWORK_INSECURE]
+  --rate-limit N        requests/s each peer may send, 0 for no limit [HULY_NETWORK_RATE_LIMIT] (0)
+  --rate-burst N        requests a peer may send at once [HULY_NETWORK_RATE_BURST] (the rate)
+  --max-in-flight N     requests of one peer served at once; more wait ("busy")
+                        [HULY_NETWORK_MAX_IN_FLIGHT] (1024)
   -h, --help            show this help
 
-Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value.
+Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value
+(also: a non-loopback --host without --access or --insecure, a bad access file).
 `
 
 /** The coordinator's configuration, read from flags, then environment, then defaults. */
@@ -95,6 +115,16 @@ export interface CoordinatorConfig {
   logLevel: LogLevel
   /** Human-readable text, or JSON Lines. */
   logFormat: 'text' | 'json'
+  /** The access file (keys and ACLs), if any. */
+  access?: string
+  /** Whether a non-loopback host may be bound without keys. */
+  insecure: boolean
+  /** Requests per second per peer; 0 for no limit. */
+  rateLimit: number
+  /** Requests a peer may send at once (0: the rate). */
+  rateBurst: number
+  /** Requests of one peer served at once. */
+  maxInFlight: number
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -127,6 +157,11 @@ export function readCoordinatorConfig(
         'request-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        access: { type: 'string' },
+        insecure: { type: 'boolean' },
+        'rate-limit': { type: 'string' },
+        'rate-burst': { type: 'string' },
+        'max-in-flight': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -136,7 +171,9 @@ export function readCoordinatorConfig(
     throw new CoordinatorUsageError((error as Error).message)
   }
   if (parsed.values.help) return undefined
-  const flags = parsed.values as Partial<Record<Flag, string>>
+  const { insecure, ...strings } = parsed.values
+  const flags = strings as Partial<Record<Flag, string>>
+  if (insecure) flags.insecure = 'true'
   /** The text of a setting and where it came from, for the error message. */
   const setting = (flag: Flag): { text: string; source: string } => {
     if (flags[flag] !== undefined) return { text: flags[flag], source: `--${flag}` }
@@ -173,6 +210,20 @@ export function readCoordinatorConfig(
   if (format.text !== 'text' && format.text !== 'json') {
     throw new CoordinatorUsageError(`${format.source} must be text or json, got "${format.text}"`)
   }
+  const count = (flag: Flag, min: number): number => {
+    const { text, source } = setting(flag)
+    if (!/^\d{1,9}$/.test(text) || Number(text) < min) {
+      throw new CoordinatorUsageError(`${source} must be an integer >= ${min}, got "${text}"`)
+    }
+    return Number(text)
+  }
+  const insecureSetting = setting('insecure')
+  if (!['true', 'false', '1', '0', ''].includes(insecureSetting.text)) {
+    throw new CoordinatorUsageError(
+      `${insecureSetting.source} must be true or false, got "${insecureSetting.text}"`,
+    )
+  }
+  const access = setting('access').text
   const config: CoordinatorConfig = {
     host: host.text,
     port: Number(port.text),
@@ -182,6 +233,16 @@ export function readCoordinatorConfig(
     requestTimeout: seconds('request-timeout'),
     logLevel: level.text as LogLevel,
     logFormat: format.text,
+    access: access === '' ? undefined : access,
+    insecure: insecureSetting.text === 'true' || insecureSetting.text === '1',
+    rateLimit: count('rate-limit', 0),
+    rateBurst: count('rate-burst', 0),
+    maxInFlight: count('max-in-flight', 1),
+  }
+  if (config.access === undefined && !config.insecure && !isLoopback(config.host)) {
+    throw new CoordinatorUsageError(
+      `${host.source} ${config.host} is not a loopback address: without keys (--access) anyone who reaches it may do anything; give --access FILE, or --insecure to accept that`,
+    )
   }
   if (config.aliveTimeout <= config.pingInterval) {
     throw new CoordinatorUsageError(
@@ -189,6 +250,12 @@ export function readCoordinatorConfig(
     )
   }
   return config
+}
+
+/** Whether `host` is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
 function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
@@ -205,6 +272,28 @@ async function configureLogging(config: CoordinatorConfig): Promise<void> {
       { category: ['logtape', 'meta'], lowestLevel: 'warning', sinks: ['console'] },
     ],
   })
+}
+
+/** SIGHUP: reads the access file again; a bad file keeps the current list. */
+async function reloadAccess(
+  server: NetworkServer,
+  path: string,
+  current: AccessConfig,
+): Promise<void> {
+  let next
+  try {
+    next = await readAccessFile(path)
+  } catch (error) {
+    logger.error('SIGHUP: the access list is unchanged: {message}', {
+      message: (error as Error).message,
+    })
+    return
+  }
+  if (next.secretKey !== current.secretKey) {
+    logger.warn('SIGHUP: the coordinator key changed in {path}; restart to use it', { path })
+  }
+  server.setPeers(next.peers)
+  logger.info('SIGHUP: {count} peers allowed', { count: next.peers.length })
 }
 
 /**
@@ -228,7 +317,21 @@ export async function runCoordinator(
     write(Deno.stdout, coordinatorUsage)
     return 0
   }
+  let access: AccessConfig | undefined
+  if (config.access !== undefined) {
+    try {
+      access = await readAccessFile(config.access)
+    } catch (error) {
+      write(Deno.stderr, `${program}: ${(error as Error).message}\n`)
+      return 2
+    }
+  }
   await configureLogging(config)
+  if (access === undefined) {
+    logger.warn(
+      'no keys (--access): traffic is not encrypted and every peer may do anything; bind loopback only',
+    )
+  }
   const clock = new TickManagerImpl(20)
   clock.start()
   const { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout } = config
@@ -237,7 +340,15 @@ export async function runCoordinator(
   })
   let server
   try {
-    server = new NetworkServer(network, clock, { host: config.host, port: config.port })
+    server = new NetworkServer(network, clock, {
+      host: config.host,
+      port: config.port,
+      maxInFlight: config.maxInFlight,
+      security: access && { secretKey: access.secretKey, peers: access.peers },
+      rateLimit: config.rateLimit > 0
+        ? { perSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }
+        : undefined,
+    })
   } catch (error) {
     write(
       Deno.stderr,
@@ -253,7 +364,11 @@ export async function runCoordinator(
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     Deno.addSignalListener(signal, () => stop(signal))
   }
-  write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}\n`)
+  if (access !== undefined) {
+    Deno.addSignalListener('SIGHUP', () => void reloadAccess(server, config.access!, access!))
+  }
+  const curve = access === undefined ? '' : ` (CURVE, public key ${access.publicKey})`
+  write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}${curve}\n`)
   const signal = await stopped
   logger.info('{signal}: shutting down', { signal })
   // Peers were told we are going away; never let a stuck close hold the exit.

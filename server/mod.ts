@@ -14,4 +14,5 @@
  * @module
  */
 
-export { NetworkServer, type NetworkServerOptions } from './network_server.ts'
+export { type NetworkSecurity, NetworkServer, type NetworkServerOptions } from './network_server.ts'
+export { type AccessConfig, isZ85Key, readAccessFile, readKeyFile, writeKeyPair } from './keys.ts'

@@ -5,11 +5,13 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
+import { audit, mayRegister, mayUse, type PeerGrant, seesEverything } from '../core/access.ts'
 import {
   AuthorizationError,
   ContainerNotFoundError,
   InvalidArgumentError,
   ProtocolError,
+  RateLimitError,
 } from '../core/errors.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
@@ -24,12 +26,16 @@ import type {
   AgentUuid,
   ClientUuid,
   ContainerKind,
+  ContainerRecord,
   ContainerUuid,
   GetOptions,
+  NetworkEvent,
 } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
+import { AccessGuard } from './_guard.ts'
+import { RateLimiter } from './_rate_limiter.ts'
 import { RemoteAgent } from './remote_agent.ts'
 
 const logger = getLogger(['huly-network', 'server'])
@@ -54,6 +60,39 @@ export interface NetworkServerOptions {
   socket?: RpcServerOptions['socket']
   /** Checks each client's handshake; throwing refuses it. */
   authenticate?: RpcServerOptions['authenticate']
+  /**
+   * CURVE encryption and the allow-list: only the listed public keys may connect,
+   * and each operation is checked against the grant of the caller's key.
+   */
+  security?: NetworkSecurity
+  /**
+   * Requests each peer (each key; each connection without keys) may send per
+   * second on average, and at once; more fail with `RateLimitError`. Unlimited
+   * when absent.
+   */
+  rateLimit?: { perSecond: number; burst?: number }
+}
+
+/**
+ * The coordinator's keys and the peers it accepts.
+ *
+ * @example
+ * ```ts
+ * import { curveKeyPair } from '@huly/network/rpc'
+ * import type { NetworkSecurity } from '@huly/network/server'
+ * const server = curveKeyPair()
+ * const agent = curveKeyPair()
+ * const security: NetworkSecurity = {
+ *   secretKey: server.secretKey,
+ *   peers: [{ name: 'agent-1', publicKey: agent.publicKey, role: 'agent', kinds: ['echo'] }],
+ * }
+ * ```
+ */
+export interface NetworkSecurity {
+  /** The coordinator's CURVE secret key. */
+  secretKey: string
+  /** Every peer it accepts, with its rights. */
+  peers: PeerGrant[]
 }
 
 /**
@@ -85,6 +124,9 @@ export class NetworkServer {
   readonly #connections = new Map<ClientUuid, Set<ContainerUuid>>()
   readonly #unsubscribe: () => void
   readonly #unregisterPing: () => void
+  /** The allow-list, when keys are configured; without it every peer may do everything. */
+  readonly #guard: AccessGuard | undefined
+  readonly #limiter: RateLimiter | undefined
   #closed = false
 
   /** Starts serving `network` on `host:port`. */
@@ -96,6 +138,15 @@ export class NetworkServer {
     }
     this.#network = network
     const { timeouts } = network
+    const guard = options.security && new AccessGuard(options.security.peers)
+    this.#guard = guard
+    const { perSecond, burst } = options.rateLimit ?? {}
+    if (perSecond !== undefined) {
+      if (!(perSecond > 0) || (burst !== undefined && !(burst >= 1))) {
+        throw new InvalidArgumentError('rateLimit needs perSecond > 0 and burst >= 1')
+      }
+      this.#limiter = new RateLimiter(clock, perSecond, burst)
+    }
     this.#rpc = new RpcServer({
       clock,
       handler: (request) => this.#handle(request),
@@ -104,8 +155,16 @@ export class NetworkServer {
       checkIntervalMs: timeouts.pingInterval * 1000,
       requestTimeoutMs: timeouts.requestTimeout * 1000,
       maxInFlight: options.maxInFlight,
-      socket: options.socket,
-      authenticate: options.authenticate,
+      socket: guard === undefined ? options.socket : {
+        ...options.socket,
+        curve: { secretKey: options.security!.secretKey },
+        zapHandler: guard.zap,
+        readUserId: true,
+      },
+      authenticate: (hello) => {
+        guard?.authenticate(hello)
+        options.authenticate?.(hello)
+      },
       onSession: (_session, resumed, hello) => {
         // A peer that was connected before, to a coordinator that is gone: this one
         // restarted, so agents get time to re-register before containers are placed.
@@ -115,10 +174,7 @@ export class NetworkServer {
       onEvent: (session, topic, meta, body) => this.#agentEvent(session, topic, meta, body),
     })
     this.endpoint = this.#rpc.listen(`tcp://${host}:${port}`)
-    this.#unsubscribe = network.subscribe((event) => {
-      const body = encode(event)
-      for (const session of this.#rpc.sessions()) session.event(EventTopic.network, body)
-    })
+    this.#unsubscribe = network.subscribe((event) => this.#publish(event))
     this.#unregisterPing = clock.register(() => this.#pingLiveSessions(), timeouts.pingInterval)
     logger.info('network server listening on {endpoint}', { endpoint: this.endpoint })
   }
@@ -137,38 +193,130 @@ export class NetworkServer {
     await this.#rpc.close()
   }
 
+  /**
+   * Replaces the allow-list (SIGHUP): sessions of keys no longer listed end now,
+   * sessions of other keys go on under their new grant, and agents are told to
+   * forget every key that went or changed.
+   */
+  setPeers(peers: PeerGrant[]): void {
+    if (this.#guard === undefined) {
+      throw new InvalidArgumentError('this server has no keys: start it with security')
+    }
+    const changed = this.#guard.setPeers(peers)
+    if (changed.length === 0) return
+    for (const session of this.#rpc.sessions()) {
+      if (changed.includes(session.userId) && this.#guard.grant(session.userId) === undefined) {
+        audit('revoked', { publicKey: session.userId, clientId: session.peerId })
+        this.#rpc.disconnect(session.peerId, 'the key was revoked')
+      }
+    }
+    const body = encode({ publicKeys: changed })
+    for (const { agent } of this.#agentOwners.values()) {
+      agent.session.event(EventTopic.revoked, body)
+    }
+  }
+
   #handle(request: IncomingRequest): Promise<Uint8Array> {
+    if (this.#limiter !== undefined) {
+      const session = request.session
+      if (!this.#limiter.take(session.userId || session.peerId)) {
+        return Promise.reject(
+          new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`),
+        )
+      }
+    }
     if (request.operation === NetworkOperation.request) return this.#forward(request)
     return this.#handleControl(request).then(encode)
   }
 
   async #handleControl(request: IncomingRequest): Promise<unknown> {
-    const clientId = request.session.peerId as ClientUuid
+    const session = request.session
+    const clientId = session.peerId as ClientUuid
     const params = paramsOf(request.body)
     switch (request.operation) {
       case NetworkOperation.get:
-        return await this.#network.get(
-          clientId,
-          params.kind as ContainerKind,
-          (params.options ?? {}) as GetOptions,
-        )
+        return await this.#get(session, params.kind as ContainerKind, params.options ?? {})
       case NetworkOperation.release:
         return await this.#network.release(clientId, params.uuid as ContainerUuid)
       case NetworkOperation.list:
-        return this.#network.list(params.kind as ContainerKind | undefined)
+        return this.#visible(session, this.#network.list(params.kind as ContainerKind | undefined))
       case NetworkOperation.agents:
         return this.#network.agents()
       case NetworkOperation.kinds:
         return this.#network.kinds()
       case NetworkOperation.register:
-        return await this.#register(request.session, params.registration as AgentRegistration)
+        return await this.#register(session, params.registration as AgentRegistration)
       case NetworkOperation.unregister:
+        this.#guard?.check(session, (grant) => grant.role !== 'client', 'unregister agents')
         return await this.#unregister(clientId, params.agentId as AgentUuid)
       case NetworkOperation.connect:
       case NetworkOperation.disconnect:
-        return await this.#connection(request.operation, clientId, params.uuid as ContainerUuid)
+        return await this.#connection(request.operation, session, params.uuid as ContainerUuid)
+      case NetworkOperation.identify:
+        this.#guard?.check(session, (grant) => grant.role !== 'client', 'identify peers')
+        return this.#guard?.grant(String(params.publicKey)) ?? null
       default:
         throw new ProtocolError(`unknown operation "${request.operation}"`)
+    }
+  }
+
+  /**
+   * A get, checked twice with keys: what is asked (the live container of that uuid,
+   * else the kind and labels a new one would carry), then what was got.
+   */
+  async #get(session: RpcSession, kind: ContainerKind, options: unknown): Promise<unknown> {
+    const query = (options ?? {}) as GetOptions
+    const clientId = session.peerId as ClientUuid
+    if (this.#guard !== undefined && typeof query === 'object') {
+      const live = typeof query.uuid === 'string' ? this.#network.route(query.uuid) : undefined
+      const labels = Array.isArray(query.labels) ? query.labels : []
+      this.#checkUse(session, live?.record ?? { kind, labels, uuid: query.uuid })
+    }
+    const record = await this.#network.get(clientId, kind, query)
+    try {
+      this.#checkUse(session, record)
+    } catch (error) {
+      await this.#network.release(clientId, record.uuid)
+      throw error
+    }
+    return record
+  }
+
+  /** With keys: may the caller use this container? */
+  #checkUse(
+    session: RpcSession,
+    container: Pick<ContainerRecord, 'kind' | 'labels'> & { uuid?: string },
+  ): void {
+    this.#guard?.check(
+      session,
+      (grant) => mayUse(grant, container.kind, container.labels),
+      `use ${container.kind} container ${container.uuid ?? ''} [${container.labels.join(', ')}]`,
+    )
+  }
+
+  /** The containers the caller may see. */
+  #visible(session: RpcSession, records: ContainerRecord[]): ContainerRecord[] {
+    if (this.#guard === undefined) return records
+    const grant = this.#guard.of(session)
+    if (seesEverything(grant)) return records
+    return records.filter((record) => mayUse(grant, record.kind, record.labels))
+  }
+
+  /** Sends a change event to every session; a restricted one sees only its containers. */
+  #publish(event: NetworkEvent): void {
+    const body = encode(event)
+    for (const session of this.#rpc.sessions()) {
+      const grant = this.#guard?.grant(session.userId)
+      if (this.#guard === undefined || (grant !== undefined && seesEverything(grant))) {
+        session.event(EventTopic.network, body)
+        continue
+      }
+      if (grant === undefined) continue
+      const containers = event.containers.filter(({ container }) =>
+        mayUse(grant, container.kind, container.labels)
+      )
+      if (containers.length === 0 && event.agents.length === 0) continue
+      session.event(EventTopic.network, encode({ agents: event.agents, containers }))
     }
   }
 
@@ -186,6 +334,13 @@ export class NetworkServer {
     if (route === undefined || !(route.agent instanceof RemoteAgent)) {
       return Promise.reject(new ContainerNotFoundError(`container "${target}" is not live`))
     }
+    if (this.#guard !== undefined) {
+      try {
+        this.#checkUse(request.session, route.record)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     const clientId = request.session.peerId as ClientUuid
     return route.agent.forward(
       target,
@@ -200,6 +355,19 @@ export class NetworkServer {
   async #register(session: RpcSession, registration: AgentRegistration): Promise<unknown> {
     const clientId = session.peerId as ClientUuid
     const agentId = registration?.agentId
+    if (this.#guard !== undefined) {
+      const kinds = [
+        ...(Array.isArray(registration?.kinds) ? registration.kinds : []),
+        ...(Array.isArray(registration?.containers) ? registration.containers : []).map(
+          (container) => container?.kind,
+        ),
+      ]
+      this.#guard.check(
+        session,
+        (grant) => mayRegister(grant, kinds),
+        `register agent ${agentId} with kinds [${kinds.join(', ')}]`,
+      )
+    }
     const owner = this.#agentOwners.get(agentId)
     if (owner !== undefined && owner.clientId !== clientId && this.#rpc.session(owner.clientId)) {
       throw new AuthorizationError(`agent "${agentId}" is served by another live connection`)
@@ -222,13 +390,15 @@ export class NetworkServer {
 
   async #connection(
     operation: typeof NetworkOperation.connect | typeof NetworkOperation.disconnect,
-    clientId: ClientUuid,
+    session: RpcSession,
     uuid: ContainerUuid,
   ): Promise<null> {
+    const clientId = session.peerId as ClientUuid
     const route = this.#network.route(uuid)
     if (route === undefined || !(route.agent instanceof RemoteAgent)) {
       throw new ContainerNotFoundError(`container "${uuid}" is not live`)
     }
+    if (operation === NetworkOperation.connect) this.#checkUse(session, route.record)
     let connected = this.#connections.get(clientId)
     if (operation === NetworkOperation.connect) {
       await route.agent.connection(AgentOperation.connect, uuid, clientId)
@@ -241,13 +411,21 @@ export class NetworkServer {
     return null
   }
 
-  /** A container's broadcast, from its agent to the one client it is for. */
-  #agentEvent(_session: RpcSession, topic: string, meta: unknown, body: Uint8Array): void {
+  /**
+   * A container's broadcast, from its agent to the one client it is for; only the
+   * connection serving the container's agent may send it.
+   */
+  #agentEvent(session: RpcSession, topic: string, meta: unknown, body: Uint8Array): void {
     const { uuid, clientId } = (meta ?? {}) as Partial<ContainerEventMeta>
     if (
       topic !== EventTopic.container || typeof uuid !== 'string' || typeof clientId !== 'string'
     ) {
       this.#rpc.stats.malformed++
+      return
+    }
+    const agent = this.#network.route(uuid)?.agent
+    if (!(agent instanceof RemoteAgent) || agent.session !== session) {
+      this.#rpc.stats.rejected++
       return
     }
     this.#rpc.session(clientId)?.event(EventTopic.container, body, { uuid })
@@ -272,6 +450,7 @@ export class NetworkServer {
   #sessionClosed(session: RpcSession): void {
     const clientId = session.peerId as ClientUuid
     if (this.#closed) return
+    this.#limiter?.forget(session.userId || session.peerId)
     for (const [agentId, owner] of [...this.#agentOwners]) {
       if (owner.clientId !== clientId) continue
       this.#agentOwners.delete(agentId)

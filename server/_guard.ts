@@ -1,0 +1,69 @@
+// The coordinator's gate when keys are configured: the ZAP handler that admits only
+// listed public keys, the handshake check, and the grant of each session.
+import { audit, type PeerGrant, requireAccess } from '../core/access.ts'
+import { AuthorizationError } from '../core/errors.ts'
+import type { Hello } from '../rpc/server.ts'
+import type { RpcSession } from '../rpc/session.ts'
+import type { ZapRequest, ZapVerdict } from '../rpc/zmq/mod.ts'
+
+/** The allow-list of public keys and what each may do; replaced as a whole on reload. */
+export class AccessGuard {
+  #grants = new Map<string, PeerGrant>()
+
+  constructor(peers: readonly PeerGrant[]) {
+    this.setPeers(peers)
+  }
+
+  /**
+   * Replaces the allow-list; returns the public keys whose grant went away or
+   * changed, so their sessions can be ended and agents can forget them.
+   */
+  setPeers(peers: readonly PeerGrant[]): string[] {
+    const previous = this.#grants
+    this.#grants = new Map(peers.map((peer) => [peer.publicKey, peer]))
+    const changed: string[] = []
+    for (const [key, grant] of previous) {
+      const next = this.#grants.get(key)
+      if (next === undefined || JSON.stringify(next) !== JSON.stringify(grant)) changed.push(key)
+    }
+    return changed
+  }
+
+  /** The grant of a public key, if it is listed. */
+  grant(publicKey: string): PeerGrant | undefined {
+    return this.#grants.get(publicKey)
+  }
+
+  /** The ZAP handler: CURVE connections of listed keys only; the key becomes the User-Id. */
+  readonly zap = (request: ZapRequest): ZapVerdict => {
+    const key = request.publicKey
+    if (request.mechanism === 'CURVE' && key !== undefined && this.#grants.has(key)) {
+      return { userId: key }
+    }
+    audit('refused', { publicKey: key ?? '', address: request.address, reason: 'unknown key' })
+    return false
+  }
+
+  /** The handshake check: the connection's key must still be listed. */
+  readonly authenticate = (hello: Hello): void => {
+    if (!this.#grants.has(hello.userId ?? '')) {
+      audit('refused', { publicKey: hello.userId ?? '', clientId: hello.clientId })
+      throw new AuthorizationError('this key is not allowed on this network')
+    }
+  }
+
+  /** The grant of the peer behind `session`; an AuthorizationError once it is revoked. */
+  of(session: RpcSession): PeerGrant {
+    const grant = this.#grants.get(session.userId)
+    if (grant === undefined) {
+      throw new AuthorizationError(`the key of ${session.peerId} is no longer allowed`)
+    }
+    return grant
+  }
+
+  /** Throws (and audits) unless the peer behind `session` passes `allowed`. */
+  check(session: RpcSession, allowed: (grant: PeerGrant) => boolean, action: string): void {
+    const grant = this.of(session)
+    requireAccess(allowed(grant), grant, action)
+  }
+}

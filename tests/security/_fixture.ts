@@ -1,0 +1,116 @@
+// A coordinator with keys in this process, key pairs per role, and clients that use
+// them: the pieces of the security tests. Everything listens on 127.0.0.1.
+import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
+import {
+  type ContainerFactory,
+  NetworkImpl,
+  type PeerGrant,
+  type PeerRole,
+  TickManagerImpl,
+} from '../../core/mod.ts'
+import { type CurveKeyPair, curveKeyPair } from '../../rpc/mod.ts'
+import { NetworkServer, type NetworkServerOptions } from '../../server/mod.ts'
+
+/** A peer of the tests: its key pair and its grant. */
+export interface TestPeer {
+  keys: CurveKeyPair
+  grant: PeerGrant
+}
+
+/** A new key pair with a grant. */
+export function peer(
+  name: string,
+  role: PeerRole,
+  limits: { kinds?: string[]; labels?: string[] } = {},
+): TestPeer {
+  const keys = curveKeyPair()
+  return { keys, grant: { name, publicKey: keys.publicKey, role, ...limits } }
+}
+
+/** An in-process coordinator on a free port, with short timings. */
+export class TestCoordinator implements AsyncDisposable {
+  readonly keys: CurveKeyPair = curveKeyPair()
+  readonly clock = new TickManagerImpl(50)
+  readonly network: NetworkImpl
+  readonly server: NetworkServer
+  readonly #clients: NetworkClient[] = []
+
+  /** With `peers`, CURVE and the allow-list are on; without, the server is plain. */
+  constructor(peers: TestPeer[] | undefined, options: NetworkServerOptions = {}) {
+    this.clock.start()
+    this.network = new NetworkImpl(this.clock, {
+      timeouts: { pingInterval: 0.25, aliveTimeout: 1.5, unusedContainerTimeout: 1 },
+    })
+    this.server = new NetworkServer(this.network, this.clock, {
+      port: 0,
+      ...options,
+      security: peers && {
+        secretKey: this.keys.secretKey,
+        peers: peers.map((peer) => peer.grant),
+      },
+    })
+  }
+
+  /** `127.0.0.1:port` of the coordinator. */
+  get address(): string {
+    return this.server.endpoint.replace('tcp://', '')
+  }
+
+  /**
+   * A client with `keys` (none: plain text), trusting `serverKey` (the
+   * coordinator's by default); closed with the coordinator.
+   */
+  async client(
+    keys?: CurveKeyPair,
+    serverKey: string = this.keys.publicKey,
+    address: string = this.address,
+  ): Promise<NetworkClient> {
+    const client = await createNetworkClient(address, {
+      timeouts: { pingInterval: 0.25, aliveTimeout: 1.5, requestTimeout: 5 },
+      socket: keys && { curve: { serverKey, ...keys } },
+    })
+    this.#clients.push(client)
+    return client
+  }
+
+  /** Closes every client it made, then the server. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(this.#clients.map((client) => client.close().catch(() => {})))
+    await this.server.close()
+    await this.network.close()
+    this.clock.stop()
+  }
+}
+
+/** Containers that answer `echo` with their data and `whoami` with their labels. */
+export const echoFactory: ContainerFactory = (options) =>
+  Promise.resolve({
+    uuid: options.uuid,
+    container: {
+      request: (operation, data) =>
+        Promise.resolve(operation === 'whoami' ? options.labels : data),
+    },
+  })
+
+/** Fails the test unless `promise` settles within `ms`. */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Whether the client connects within `ms`. */
+export async function connects(client: NetworkClient, ms = 1500): Promise<boolean> {
+  try {
+    await client.waitConnection(ms)
+    return true
+  } catch {
+    return false
+  }
+}

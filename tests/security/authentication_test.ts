@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { curveKeyPair } from '../../rpc/mod.ts'
+import { connects, echoFactory, peer, TestCoordinator } from './_fixture.ts'
+
+Deno.test('a listed key connects; an unknown key, a wrong server key and a plain client are refused', async () => {
+  const known = peer('known', 'client')
+  await using coordinator = new TestCoordinator([known])
+  const good = await coordinator.client(known.keys)
+  assert.equal(await connects(good, 5000), true)
+  assert.deepEqual(await good.kinds(), [])
+
+  const unknown = await coordinator.client(curveKeyPair())
+  const wrongServer = await coordinator.client(known.keys, curveKeyPair().publicKey)
+  const plain = await coordinator.client(undefined)
+  const [a, b, c] = await Promise.all([unknown, wrongServer, plain].map((client) => connects(client)))
+  assert.deepEqual({ unknown: a, wrongServer: b, plain: c }, {
+    unknown: false,
+    wrongServer: false,
+    plain: false,
+  })
+})
+
+Deno.test('a client key cannot register agents; an agent key registers only its kinds', async () => {
+  const client = peer('frontend', 'client')
+  const agent = peer('worker', 'agent', { kinds: ['echo'] })
+  await using coordinator = new TestCoordinator([client, agent])
+  const asClient = await coordinator.client(client.keys)
+  await assert.rejects(
+    asClient.register(new AgentImpl('a-client' as AgentUuid, { echo: echoFactory })),
+    { name: 'RemoteError', remoteName: 'AuthorizationError', code: 'FORBIDDEN' },
+  )
+  const asAgent = await coordinator.client(agent.keys)
+  await assert.rejects(
+    asAgent.register(new AgentImpl('a-shell' as AgentUuid, { shell: echoFactory })),
+    { remoteName: 'AuthorizationError', code: 'FORBIDDEN' },
+  )
+  await asAgent.register(new AgentImpl('a-echo' as AgentUuid, { echo: echoFactory }))
+  assert.deepEqual((await asClient.agents()).map((record) => record.agentId), ['a-echo'])
+  // An agent key is not a client: it may not use containers.
+  await assert.rejects(asAgent.get('echo'), { remoteName: 'AuthorizationError' })
+  const ref = await asClient.get('echo')
+  assert.equal(await ref.request('echo', 'hi'), 'hi')
+})
+
+Deno.test('a second connection with another key cannot take over a session by its client id', async () => {
+  const owner = peer('owner', 'agent')
+  const intruder = peer('intruder', 'admin')
+  await using coordinator = new TestCoordinator([owner, intruder])
+  const first = await coordinator.client(owner.keys)
+  await first.register(new AgentImpl('owned' as AgentUuid, { echo: echoFactory }))
+  // Same client id, another key: the hello is refused, the owner's session stays.
+  const { createNetworkClient } = await import('../../client/mod.ts')
+  const copy = await createNetworkClient(coordinator.address, {
+    clientId: first.clientId,
+    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    socket: { curve: { serverKey: coordinator.keys.publicKey, ...intruder.keys } },
+  })
+  try {
+    await assert.rejects(copy.waitConnection(5000), /another identity/)
+    assert.deepEqual((await first.agents()).map((record) => record.agentId), ['owned'])
+    assert.equal(coordinator.server.stats.rejected > 0, true)
+  } finally {
+    await copy.close()
+  }
+})

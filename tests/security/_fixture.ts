@@ -87,8 +87,7 @@ export const echoFactory: ContainerFactory = (options) =>
   Promise.resolve({
     uuid: options.uuid,
     container: {
-      request: (operation, data) =>
-        Promise.resolve(operation === 'whoami' ? options.labels : data),
+      request: (operation, data) => Promise.resolve(operation === 'whoami' ? options.labels : data),
     },
   })
 

@@ -13,7 +13,9 @@ Deno.test('a listed key connects; an unknown key, a wrong server key and a plain
   const unknown = await coordinator.client(curveKeyPair())
   const wrongServer = await coordinator.client(known.keys, curveKeyPair().publicKey)
   const plain = await coordinator.client(undefined)
-  const [a, b, c] = await Promise.all([unknown, wrongServer, plain].map((client) => connects(client)))
+  const [a, b, c] = await Promise.all(
+    [unknown, wrongServer, plain].map((client) => connects(client)),
+  )
   assert.deepEqual({ unknown: a, wrongServer: b, plain: c }, {
     unknown: false,
     wrongServer: false,

@@ -1,0 +1,121 @@
+// deno-lint-ignore-file no-console -- the test reports the measured revocation time
+// A real coordinator process with an access file and a real agent process (the CLI's
+// demo agent with its own encrypted endpoint): a key removed from the file and a
+// SIGHUP end that key's connections, to the coordinator and to the agent, while the
+// other peers go on.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
+import { curvePublicKey } from '../../rpc/mod.ts'
+import { readKeyFile, writeKeyPair } from '../../server/keys.ts'
+import { Proc, startCoordinator } from '../integration/_process.ts'
+import { within } from './_fixture.ts'
+
+interface Peer {
+  name: string
+  publicKeyFile: string
+  role: string
+}
+
+async function writeAccess(dir: string, peers: Peer[]): Promise<string> {
+  const path = join(dir, 'access.json')
+  await Deno.writeTextFile(path, JSON.stringify({ secretKeyFile: 'coordinator.key', peers }))
+  return path
+}
+
+async function keyedClient(dir: string, name: string, address: string): Promise<{
+  client: NetworkClient
+  lost: number[]
+}> {
+  const secretKey = await readKeyFile(join(dir, `${name}.key`))
+  const lost: number[] = []
+  const client = await createNetworkClient(address, {
+    timeouts: { pingInterval: 0.5, aliveTimeout: 2, requestTimeout: 5 },
+    socket: {
+      curve: {
+        serverKey: await readKeyFile(join(dir, 'coordinator.pub')),
+        secretKey,
+        publicKey: curvePublicKey(secretKey),
+      },
+    },
+    onConnectionChange: (connected) => {
+      if (!connected) lost.push(performance.now())
+    },
+  })
+  await client.waitConnection(10_000)
+  return { client, lost }
+}
+
+Deno.test('a key revoked by SIGHUP loses its connections within 1 s; authorised peers keep working', async () => {
+  const dir = await Deno.makeTempDir({ prefix: 'huly-security-' })
+  for (const name of ['coordinator', 'agent', 'alice', 'bob']) {
+    await writeKeyPair(join(dir, name))
+  }
+  const agent = { name: 'agent', publicKeyFile: 'agent.pub', role: 'agent' }
+  const alice = { name: 'alice', publicKeyFile: 'alice.pub', role: 'client' }
+  const bob = { name: 'bob', publicKeyFile: 'bob.pub', role: 'client' }
+  const access = await writeAccess(dir, [agent, alice, bob])
+  const { proc: coordinator, endpoint } = await startCoordinator(0, ['--access', access])
+  const address = endpoint.replace('tcp://', '')
+  const clients: NetworkClient[] = []
+  let agentProc: Proc | undefined
+  try {
+    agentProc = new Proc('agent', '../../cli/main.ts', [
+      'agent',
+      '--id',
+      'secure-agent',
+      '--listen',
+      '127.0.0.1:0',
+      '--network',
+      address,
+      '--key',
+      join(dir, 'agent.key'),
+      '--server-key',
+      join(dir, 'coordinator.pub'),
+    ])
+    await agentProc.waitFor(/registered with/)
+    const a = await keyedClient(dir, 'alice', address)
+    const b = await keyedClient(dir, 'bob', address)
+    clients.push(a.client, b.client)
+    const aliceRef = await a.client.get('echo', { uuid: 'alice-echo' })
+    const bobRef = await b.client.get('echo', { uuid: 'bob-echo' })
+    const aliceDirect = await aliceRef.connect()
+    const bobDirect = await bobRef.connect()
+    assert.equal(aliceRef.endpoint.kind, 'routed') // the agent's encrypted endpoint
+    assert.equal(await bobDirect.request('echo', 'before'), 'before')
+    assert.equal(await aliceDirect.request('echo', 'before'), 'before')
+
+    await writeAccess(dir, [agent, alice])
+    const signalled = performance.now()
+    coordinator.kill('SIGHUP')
+    await within(
+      5000,
+      'bob loses the coordinator',
+      (async () => {
+        while (b.lost.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      })(),
+    )
+    const closedMs = b.lost[0] - signalled
+    console.log(
+      `revoked key's coordinator connection closed ${closedMs.toFixed(0)} ms after SIGHUP`,
+    )
+    assert.ok(closedMs < 2000, `closed after ${closedMs} ms`)
+
+    // Bob can do nothing any more, through the coordinator or at the agent (which the
+    // coordinator told): both fail within a second of the revocation.
+    await Promise.all([
+      assert.rejects(bobRef.request('echo', 'after', { timeoutMs: 1000 })),
+      assert.rejects(bobDirect.request('echo', 'after', { timeoutMs: 1000 })),
+    ])
+    // Alice was never disconnected and is served both ways.
+    assert.equal(await aliceRef.request('echo', 'after'), 'after')
+    assert.equal(await aliceDirect.request('echo', 'after'), 'after')
+    assert.deepEqual(a.lost, [])
+    assert.equal(coordinator.lines.some((line) => /unchanged/.test(line)), false)
+  } finally {
+    await Promise.all(clients.map((client) => client.close().catch(() => {})))
+    await agentProc?.stop()
+    await coordinator.stop()
+    await Deno.remove(dir, { recursive: true })
+  }
+})

@@ -25,8 +25,11 @@ COPY --from=build --chown=deno:deno /app /app
 COPY --from=build --chown=deno:deno /deno-dir /deno-dir
 USER deno
 # Bind every interface inside the container (the default, 127.0.0.1, is unreachable
-# from outside it); JSON lines for log collectors.
+# from outside it); JSON lines for log collectors. Without keys that needs
+# HULY_NETWORK_INSECURE: publish the port only where it is safe, or mount an access
+# file and set HULY_NETWORK_ACCESS (see the README's Security section).
 ENV HULY_NETWORK_HOST=0.0.0.0 \
+    HULY_NETWORK_INSECURE=true \
     HULY_NETWORK_PORT=3737 \
     HULY_NETWORK_LOG_FORMAT=json
 EXPOSE 3737

@@ -115,8 +115,10 @@ export class Child {
   }
 }
 
-/** Starts a coordinator on a free port; resolves with it and its endpoint. */
-export async function startCoordinatorChild(): Promise<{ coordinator: Child; network: string }> {
+/** Starts a coordinator on a free port with `args`; resolves with it and its endpoint. */
+export async function startCoordinatorChild(
+  args: string[] = [],
+): Promise<{ coordinator: Child; network: string }> {
   const coordinator = new Child('coordinator', [
     ...runFlags,
     new URL('../server/main.ts', import.meta.url).pathname,
@@ -124,6 +126,7 @@ export async function startCoordinatorChild(): Promise<{ coordinator: Child; net
     '0',
     '--log-level',
     'warning',
+    ...args,
   ])
   try {
     const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]

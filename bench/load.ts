@@ -11,7 +11,10 @@
  *
  * @module
  */
-import { createNetworkClient } from '../client/mod.ts'
+import { join } from 'node:path'
+import { createNetworkClient, type NetworkClientOptions } from '../client/mod.ts'
+import { curvePublicKey } from '../rpc/mod.ts'
+import { readKeyFile, writeKeyPair } from '../server/keys.ts'
 import { Child, percentile, runFlags, startCoordinatorChild } from './_child.ts'
 
 /** The figures of one run. */
@@ -31,6 +34,9 @@ export interface LoadResult {
   socket_echo_round_trips_per_s: number
   socket_echo_p50_us: number
   socket_echo_p99_us: number
+  /** The same trio with CURVE and an access list (absent without --allow-write). */
+  curve_routed_req_per_s?: number
+  curve_connection_req_per_s?: number
 }
 
 type ClientFigures = Pick<
@@ -149,6 +155,98 @@ async function runClient(network: string): Promise<ClientFigures> {
   }
 }
 
+/** Client options with CURVE, from a secret key file and the coordinator's public key file. */
+async function curveOptions(keyFile: string, serverKeyFile: string): Promise<NetworkClientOptions> {
+  const secretKey = await readKeyFile(keyFile)
+  const serverKey = await readKeyFile(serverKeyFile)
+  return { socket: { curve: { serverKey, secretKey, publicKey: curvePublicKey(secretKey) } } }
+}
+
+/** The client of the CURVE trio: routed and connection requests/s only. */
+async function runCurveClient(network: string, keyFile: string, serverKeyFile: string) {
+  const client = await createNetworkClient(network, await curveOptions(keyFile, serverKeyFile))
+  const ref = await client.get('echo', { uuid: 'bench-echo' })
+  const connection = await ref.connect()
+  for (const target of [ref, connection]) {
+    await latency(target, WARM_UP)
+    await throughput(target, 1)
+  }
+  progress('CURVE routed and connection')
+  const curve_routed_req_per_s = await throughput(ref, THROUGHPUT_SECONDS)
+  const curve_connection_req_per_s = await throughput(connection, THROUGHPUT_SECONDS)
+  await client.close()
+  return { curve_routed_req_per_s, curve_connection_req_per_s }
+}
+
+/**
+ * The same coordinator, agent and client with keys: an access file in a temporary
+ * folder (it needs --allow-write), CURVE on every link.
+ */
+async function curveTrio(): Promise<
+  Pick<LoadResult, 'curve_routed_req_per_s' | 'curve_connection_req_per_s'>
+> {
+  if (Deno.permissions.querySync({ name: 'write' }).state !== 'granted') {
+    progress('no --allow-write: the CURVE rows are skipped')
+    return {}
+  }
+  const dir = await Deno.makeTempDir({ prefix: 'huly-bench-' })
+  const children: Child[] = []
+  try {
+    for (const name of ['coordinator', 'agent', 'client']) await writeKeyPair(join(dir, name))
+    const access = join(dir, 'access.json')
+    await Deno.writeTextFile(
+      access,
+      JSON.stringify({
+        secretKeyFile: 'coordinator.key',
+        peers: [
+          { name: 'agent', publicKeyFile: 'agent.pub', role: 'agent' },
+          { name: 'client', publicKeyFile: 'client.pub', role: 'client' },
+        ],
+      }),
+    )
+    progress('starting the CURVE trio')
+    const { coordinator, network } = await startCoordinatorChild(['--access', access])
+    children.push(coordinator)
+    const keys = (name: string) => [
+      '--key',
+      join(dir, `${name}.key`),
+      '--server-key',
+      join(dir, 'coordinator.pub'),
+    ]
+    children.push(startAgent(network, keys('agent')))
+    await children[1].line(/registered/)
+    const client = new Child('client', [
+      ...runFlags,
+      new URL(import.meta.url).pathname,
+      'client-curve',
+      network,
+      join(dir, 'client.key'),
+      join(dir, 'coordinator.pub'),
+    ])
+    children.push(client)
+    return JSON.parse((await client.line(/^\{.*/, 300_000))[0])
+  } finally {
+    for (const child of children) await child.stop()
+    await Deno.remove(dir, { recursive: true })
+  }
+}
+
+/** The demo agent (kind `echo`) with its own endpoint, as a child process. */
+function startAgent(network: string, extra: string[] = []): Child {
+  return new Child('agent', [
+    ...runFlags,
+    new URL('../cli/main.ts', here).pathname,
+    'agent',
+    '--network',
+    network.replace('tcp://', ''),
+    '--listen',
+    '127.0.0.1:0',
+    '--id',
+    'bench-agent',
+    ...extra,
+  ])
+}
+
 /** Waits until `done()`, or until no event came for 2 s. */
 async function untilQuiet(done: () => boolean, lastEventAt: () => number): Promise<void> {
   const waitedFrom = performance.now()
@@ -196,17 +294,7 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
     const { coordinator, network } = await startCoordinatorChild()
     children.push(coordinator)
     progress('starting the agent')
-    const agent = new Child('agent', [
-      ...runFlags,
-      new URL('../cli/main.ts', here).pathname,
-      'agent',
-      '--network',
-      network,
-      '--listen',
-      '127.0.0.1:0',
-      '--id',
-      'bench-agent',
-    ])
+    const agent = startAgent(network)
     children.push(agent)
     await agent.line(/registered/)
     progress('starting the client')
@@ -223,12 +311,14 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
     )
     for (const child of children.splice(0)) await child.stop()
     progress('raw socket echo baseline')
+    const baseline = await socketBaseline()
     return {
       ...figures,
       rss_coordinator_mib,
       rss_agent_mib,
       rss_client_mib,
-      ...await socketBaseline(),
+      ...baseline,
+      ...await curveTrio(),
     }
   } finally {
     for (const child of children) await child.stop()
@@ -271,13 +361,31 @@ export function formatLoadTable(result: LoadResult): string {
       '',
     ],
   ]
+  const plain = (value: number, of: number) => `${(value / of * 100).toFixed(0)} % of plain`
+  if (result.curve_routed_req_per_s !== undefined) {
+    rows.push([
+      'routed req/s with CURVE (64 in flight)',
+      String(result.curve_routed_req_per_s),
+      plain(result.curve_routed_req_per_s, result.routed_req_per_s),
+    ])
+  }
+  if (result.curve_connection_req_per_s !== undefined) {
+    rows.push([
+      'connection req/s with CURVE (64 in flight)',
+      String(result.curve_connection_req_per_s),
+      plain(result.curve_connection_req_per_s, result.connection_req_per_s),
+    ])
+  }
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)))
   return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
     .join('\n')
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === 'client') {
+  if (Deno.args[0] === 'client-curve') {
+    console.log(JSON.stringify(await runCurveClient(Deno.args[1], Deno.args[2], Deno.args[3])))
+    setInterval(() => {}, 60_000)
+  } else if (Deno.args[0] === 'client') {
     const figures = await runClient(Deno.args[1])
     console.log(JSON.stringify(figures))
     // Stays alive so the parent can read its RSS, until it is stopped.

@@ -3,9 +3,11 @@
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import {
   type ContainerFactory,
+  type ContainerStart,
   NetworkImpl,
   type PeerGrant,
   type PeerRole,
+  type StartOptions,
   TickManagerImpl,
 } from '../../core/mod.ts'
 import { type CurveKeyPair, curveKeyPair } from '../../rpc/mod.ts'
@@ -83,7 +85,7 @@ export class TestCoordinator implements AsyncDisposable {
 }
 
 /** Containers that answer `echo` with their data and `whoami` with their labels. */
-export const echoFactory: ContainerFactory = (options) =>
+export const echoFactory: ContainerFactory = (options: StartOptions): Promise<ContainerStart> =>
   Promise.resolve({
     uuid: options.uuid,
     container: {

@@ -1,8 +1,10 @@
 // The gate of an agent endpoint that encrypts: it admits only keys the coordinator
-// knows (asked once per new connection, over the agent's authenticated link) and
-// applies the same grant to every direct request. The coordinator tells agents
-// when keys are revoked; their sessions end then.
-import { audit, mayUse, type PeerGrant, requireAccess } from '../core/access.ts'
+// knows (asked over the agent's authenticated link, the answer kept a few seconds
+// for reconnect storms) and applies the same grant to every direct request. The
+// coordinator tells agents when keys are revoked, and their sessions end then; after
+// a lost link to the coordinator, the keys of live sessions are asked about again.
+import { mayUse, type PeerGrant, requireAccess } from '../core/access.ts'
+import { RefusalAudit } from '../core/_refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
 import type { Hello } from '../rpc/server.ts'
@@ -12,10 +14,14 @@ import type { ZapRequest, ZapVerdict } from '../rpc/zmq/mod.ts'
 /** Asks the coordinator who a public key is; `null` when it is not allowed. */
 export type IdentifyPeer = (publicKey: string) => Promise<PeerGrant | null>
 
+/** How long an answer of the coordinator admits new connections of that key. */
+const ANSWER_MS = 5_000
+
 /** The grants of the peers connected to one agent endpoint. */
 export class EndpointGuard {
-  readonly #known = new Map<string, PeerGrant>()
+  readonly #known = new Map<string, { grant: PeerGrant; at: number }>()
   readonly #identify: IdentifyPeer
+  readonly #refusals = new RefusalAudit()
 
   constructor(identify: IdentifyPeer) {
     this.#identify = identify
@@ -24,14 +30,17 @@ export class EndpointGuard {
   /** The ZAP handler: each new CURVE connection's key is checked with the coordinator. */
   readonly zap = async (request: ZapRequest): Promise<ZapVerdict> => {
     const key = request.publicKey
-    const grant = request.mechanism === 'CURVE' && key !== undefined
-      ? await this.#identify(key)
-      : null
+    const known = key === undefined ? undefined : this.#known.get(key)
+    const grant = request.mechanism !== 'CURVE' || key === undefined
+      ? null
+      : known !== undefined && Date.now() - known.at < ANSWER_MS
+      ? known.grant
+      : await this.#identify(key)
     if (grant === null || key === undefined) {
-      audit('refused', { publicKey: key ?? '', address: request.address, at: 'agent endpoint' })
+      this.#refusals.record(key ?? '', request.address, { where: 'agent endpoint' })
       return false
     }
-    this.#known.set(key, grant)
+    this.#known.set(key, { grant, at: known?.grant === grant ? known.at : Date.now() })
     return { userId: key }
   }
 
@@ -45,7 +54,7 @@ export class EndpointGuard {
   /** Throws (and audits) unless the peer behind `session` may use `record`. */
   checkUse(session: RpcSession, record: ContainerRecord | undefined): void {
     if (record === undefined) return
-    const grant = this.#known.get(session.userId)
+    const grant = this.#known.get(session.userId)?.grant
     if (grant === undefined) throw new AuthorizationError('this key is no longer allowed')
     requireAccess(
       mayUse(grant, record.kind, record.labels),
@@ -57,5 +66,20 @@ export class EndpointGuard {
   /** Forgets revoked keys; the caller ends their sessions. */
   revoke(publicKeys: readonly string[]): void {
     for (const key of publicKeys) this.#known.delete(key)
+  }
+
+  /**
+   * Asks the coordinator again about `publicKeys` (a revocation may have been
+   * missed while the link was down); forgets and returns those no longer allowed.
+   */
+  async recheck(publicKeys: readonly string[]): Promise<string[]> {
+    const gone: string[] = []
+    for (const key of new Set(publicKeys)) {
+      const grant = await this.#identify(key)
+      if (grant === null) gone.push(key)
+      else this.#known.set(key, { grant, at: Date.now() })
+    }
+    this.revoke(gone)
+    return gone
   }
 }

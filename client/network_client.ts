@@ -595,11 +595,15 @@ class NetworkClientImpl implements NetworkClient {
     if (!Array.isArray(publicKeys)) return
     for (const { guard, server } of this.#guards) {
       guard.revoke(publicKeys)
-      for (const session of server.sessions()) {
-        if (publicKeys.includes(session.userId)) {
-          server.disconnect(session.peerId, 'the key was revoked')
-        }
-      }
+      endSessionsOf(server, publicKeys)
+    }
+  }
+
+  /** Back from a lost coordinator link: the keys connected to endpoints are checked again. */
+  async #recheckEndpointKeys(): Promise<void> {
+    for (const { guard, server } of this.#guards) {
+      const keys = server.sessions().map((session) => session.userId)
+      endSessionsOf(server, await guard.recheck(keys))
     }
   }
 
@@ -633,6 +637,9 @@ class NetworkClientImpl implements NetworkClient {
       }
       await Promise.allSettled([...this.#references].map((reference) => reference.reacquire()))
       await this.#reconnectConnections(undefined)
+      await this.#recheckEndpointKeys().catch((error) =>
+        logger.warn('checking the keys connected to agent endpoints failed: {error}', { error })
+      )
     })()
   }
 
@@ -648,6 +655,15 @@ class NetworkClientImpl implements NetworkClient {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('the network client is closed')
+  }
+}
+
+/** Ends the sessions of `publicKeys` on an agent endpoint. */
+function endSessionsOf(server: RpcServer, publicKeys: readonly string[]): void {
+  for (const session of server.sessions()) {
+    if (publicKeys.includes(session.userId)) {
+      server.disconnect(session.peerId, 'the key was revoked')
+    }
   }
 }
 

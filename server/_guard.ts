@@ -1,6 +1,7 @@
 // The coordinator's gate when keys are configured: the ZAP handler that admits only
 // listed public keys, the handshake check, and the grant of each session.
 import { audit, type PeerGrant, requireAccess } from '../core/access.ts'
+import { RefusalAudit } from '../core/_refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { Hello } from '../rpc/server.ts'
 import type { RpcSession } from '../rpc/session.ts'
@@ -9,6 +10,7 @@ import type { ZapRequest, ZapVerdict } from '../rpc/zmq/mod.ts'
 /** The allow-list of public keys and what each may do; replaced as a whole on reload. */
 export class AccessGuard {
   #grants = new Map<string, PeerGrant>()
+  readonly #refusals = new RefusalAudit()
 
   constructor(peers: readonly PeerGrant[]) {
     this.setPeers(peers)
@@ -40,7 +42,7 @@ export class AccessGuard {
     if (request.mechanism === 'CURVE' && key !== undefined && this.#grants.has(key)) {
       return { userId: key }
     }
-    audit('refused', { publicKey: key ?? '', address: request.address, reason: 'unknown key' })
+    this.#refusals.record(key ?? '', request.address, { mechanism: request.mechanism })
     return false
   }
 

@@ -1,5 +1,6 @@
 // A coordinator with keys in this process, key pairs per role, and clients that use
 // them: the pieces of the security tests. Everything listens on 127.0.0.1.
+import { configure, type LogRecord, reset } from '@logtape/logtape'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import {
   type ContainerFactory,
@@ -113,5 +114,23 @@ export async function connects(client: NetworkClient, ms = 1500): Promise<boolea
     return true
   } catch {
     return false
+  }
+}
+
+/** Runs `fn` with the audit log captured; the records it wrote are passed to it. */
+export async function withAuditLog(fn: (records: LogRecord[]) => Promise<void>): Promise<void> {
+  const records: LogRecord[] = []
+  await configure({
+    sinks: { capture: (record) => records.push(record) },
+    loggers: [
+      { category: ['huly-network', 'audit'], lowestLevel: 'info', sinks: ['capture'] },
+      { category: ['logtape', 'meta'], lowestLevel: 'error', sinks: [] },
+    ],
+    reset: true,
+  })
+  try {
+    await fn(records)
+  } finally {
+    await reset()
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
 import { curveKeyPair } from '../../rpc/mod.ts'
-import { connects, echoFactory, peer, TestCoordinator } from './_fixture.ts'
+import { connects, echoFactory, peer, TestCoordinator, withAuditLog } from './_fixture.ts'
 
 Deno.test('a listed key connects; an unknown key, a wrong server key and a plain client are refused', async () => {
   const known = peer('known', 'client')
@@ -65,4 +65,20 @@ Deno.test('a second connection with another key cannot take over a session by it
   } finally {
     await copy.close()
   }
+})
+
+Deno.test('a refused key is audited once per interval, not at every connection it tries', async () => {
+  await withAuditLog(async (records) => {
+    await using coordinator = new TestCoordinator([peer('known', 'client')])
+    const stranger = curveKeyPair()
+    // Three sockets with one key: three refusals, one record.
+    const clients = await Promise.all([1, 2, 3].map(() => coordinator.client(stranger)))
+    const connected = await Promise.all(clients.map((client) => connects(client, 1500)))
+    assert.deepEqual(connected, [false, false, false])
+    const refused = records.filter((record) => record.properties.event === 'refused')
+    assert.equal(refused.length, 1)
+    assert.equal(refused[0].properties.publicKey, stranger.publicKey)
+    assert.equal(refused[0].properties.address, '127.0.0.1')
+    assert.equal(JSON.stringify(refused[0].properties).includes(stranger.secretKey), false)
+  })
 })

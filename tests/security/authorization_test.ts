@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { configure, type LogRecord, reset } from '@logtape/logtape'
 import type { NetworkClient } from '../../client/mod.ts'
 import type { ContainerUuid, EndpointRef, NetworkEvent } from '../../core/mod.ts'
-import { echoFactory, peer, TestCoordinator, within } from './_fixture.ts'
+import { echoFactory, peer, TestCoordinator, withAuditLog, within } from './_fixture.ts'
 
 const forbidden = { name: 'RemoteError', remoteName: 'AuthorizationError', code: 'FORBIDDEN' }
 
@@ -91,16 +90,7 @@ Deno.test('listings and events show a restricted client only its containers; an 
 })
 
 Deno.test('a refusal is an audit record with who, what and when, and no secret key', async () => {
-  const records: LogRecord[] = []
-  await configure({
-    sinks: { capture: (record) => records.push(record) },
-    loggers: [
-      { category: ['huly-network', 'audit'], lowestLevel: 'info', sinks: ['capture'] },
-      { category: ['logtape', 'meta'], lowestLevel: 'error', sinks: [] },
-    ],
-    reset: true,
-  })
-  try {
+  await withAuditLog(async (records) => {
     const { coordinator, ws42, ws7 } = await tenants()
     await using _ = coordinator
     await ws7.get('echo', { uuid: 'c7', labels: ['workspace:7'] })
@@ -113,7 +103,5 @@ Deno.test('a refusal is an audit record with who, what and when, and no secret k
     assert.match(String(denied.properties.at), /^\d{4}-\d\d-\d\dT/)
     const text = JSON.stringify(records.map((record) => record.properties))
     assert.equal(text.includes(coordinator.keys.secretKey), false)
-  } finally {
-    await reset()
-  }
+  })
 })

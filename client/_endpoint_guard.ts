@@ -3,7 +3,7 @@
 // for reconnect storms) and applies the same grant to every direct request. The
 // coordinator tells agents when keys are revoked, and their sessions end then; after
 // a lost link to the coordinator, the keys of live sessions are asked about again.
-import { mayUse, type PeerGrant, requireAccess } from '../core/access.ts'
+import { mayUse, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
 import { RefusalAudit } from '../core/_refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
@@ -50,6 +50,10 @@ export class EndpointGuard {
       throw new AuthorizationError('this key is not allowed on this agent')
     }
   }
+
+  /** The session id of an authenticated hello, as the coordinator gives it. */
+  readonly peerIdOf = (hello: Hello): string =>
+    peerIdFor(this.#known.get(hello.userId ?? '')!.grant, hello.clientId)
 
   /** Throws (and audits) unless the peer behind `session` may use `record`. */
   checkUse(session: RpcSession, record: ContainerRecord | undefined): void {

@@ -340,6 +340,7 @@ class NetworkClientImpl implements NetworkClient {
           readUserId: true,
         },
         authenticate: guard.authenticate,
+        peerIdOf: guard.peerIdOf,
       }),
     })
     try {

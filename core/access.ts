@@ -102,6 +102,23 @@ export function seesEverything(grant: PeerGrant): boolean {
 }
 
 /**
+ * The client id a network with keys gives a peer's session: its key's name, a
+ * slash, and the client id it chose. Containers see this id, so the part before
+ * the first `/` names the authenticated peer, the same whether a request came
+ * through the coordinator or straight to an agent endpoint.
+ *
+ * @example
+ * ```ts
+ * import { peerIdFor } from '@huly/network/core'
+ * const grant = { name: 'frontend-42', publicKey: 'k', role: 'client' } as const
+ * console.assert(peerIdFor(grant, 'c1') === 'frontend-42/c1')
+ * ```
+ */
+export function peerIdFor(grant: PeerGrant, clientId: string): string {
+  return `${grant.name}/${clientId}`
+}
+
+/**
  * Throws an {@link AuthorizationError} naming the peer and the action unless
  * `allowed`.
  *

@@ -99,6 +99,12 @@ export interface RpcServerOptions extends SessionOptions {
   onEvent?: (session: RpcSession, topic: string, meta: unknown, body: Uint8Array) => void
   /** Checks a handshake; throwing refuses the client with that error. */
   authenticate?: (hello: Hello) => void
+  /**
+   * The id a client's session is known by (its `peerId`), after `authenticate`;
+   * the hello's client id when absent. A server with keys puts the peer's name in
+   * it, so a client id chosen by one key can never name another key's session.
+   */
+  peerIdOf?: (hello: Hello) => string
   /** Options of the ROUTER socket (CURVE, ZAP, limits). */
   socket?: Omit<RouterSocketOptions, 'onMessage'>
 }
@@ -288,12 +294,14 @@ export class RpcServer {
       )
       return
     }
+    let peerId: string
     try {
       if (hello.clientId.length === 0 || hello.clientId.length > 256) {
         throw new ProtocolError('the client id must have 1 to 256 characters')
       }
       this.#options.authenticate?.(hello)
-      const holder = this.#byClient.get(hello.clientId)
+      peerId = this.#options.peerIdOf?.(hello) ?? hello.clientId
+      const holder = this.#byClient.get(peerId)
       if (holder !== undefined && holder.userId !== userId) {
         throw new AuthorizationError(
           `client id "${hello.clientId}" belongs to a session of another identity`,
@@ -307,7 +315,7 @@ export class RpcServer {
       this.#reject(routingId, 0, code, message)
       return
     }
-    let existing = this.#byClient.get(hello.clientId)
+    let existing = this.#byClient.get(peerId)
     if (existing !== undefined && existing.instance !== hello.instance) {
       // The same client id from a restarted client: its request ids start over.
       this.#drop(existing, 'the client restarted')
@@ -326,11 +334,11 @@ export class RpcServer {
     peer.routingId = routingId
     peer.routingKey = routingKey
     peer.lastSeen = this.#options.clock.now()
-    peer.session.peerId = hello.clientId
+    peer.session.peerId = peerId
     peer.session.credentials = hello.credentials
     peer.session.userId = userId
     this.#byRouting.set(routingKey, peer)
-    this.#byClient.set(hello.clientId, peer)
+    this.#byClient.set(peerId, peer)
     this.#send(
       routingId,
       frames({

@@ -1,6 +1,6 @@
 // The coordinator's gate when keys are configured: the ZAP handler that admits only
 // listed public keys, the handshake check, and the grant of each session.
-import { audit, type PeerGrant, requireAccess } from '../core/access.ts'
+import { audit, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
 import { RefusalAudit } from '../core/_refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { Hello } from '../rpc/server.ts'
@@ -53,6 +53,10 @@ export class AccessGuard {
       throw new AuthorizationError('this key is not allowed on this network')
     }
   }
+
+  /** The session id of an authenticated hello: the key's name and the client id. */
+  readonly peerIdOf = (hello: Hello): string =>
+    peerIdFor(this.#grants.get(hello.userId ?? '')!, hello.clientId)
 
   /** The grant of the peer behind `session`; an AuthorizationError once it is revoked. */
   of(session: RpcSession): PeerGrant {

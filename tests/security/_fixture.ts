@@ -85,12 +85,18 @@ export class TestCoordinator implements AsyncDisposable {
   }
 }
 
-/** Containers that answer `echo` with their data and `whoami` with their labels. */
+/**
+ * Containers that answer `echo` with their data, `whoami` with their labels and
+ * `caller` with the client id they were called by.
+ */
 export const echoFactory: ContainerFactory = (options: StartOptions): Promise<ContainerStart> =>
   Promise.resolve({
     uuid: options.uuid,
     container: {
-      request: (operation, data) => Promise.resolve(operation === 'whoami' ? options.labels : data),
+      request: (operation, data, clientId) =>
+        Promise.resolve(
+          operation === 'whoami' ? options.labels : operation === 'caller' ? clientId : data,
+        ),
     },
   })
 

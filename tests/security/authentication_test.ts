@@ -45,26 +45,27 @@ Deno.test('a client key cannot register agents; an agent key registers only its 
   assert.equal(await ref.request('echo', 'hi'), 'hi')
 })
 
-Deno.test('a second connection with another key cannot take over a session by its client id', async () => {
+Deno.test("another key using a live session's client id gets a session of its own, not the owner's", async () => {
   const owner = peer('owner', 'agent')
   const intruder = peer('intruder', 'admin')
   await using coordinator = new TestCoordinator([owner, intruder])
   const first = await coordinator.client(owner.keys)
   await first.register(new AgentImpl('owned' as AgentUuid, { echo: echoFactory }))
-  // Same client id, another key: the hello is refused, the owner's session stays.
   const { createNetworkClient } = await import('../../client/mod.ts')
-  const copy = await createNetworkClient(coordinator.address, {
+  await using copy = await createNetworkClient(coordinator.address, {
     clientId: first.clientId,
     timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
     socket: { curve: { serverKey: coordinator.keys.publicKey, ...intruder.keys } },
   })
-  try {
-    await assert.rejects(copy.waitConnection(5000), /another identity/)
-    assert.deepEqual((await first.agents()).map((record) => record.agentId), ['owned'])
-    assert.equal(coordinator.server.stats.rejected > 0, true)
-  } finally {
-    await copy.close()
-  }
+  await copy.waitConnection(5000)
+  const ref = await copy.get('echo', { uuid: 'e1' })
+  assert.equal(await ref.request('caller'), `intruder/${first.clientId}`)
+  // Even an admin cannot speak for an agent another connection registered.
+  await assert.rejects(
+    copy.register(new AgentImpl('owned' as AgentUuid, { echo: echoFactory })),
+    { code: 'FORBIDDEN' },
+  )
+  assert.deepEqual((await first.agents()).map((record) => record.agentId), ['owned'])
 })
 
 Deno.test('a refused key is audited once per interval, not at every connection it tries', async () => {
@@ -81,4 +82,29 @@ Deno.test('a refused key is audited once per interval, not at every connection i
     assert.equal(refused[0].properties.address, '127.0.0.1')
     assert.equal(JSON.stringify(refused[0].properties).includes(stranger.secretKey), false)
   })
+})
+
+Deno.test('containers see the caller as its key name and client id, routed or direct, whatever client id another key picks', async () => {
+  const agent = peer('worker', 'agent')
+  const alice = peer('alice', 'client')
+  const mallory = peer('mallory', 'client')
+  await using coordinator = new TestCoordinator([agent, alice, mallory])
+  const host = await coordinator.client(agent.keys)
+  await host.serveAgent('127.0.0.1:0', { echo: echoFactory }, { agentId: 'worker-1' })
+  const asAlice = await coordinator.client(alice.keys)
+  const ref = await asAlice.get('echo', { uuid: 'e1' })
+  const direct = await ref.connect()
+  assert.equal(await ref.request('caller'), `alice/${asAlice.clientId}`)
+  assert.equal(await direct.request('caller'), `alice/${asAlice.clientId}`)
+  // Mallory picks Alice's client id: she is still herself to every container.
+  const { createNetworkClient } = await import('../../client/mod.ts')
+  await using asMallory = await createNetworkClient(coordinator.address, {
+    clientId: asAlice.clientId,
+    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    socket: { curve: { serverKey: coordinator.keys.publicKey, ...mallory.keys } },
+  })
+  const stolen = await asMallory.get('echo', { uuid: 'e1' })
+  assert.equal(await stolen.request('caller'), `mallory/${asAlice.clientId}`)
+  assert.equal(await (await stolen.connect()).request('caller'), `mallory/${asAlice.clientId}`)
+  assert.equal(await direct.request('caller'), `alice/${asAlice.clientId}`)
 })

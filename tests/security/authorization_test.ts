@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type { NetworkClient } from '../../client/mod.ts'
+import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import type { ContainerUuid, EndpointRef, NetworkEvent } from '../../core/mod.ts'
 import { echoFactory, peer, TestCoordinator, withAuditLog, within } from './_fixture.ts'
 
@@ -104,4 +104,27 @@ Deno.test('a refusal is an audit record with who, what and when, and no secret k
     const text = JSON.stringify(records.map((record) => record.properties))
     assert.equal(text.includes(coordinator.keys.secretKey), false)
   })
+})
+
+Deno.test('a reload that narrows a grant applies at the next operation, without a disconnect', async () => {
+  const agent = peer('worker', 'agent')
+  const user = peer('user', 'client', { labels: ['workspace:42'] })
+  await using coordinator = new TestCoordinator([agent, user])
+  const host = await coordinator.client(agent.keys)
+  await host.serveAgent('127.0.0.1:0', { echo: echoFactory }, { agentId: 'worker-1' })
+  const changes: boolean[] = []
+  await using client = await createNetworkClient(coordinator.address, {
+    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    socket: { curve: { serverKey: coordinator.keys.publicKey, ...user.keys } },
+    onConnectionChange: (connected) => void changes.push(connected),
+  })
+  const ref = await client.get('echo', { labels: ['workspace:42'] })
+  assert.equal(await ref.request('echo', 'before'), 'before')
+  coordinator.server.setPeers([
+    agent.grant,
+    { ...user.grant, labels: ['workspace:43'] },
+  ])
+  await assert.rejects(ref.request('echo', 'after'), forbidden)
+  assert.deepEqual(await client.list(), [])
+  assert.deepEqual(changes, [true]) // connected once, never lost
 })

@@ -88,28 +88,21 @@ export async function writeKeyPair(base: string, force = false): Promise<string>
   const { publicKey, secretKey } = curveKeyPair()
   const secretPath = `${base}.key`
   const publicPath = `${base}.pub`
-  if (!force) {
-    for (const path of [secretPath, publicPath]) {
-      if (await exists(path)) {
-        throw new InvalidArgumentError(`${path} exists; use --force to replace it`)
-      }
+  for (const path of [secretPath, publicPath]) {
+    try {
+      await Deno.lstat(path)
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue
+      throw error
     }
+    if (!force) throw new InvalidArgumentError(`${path} exists; use --force to replace it`)
+    // A new file, not an old one rewritten: its old mode may let others read it.
+    await Deno.remove(path)
   }
-  // Create the secret file with mode 0600 from the start, never readable by others.
-  await Deno.writeTextFile(secretPath, `${secretKey}\n`, { mode: 0o600 })
-  await Deno.chmod(secretPath, 0o600)
-  await Deno.writeTextFile(publicPath, `${publicKey}\n`, { mode: 0o644 })
+  // Created with mode 0600 (and only created: never through a link planted there).
+  await Deno.writeTextFile(secretPath, `${secretKey}\n`, { mode: 0o600, createNew: true })
+  await Deno.writeTextFile(publicPath, `${publicKey}\n`, { mode: 0o644, createNew: true })
   return publicKey
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path)
-    return true
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false
-    throw error
-  }
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   jsonLinesFormatter,
   type LogLevel,
 } from '@logtape/logtape'
+import { audit } from '../core/access.ts'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
@@ -293,7 +294,7 @@ async function reloadAccess(
     logger.warn('SIGHUP: the coordinator key changed in {path}; restart to use it', { path })
   }
   server.setPeers(next.peers)
-  logger.info('SIGHUP: {count} peers allowed', { count: next.peers.length })
+  audit('reloaded', { path, peers: next.peers.map((peer) => `${peer.name} (${peer.role})`) })
 }
 
 /**

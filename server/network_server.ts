@@ -165,6 +165,7 @@ export class NetworkServer {
         guard?.authenticate(hello)
         options.authenticate?.(hello)
       },
+      peerIdOf: guard?.peerIdOf,
       onSession: (_session, resumed, hello) => {
         // A peer that was connected before, to a coordinator that is gone: this one
         // restarted, so agents get time to re-register before containers are placed.

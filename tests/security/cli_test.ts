@@ -116,3 +116,20 @@ Deno.test('serve with an access file encrypts: client commands need --key and --
     await Deno.remove(dir, { recursive: true })
   }
 })
+
+Deno.test('the limit flags and their variables are read, and bad values exit 2', () => {
+  const config = readCoordinatorConfig(
+    ['--rate-limit', '100', '--max-in-flight', '64'],
+    (name) => ({ HULY_NETWORK_RATE_BURST: '200' } as Record<string, string>)[name],
+  )!
+  assert.deepEqual([config.rateLimit, config.rateBurst, config.maxInFlight], [100, 200, 64])
+  assert.throws(
+    () => readCoordinatorConfig(['--rate-limit', '1.5']),
+    /--rate-limit must be an integer >= 0/,
+  )
+  assert.throws(
+    () =>
+      readCoordinatorConfig([], (name) => name === 'HULY_NETWORK_MAX_IN_FLIGHT' ? '0' : undefined),
+    /HULY_NETWORK_MAX_IN_FLIGHT must be an integer >= 1/,
+  )
+})

@@ -32,14 +32,22 @@ export function peer(
 
 /** An in-process coordinator on a free port, with short timings. */
 export class TestCoordinator implements AsyncDisposable {
-  readonly keys: CurveKeyPair = curveKeyPair()
+  readonly keys: CurveKeyPair
   readonly clock = new TickManagerImpl(50)
   readonly network: NetworkImpl
   readonly server: NetworkServer
   readonly #clients: NetworkClient[] = []
 
-  /** With `peers`, CURVE and the allow-list are on; without, the server is plain. */
-  constructor(peers: TestPeer[] | undefined, options: NetworkServerOptions = {}) {
+  /**
+   * With `peers`, CURVE and the allow-list are on; without, the server is plain.
+   * `keys` are the coordinator's (a new pair when absent).
+   */
+  constructor(
+    peers: TestPeer[] | undefined,
+    options: NetworkServerOptions = {},
+    keys: CurveKeyPair = curveKeyPair(),
+  ) {
+    this.keys = keys
     this.clock.start()
     this.network = new NetworkImpl(this.clock, {
       timeouts: { pingInterval: 0.25, aliveTimeout: 1.5, unusedContainerTimeout: 1 },

@@ -9,7 +9,8 @@ import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import { curvePublicKey } from '../../rpc/mod.ts'
 import { readKeyFile, writeKeyPair } from '../../server/keys.ts'
 import { Proc, startCoordinator } from '../integration/_process.ts'
-import { within } from './_fixture.ts'
+import type { ContainerKind, ContainerUuid } from '../../core/mod.ts'
+import { echoFactory, peer, TestCoordinator, within } from './_fixture.ts'
 
 interface Requester {
   request(operation: string, data: unknown, options: { timeoutMs: number }): Promise<unknown>
@@ -139,5 +140,64 @@ Deno.test('a key revoked by SIGHUP loses its connections within 1 s; authorised 
     await agentProc?.stop()
     await coordinator.stop()
     await Deno.remove(dir, { recursive: true })
+  }
+})
+
+Deno.test("an agent that missed a revocation (the coordinator restarted without the key) ends that key's sessions when it is back", async () => {
+  const agent = peer('worker', 'agent')
+  const bob = peer('bob', 'client')
+  const first = new TestCoordinator([agent, bob])
+  const port = Number(first.address.split(':')[1])
+  let second: TestCoordinator | undefined
+  try {
+    const host = await first.client(agent.keys)
+    // A stateless container: the new coordinator keeps it though nobody holds it.
+    const uuid = 'b1' as ContainerUuid
+    await host.serveAgent('127.0.0.1:0', { echo: echoFactory }, {
+      agentId: 'worker-1',
+      stateless: [{
+        options: { uuid, kind: 'echo' as ContainerKind, labels: [] },
+        container: { request: (_operation, data) => Promise.resolve(data) },
+      }],
+    })
+    const asBob = await first.client(bob.keys)
+    const direct = await (await asBob.get('echo', { uuid })).connect()
+    assert.equal(await direct.request('echo', 'before'), 'before')
+    // The coordinator comes back on its port with its key, and without bob.
+    await first.server.close()
+    second = new TestCoordinator([agent], { port }, first.keys)
+    const restarted = performance.now()
+    await within(
+      10_000,
+      'the agent registers again',
+      (async () => {
+        while ((await host.agents().catch(() => [])).length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })(),
+    )
+    const refused = await within(
+      10_000,
+      "bob's direct link is refused",
+      (async () => {
+        for (;;) {
+          const error = await direct.request('echo', 'after', { timeoutMs: 300 }).then(
+            () => undefined,
+            (error) => error,
+          )
+          if (error !== undefined) return error
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })(),
+    )
+    assert.equal(refused.name, 'TimeoutError') // its new connection is refused by ZAP
+    console.log(
+      `bob's direct link refused ${
+        (performance.now() - restarted).toFixed(0)
+      } ms after the restart`,
+    )
+  } finally {
+    await first[Symbol.asyncDispose]()
+    await second?.[Symbol.asyncDispose]()
   }
 })

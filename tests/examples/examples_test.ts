@@ -73,6 +73,17 @@ const expectations: Record<string, { permissions: string[]; check: (lines: strin
       assert.equal(lines[5], 'leader-1 is served by agent-2')
     },
   },
+  'secure_tenants.ts': {
+    permissions: basic,
+    check: (lines) =>
+      assert.deepEqual(lines, [
+        'workspace:42 asked by frontend-42',
+        'direct: workspace:42 asked by frontend-42',
+        'frontend-42 -> workspace:7: AuthorizationError (FORBIDDEN)',
+        'frontend-42 sees 1 container(s)',
+        'an unknown key is admitted: false',
+      ]),
+  },
   'typed_service.ts': {
     permissions: basic,
     check: (lines) =>

@@ -3,7 +3,7 @@
 // for reconnect storms) and applies the same grant to every direct request. The
 // coordinator tells agents when keys are revoked, and their sessions end then; after
 // a lost link to the coordinator, the keys of live sessions are asked about again.
-import { mayUse, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
+import { describeUse, mayUse, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
 import { RefusalAudit } from '../core/_refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
@@ -60,11 +60,7 @@ export class EndpointGuard {
     if (record === undefined) return
     const grant = this.#known.get(session.userId)?.grant
     if (grant === undefined) throw new AuthorizationError('this key is no longer allowed')
-    requireAccess(
-      mayUse(grant, record.kind, record.labels),
-      grant,
-      `use ${record.kind} container ${record.uuid} [${record.labels.join(', ')}]`,
-    )
+    if (!mayUse(grant, record.kind, record.labels)) requireAccess(false, grant, describeUse(record))
   }
 
   /** Forgets revoked keys; the caller ends their sessions. */

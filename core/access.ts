@@ -102,6 +102,22 @@ export function seesEverything(grant: PeerGrant): boolean {
 }
 
 /**
+ * How an audit record and an error name the use of a container.
+ *
+ * @example
+ * ```ts
+ * import { describeUse } from '@huly/network/core'
+ * console.assert(
+ *   describeUse({ uuid: 'c7', kind: 'echo', labels: ['workspace:7'] }) ===
+ *     'use echo container c7 [workspace:7]',
+ * )
+ * ```
+ */
+export function describeUse(container: { uuid?: string; kind: string; labels: string[] }): string {
+  return `use ${container.kind} container ${container.uuid ?? ''} [${container.labels.join(', ')}]`
+}
+
+/**
  * The client id a network with keys gives a peer's session: its key's name, a
  * slash, and the client id it chose. Containers see this id, so the part before
  * the first `/` names the authenticated peer, the same whether a request came

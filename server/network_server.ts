@@ -5,7 +5,15 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { audit, mayRegister, mayUse, type PeerGrant, seesEverything } from '../core/access.ts'
+import {
+  audit,
+  describeUse,
+  mayRegister,
+  mayUse,
+  type PeerGrant,
+  requireAccess,
+  seesEverything,
+} from '../core/access.ts'
 import {
   AuthorizationError,
   ContainerNotFoundError,
@@ -283,16 +291,15 @@ export class NetworkServer {
     return record
   }
 
-  /** With keys: may the caller use this container? */
+  /** With keys: may the caller use this container? (On the hot path: no work when it may.) */
   #checkUse(
     session: RpcSession,
     container: Pick<ContainerRecord, 'kind' | 'labels'> & { uuid?: string },
   ): void {
-    this.#guard?.check(
-      session,
-      (grant) => mayUse(grant, container.kind, container.labels),
-      `use ${container.kind} container ${container.uuid ?? ''} [${container.labels.join(', ')}]`,
-    )
+    if (this.#guard === undefined) return
+    const grant = this.#guard.of(session)
+    if (mayUse(grant, container.kind, container.labels)) return
+    requireAccess(false, grant, describeUse(container))
   }
 
   /** The containers the caller may see. */

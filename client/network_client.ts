@@ -244,7 +244,8 @@ class NetworkClientImpl implements NetworkClient {
   readonly #ownsClock: boolean
   readonly #options: NetworkClientOptions
   readonly #listeners = new Set<NetworkEventListener>()
-  readonly #references = new Set<ReferenceImpl>()
+  /** Open references by container uuid (a reference's uuid never changes). */
+  readonly #references = new Map<ContainerUuid, Set<ReferenceImpl>>()
   readonly #connections = new Map<ContainerUuid, Set<ConnectionImpl>>()
   readonly #direct = new Map<string, RpcClient>()
   readonly #agentHost: AgentHost
@@ -373,7 +374,9 @@ class NetworkClientImpl implements NetworkClient {
     }
     const record = await this.call<ContainerRecord>(NetworkOperation.get, { kind, options })
     const reference = new ReferenceImpl(this, kind as ContainerKind, options as GetOptions, record)
-    this.#references.add(reference)
+    let same = this.#references.get(reference.uuid)
+    if (same === undefined) this.#references.set(reference.uuid, same = new Set())
+    same.add(reference)
     return reference
   }
 
@@ -409,7 +412,7 @@ class NetworkClientImpl implements NetworkClient {
     for (const served of [...this.#served]) await served.close().catch(() => {})
     if (this.rpc.connected) {
       await Promise.allSettled(
-        [...this.#references].map((ref) =>
+        this.#allReferences().map((ref) =>
           this.rpc.request(NetworkOperation.release, encode({ uuid: ref.uuid }), quick)
         ),
       )
@@ -429,7 +432,9 @@ class NetworkClientImpl implements NetworkClient {
   // --- used by references and connections ---
 
   forget(reference: ReferenceImpl): void {
-    this.#references.delete(reference)
+    const same = this.#references.get(reference.uuid)
+    same?.delete(reference)
+    if (same?.size === 0) this.#references.delete(reference.uuid)
   }
 
   /** The transport a connection to `endpoint` uses: a direct link, or the network. */
@@ -544,10 +549,8 @@ class NetworkClientImpl implements NetworkClient {
 
   #networkEvent(event: NetworkEvent): void {
     for (const change of event.containers) {
-      for (const reference of this.#references) {
-        if (reference.uuid === change.container.uuid) {
-          reference.observe(change.type, change.container)
-        }
+      for (const reference of this.#references.get(change.container.uuid) ?? []) {
+        reference.observe(change.type, change.container)
       }
     }
     for (const listener of this.#listeners) {
@@ -562,6 +565,10 @@ class NetworkClientImpl implements NetworkClient {
   }
 
   /** After the coordinator came back: register agents, re-acquire references, reconnect. */
+  #allReferences(): ReferenceImpl[] {
+    return [...this.#references.values()].flatMap((same) => [...same])
+  }
+
   #recover(): void {
     void (async () => {
       for (const agent of this.#agentHost.agents()) {
@@ -570,7 +577,7 @@ class NetworkClientImpl implements NetworkClient {
             logger.error('re-registering {agentId} failed: {error}', { agentId: agent.uuid, error })
           )
       }
-      await Promise.allSettled([...this.#references].map((reference) => reference.reacquire()))
+      await Promise.allSettled(this.#allReferences().map((reference) => reference.reacquire()))
       await this.#reconnectConnections(undefined)
     })()
   }

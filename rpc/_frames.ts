@@ -67,7 +67,18 @@ export type Header =
     instance: string
   }
   | { kind: typeof Kind.ping | typeof Kind.pong }
-  | { kind: typeof Kind.request; id: number; operation: string; timeoutMs: number; meta: unknown }
+  | {
+    kind: typeof Kind.request
+    id: number
+    operation: string
+    timeoutMs: number
+    meta: unknown
+    /**
+     * The sender has settled every request of its own with an id up to this one, so
+     * the receiver may forget its answers to them; an optional field (index 6).
+     */
+    ack?: number
+  }
   | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }
   | { kind: typeof Kind.fail; id: number; name: string; message: string; code: string }
   | { kind: typeof Kind.event; topic: string; meta: unknown }
@@ -95,7 +106,17 @@ export function headerFrame(header: Header): Uint8Array {
     case Kind.pong:
       return encode([header.kind, 0])
     case Kind.request:
-      return encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+      return header.ack === undefined
+        ? encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+        : encode([
+          header.kind,
+          header.id,
+          header.operation,
+          header.timeoutMs,
+          header.meta,
+          null,
+          header.ack,
+        ])
     case Kind.reply:
     case Kind.cancel:
     case Kind.busy:
@@ -170,8 +191,10 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
     case Kind.ping:
     case Kind.pong:
       return { header: { kind }, body }
-    case Kind.request:
-      return { header: { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4] }, body }
+    case Kind.request: {
+      const header = { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4] }
+      return { header: raw[6] === undefined ? header : { ...header, ack: number(6) }, body }
+    }
     case Kind.reply:
     case Kind.cancel:
     case Kind.busy:

@@ -168,6 +168,11 @@ export class RpcSession {
     return this.#pending.size
   }
 
+  /** Answers kept for requests the peer may re-send (forgotten once it settles them). */
+  get rememberedAnswers(): number {
+    return this.#answered.size
+  }
+
   /** Incoming requests being served now. */
   get runningCount(): number {
     return this.#running.size
@@ -235,6 +240,7 @@ export class RpcSession {
   receive(header: Header, body: Uint8Array): boolean {
     switch (header.kind) {
       case Kind.request:
+        if (header.ack !== undefined) this.#forgetAnswered(header.ack)
         this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body)
         return true
       case Kind.reply:
@@ -283,13 +289,28 @@ export class RpcSession {
 
   #transmit(id: number, request: Outgoing): void {
     const remaining = Math.max(1, request.deadline - this.#clock.now())
+    // Every id below the oldest pending one is settled: the peer may forget those answers.
+    const ack = (this.#pending.keys().next().value ?? this.#nextId) - 1
     this.#send?.(frames({
       kind: Kind.request,
       id,
       operation: request.operation,
       timeoutMs: remaining,
       meta: request.meta,
+      ...(ack > 0 ? { ack } : {}),
     }, request.body))
+  }
+
+  /**
+   * Forgets remembered answers the peer says it has settled (ids up to `ack`), from
+   * the oldest; answers finish nearly in id order, so this stops at the first newer one.
+   */
+  #forgetAnswered(ack: number): void {
+    for (const [id, message] of this.#answered) {
+      if (id > ack) return
+      this.#answered.delete(id)
+      this.#answeredBytes -= messageSize(message)
+    }
   }
 
   #settle(id: number, result: Uint8Array | unknown, cancelRemote: boolean): void {

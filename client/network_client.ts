@@ -733,9 +733,13 @@ class ConnectionImpl implements ContainerConnection {
     const handler = this.on
     if (handler === undefined) return
     try {
-      Promise.resolve(handler(data)).catch((error) =>
-        logger.error('a connection event handler failed: {error}', { error })
-      )
+      const result = handler(data)
+      // Only a handler that returned a promise costs one; most return nothing.
+      if (result instanceof Promise) {
+        result.catch((error) =>
+          logger.error('a connection event handler failed: {error}', { error })
+        )
+      }
     } catch (error) {
       logger.error('a connection event handler failed: {error}', { error })
     }

@@ -136,7 +136,48 @@ export function frames(header: Header, body?: Uint8Array): Uint8Array[] {
   return body === undefined ? [headerFrame(header)] : [headerFrame(header), body]
 }
 
+/**
+ * The header frame of an event. A stream of events of one container repeats the
+ * same topic and meta, so the last header is kept and reused while the topic and
+ * a shallowly equal meta (primitive values only) come again.
+ */
+export function eventHeader(topic: string, meta: unknown): Uint8Array {
+  if (topic !== lastEvent.topic || !sameShallow(meta, lastEvent.meta)) {
+    lastEvent = { topic, meta, frame: headerFrame({ kind: Kind.event, topic, meta }) }
+  }
+  return lastEvent.frame
+}
+
+let lastEvent: { topic: string; meta: unknown; frame: Uint8Array } = {
+  topic: '',
+  meta: undefined,
+  frame: new Uint8Array(0),
+}
+
+/** Equal primitives, or plain objects with the same keys and equal primitive values. */
+function sameShallow(a: unknown, b: unknown): boolean {
+  if (a === b) return a === null || typeof a !== 'object'
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Object.getPrototypeOf(a) !== Object.prototype) return false
+  if (Object.getPrototypeOf(b) !== Object.prototype) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const key of keys) {
+    const value = (a as Record<string, unknown>)[key]
+    if (value !== null && typeof value === 'object') return false
+    if (value !== (b as Record<string, unknown>)[key] || !Object.hasOwn(b, key)) return false
+  }
+  return true
+}
+
 const bodyKinds = new Set<number>([Kind.request, Kind.reply, Kind.event])
+
+/**
+ * The last header parsed, by its bytes: a stream of events repeats one header, and
+ * comparing ~50 bytes costs far less than decoding them. Parsed headers are never
+ * modified by their readers, so one object may serve several messages.
+ */
+let lastParsed: { bytes: Uint8Array; header: Header } | undefined
 
 /**
  * Parses a message (header frame + optional body). Throws `ProtocolError` with the
@@ -146,6 +187,30 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
   if (message.length < 1 || message.length > 2) {
     throw new ProtocolError(`a message has 1 or 2 frames, got ${message.length}`)
   }
+  const frame = message[0]
+  if (lastParsed !== undefined && sameBytes(frame, lastParsed.bytes)) {
+    if (bodyKinds.has(lastParsed.header.kind) !== (message.length === 2)) {
+      throw new ProtocolFrameError(
+        `message kind ${lastParsed.header.kind} has a wrong frame count`,
+        0,
+      )
+    }
+    return { header: lastParsed.header, body: message[1] ?? empty }
+  }
+  const parsed = parseNew(message)
+  if (parsed.header.kind === Kind.event) {
+    lastParsed = { bytes: frame.slice(), header: parsed.header }
+  }
+  return parsed
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function parseNew(message: Uint8Array[]): { header: Header; body: Uint8Array } {
   const raw = decode(message[0])
   if (!Array.isArray(raw) || typeof raw[0] !== 'number' || typeof raw[1] !== 'number') {
     throw new ProtocolError('the header is not [kind, id, …]')

@@ -10,7 +10,7 @@ import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
 import { Deadlines } from './_deadlines.ts'
-import { frames, type Header, Kind } from './_frames.ts'
+import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
 
@@ -222,7 +222,7 @@ export class RpcSession {
   /** Sends an event; false when the session has no transport now. */
   event(topic: string, body: Uint8Array, meta?: unknown): boolean {
     if (this.#send === undefined) return false
-    this.#send(frames({ kind: Kind.event, topic, meta }, body))
+    this.#send([eventHeader(topic, meta), body])
     return true
   }
 

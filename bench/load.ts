@@ -34,7 +34,12 @@ export interface LoadResult {
   socket_echo_round_trips_per_s: number
   socket_echo_p50_us: number
   socket_echo_p99_us: number
-  /** The same trio with CURVE and an access list (absent without --allow-write). */
+  /**
+   * Encryption's cost (absent without --allow-write): the trio without and with
+   * CURVE and an access list, in alternated runs.
+   */
+  trio_plain_routed_req_per_s?: number
+  trio_plain_connection_req_per_s?: number
   curve_routed_req_per_s?: number
   curve_connection_req_per_s?: number
 }
@@ -155,47 +160,97 @@ async function runClient(network: string): Promise<ClientFigures> {
   }
 }
 
-/** Client options with CURVE, from a secret key file and the coordinator's public key file. */
-async function curveOptions(keyFile: string, serverKeyFile: string): Promise<NetworkClientOptions> {
-  const secretKey = await readKeyFile(keyFile)
-  const serverKey = await readKeyFile(serverKeyFile)
-  return { socket: { curve: { serverKey, secretKey, publicKey: curvePublicKey(secretKey) } } }
+/** Routed and connection requests/s of one trio. */
+interface TrioFigures {
+  routed: number
+  connection: number
 }
 
-/** The client of the CURVE trio: routed and connection requests/s only. */
-async function runCurveClient(network: string, keyFile: string, serverKeyFile: string) {
-  const client = await createNetworkClient(network, await curveOptions(keyFile, serverKeyFile))
+/**
+ * The client of a throughput trio: routed and connection requests/s only; with
+ * CURVE when given its secret key file and the coordinator's public key file.
+ */
+async function runTrioClient(
+  network: string,
+  keyFile?: string,
+  serverKeyFile?: string,
+): Promise<TrioFigures> {
+  let options: NetworkClientOptions = {}
+  if (keyFile !== undefined && serverKeyFile !== undefined) {
+    const secretKey = await readKeyFile(keyFile)
+    const serverKey = await readKeyFile(serverKeyFile)
+    options = { socket: { curve: { serverKey, secretKey, publicKey: curvePublicKey(secretKey) } } }
+  }
+  const client = await createNetworkClient(network, options)
   const ref = await client.get('echo', { uuid: 'bench-echo' })
   const connection = await ref.connect()
   for (const target of [ref, connection]) {
     await latency(target, WARM_UP)
     await throughput(target, 1)
   }
-  progress('CURVE routed and connection')
-  const curve_routed_req_per_s = await throughput(ref, THROUGHPUT_SECONDS)
-  const curve_connection_req_per_s = await throughput(connection, THROUGHPUT_SECONDS)
+  const routed = await throughput(ref, THROUGHPUT_SECONDS)
+  const figures = { routed, connection: await throughput(connection, THROUGHPUT_SECONDS) }
   await client.close()
-  return { curve_routed_req_per_s, curve_connection_req_per_s }
+  return figures
 }
 
 /**
- * The same coordinator, agent and client with keys: an access file in a temporary
- * folder (it needs --allow-write), CURVE on every link.
+ * A coordinator, the demo agent and a throughput client; with `keys` (a folder
+ * holding the access file and key pairs), CURVE on every link.
  */
-async function curveTrio(): Promise<
-  Pick<LoadResult, 'curve_routed_req_per_s' | 'curve_connection_req_per_s'>
+async function throughputTrio(keys: string | undefined): Promise<TrioFigures> {
+  const children: Child[] = []
+  const file = (name: string) => keys === undefined ? [] : [join(keys, name)]
+  try {
+    const access = file('access.json').flatMap((path) => ['--access', path])
+    const { coordinator, network } = await startCoordinatorChild(access)
+    children.push(coordinator)
+    const agentKeys = file('agent.key').flatMap((key) => [
+      '--key',
+      key,
+      '--server-key',
+      ...file('coordinator.pub'),
+    ])
+    children.push(startAgent(network, agentKeys))
+    await children[1].line(/registered/)
+    const client = new Child('client', [
+      ...runFlags,
+      new URL(import.meta.url).pathname,
+      'client-trio',
+      network,
+      ...file('client.key'),
+      ...file('coordinator.pub'),
+    ])
+    children.push(client)
+    return JSON.parse((await client.line(/^\{.*/, 300_000))[0])
+  } finally {
+    for (const child of children) await child.stop()
+  }
+}
+
+/**
+ * Encryption's cost: plain and CURVE trios, alternated (plain, CURVE, plain, CURVE)
+ * so both see the same load of a shared machine; the mean of each pair. Keys go in
+ * a temporary folder, so it needs --allow-write.
+ */
+async function encryptionCost(): Promise<
+  Pick<
+    LoadResult,
+    | 'trio_plain_routed_req_per_s'
+    | 'trio_plain_connection_req_per_s'
+    | 'curve_routed_req_per_s'
+    | 'curve_connection_req_per_s'
+  >
 > {
   if (Deno.permissions.querySync({ name: 'write' }).state !== 'granted') {
     progress('no --allow-write: the CURVE rows are skipped')
     return {}
   }
   const dir = await Deno.makeTempDir({ prefix: 'huly-bench-' })
-  const children: Child[] = []
   try {
     for (const name of ['coordinator', 'agent', 'client']) await writeKeyPair(join(dir, name))
-    const access = join(dir, 'access.json')
     await Deno.writeTextFile(
-      access,
+      join(dir, 'access.json'),
       JSON.stringify({
         secretKeyFile: 'coordinator.key',
         peers: [
@@ -204,29 +259,23 @@ async function curveTrio(): Promise<
         ],
       }),
     )
-    progress('starting the CURVE trio')
-    const { coordinator, network } = await startCoordinatorChild(['--access', access])
-    children.push(coordinator)
-    const keys = (name: string) => [
-      '--key',
-      join(dir, `${name}.key`),
-      '--server-key',
-      join(dir, 'coordinator.pub'),
-    ]
-    children.push(startAgent(network, keys('agent')))
-    await children[1].line(/registered/)
-    const client = new Child('client', [
-      ...runFlags,
-      new URL(import.meta.url).pathname,
-      'client-curve',
-      network,
-      join(dir, 'client.key'),
-      join(dir, 'coordinator.pub'),
-    ])
-    children.push(client)
-    return JSON.parse((await client.line(/^\{.*/, 300_000))[0])
+    const plain: TrioFigures[] = []
+    const curve: TrioFigures[] = []
+    for (let round = 1; round <= 2; round++) {
+      progress(`encryption's cost, round ${round}: plain`)
+      plain.push(await throughputTrio(undefined))
+      progress(`encryption's cost, round ${round}: CURVE`)
+      curve.push(await throughputTrio(dir))
+    }
+    const mean = (runs: TrioFigures[], key: keyof TrioFigures) =>
+      Math.round(runs.reduce((sum, run) => sum + run[key], 0) / runs.length)
+    return {
+      trio_plain_routed_req_per_s: mean(plain, 'routed'),
+      trio_plain_connection_req_per_s: mean(plain, 'connection'),
+      curve_routed_req_per_s: mean(curve, 'routed'),
+      curve_connection_req_per_s: mean(curve, 'connection'),
+    }
   } finally {
-    for (const child of children) await child.stop()
     await Deno.remove(dir, { recursive: true })
   }
 }
@@ -318,7 +367,7 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
       rss_agent_mib,
       rss_client_mib,
       ...baseline,
-      ...await curveTrio(),
+      ...await encryptionCost(),
     }
   } finally {
     for (const child of children) await child.stop()
@@ -361,19 +410,20 @@ export function formatLoadTable(result: LoadResult): string {
       '',
     ],
   ]
-  const plain = (value: number, of: number) => `${(value / of * 100).toFixed(0)} % of plain`
-  if (result.curve_routed_req_per_s !== undefined) {
-    rows.push([
-      'routed req/s with CURVE (64 in flight)',
-      String(result.curve_routed_req_per_s),
-      plain(result.curve_routed_req_per_s, result.routed_req_per_s),
-    ])
+  const { trio_plain_routed_req_per_s: plainRouted, curve_routed_req_per_s: curveRouted } = result
+  const { trio_plain_connection_req_per_s: plainDirect, curve_connection_req_per_s: curveDirect } =
+    result
+  const cost = (plain: number, curve: number): [string, string] => [
+    `${plain} / ${curve}`,
+    `CURVE ${(curve / plain * 100).toFixed(0)} % of plain`,
+  ]
+  if (plainRouted !== undefined && curveRouted !== undefined) {
+    rows.push(['routed req/s plain / CURVE (alternated runs)', ...cost(plainRouted, curveRouted)])
   }
-  if (result.curve_connection_req_per_s !== undefined) {
+  if (plainDirect !== undefined && curveDirect !== undefined) {
     rows.push([
-      'connection req/s with CURVE (64 in flight)',
-      String(result.curve_connection_req_per_s),
-      plain(result.curve_connection_req_per_s, result.connection_req_per_s),
+      'connection req/s plain / CURVE (alternated runs)',
+      ...cost(plainDirect, curveDirect),
     ])
   }
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)))
@@ -382,8 +432,8 @@ export function formatLoadTable(result: LoadResult): string {
 }
 
 if (import.meta.main) {
-  if (Deno.args[0] === 'client-curve') {
-    console.log(JSON.stringify(await runCurveClient(Deno.args[1], Deno.args[2], Deno.args[3])))
+  if (Deno.args[0] === 'client-trio') {
+    console.log(JSON.stringify(await runTrioClient(Deno.args[1], Deno.args[2], Deno.args[3])))
     setInterval(() => {}, 60_000)
   } else if (Deno.args[0] === 'client') {
     const figures = await runClient(Deno.args[1])

@@ -4,6 +4,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
+import type { PeerGrant } from '../core/access.ts'
 import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
 import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
@@ -36,7 +37,6 @@ import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer } from '../rpc/server.ts'
 import type { RequestOptions } from '../rpc/session.ts'
-import type { PeerGrant } from '../core/access.ts'
 import type { CurveClientOptions } from '../rpc/zmq/mod.ts'
 import { EndpointGuard } from './_endpoint_guard.ts'
 import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'

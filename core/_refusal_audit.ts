@@ -1,6 +1,6 @@
-// Audits refused connections without flooding the log: a refused peer's socket
-// reconnects about ten times a second, so each key and address is audited at most
-// once per interval, with the number of refusals since.
+// Audits refused connections without flooding the log: a refused peer may try
+// again and again, on as many connections as it likes, so each key and address is
+// audited at most once per interval, with the number of refusals since.
 import { audit } from './access.ts'
 
 const MAX_REMEMBERED = 10_000

@@ -1,7 +1,7 @@
 /**
  * Access control: who a peer is (a name and a role, bound to its CURVE public
- * key) and what it may do. Pure rules, no I/O: the coordinator and agent
- * endpoints apply the same ones.
+ * key) and what it may do, and the audit log. Rules only, no sockets: the
+ * coordinator and agent endpoints apply the same ones.
  *
  * @module
  */

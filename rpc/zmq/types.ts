@@ -68,6 +68,16 @@ export interface ZapRequest {
  * A ZAP answer: `true` allows, `false` refuses, `{ userId }` allows and names the
  * peer; every message of that connection then carries the `User-Id` (see
  * `SocketOptions.readUserId`).
+ *
+ * @example
+ * ```ts
+ * import type { ZapRequest, ZapVerdict } from '@huly/network/rpc'
+ * const known = new Set<string>()
+ * const decide = (request: ZapRequest): ZapVerdict =>
+ *   request.publicKey !== undefined && known.has(request.publicKey)
+ *     ? { userId: request.publicKey }
+ *     : false
+ * ```
  */
 export type ZapVerdict = boolean | { userId: string }
 

@@ -220,9 +220,8 @@ export class NetworkServer {
       }
     }
     const body = encode({ publicKeys: changed })
-    for (const { agent } of this.#agentOwners.values()) {
-      agent.session.event(EventTopic.revoked, body)
-    }
+    const agentSessions = new Set([...this.#agentOwners.values()].map(({ agent }) => agent.session))
+    for (const session of agentSessions) session.event(EventTopic.revoked, body)
   }
 
   #handle(request: IncomingRequest): Promise<Uint8Array> {

@@ -7,7 +7,14 @@ interface Bucket {
   updated: number
 }
 
-/** Token buckets keyed by peer; buckets of peers gone quiet are forgotten. */
+/** Buckets kept before the full ones (of peers quiet long enough) are swept. */
+const SWEEP_ABOVE = 10_000
+
+/**
+ * Token buckets keyed by peer. A bucket outlives the peer's connection (a peer
+ * cannot refill it by reconnecting); full buckets, which hold no state, are swept
+ * when there are many.
+ */
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>()
   readonly #clock: TickManager
@@ -25,6 +32,7 @@ export class RateLimiter {
     const now = this.#clock.now()
     let bucket = this.#buckets.get(peer)
     if (bucket === undefined) {
+      if (this.#buckets.size >= SWEEP_ABOVE) this.#sweep(now)
       bucket = { tokens: this.#burst, updated: now }
       this.#buckets.set(peer, bucket)
     } else {
@@ -36,8 +44,11 @@ export class RateLimiter {
     return true
   }
 
-  /** Forgets a peer (its session ended). */
-  forget(peer: string): void {
-    this.#buckets.delete(peer)
+  #sweep(now: number): void {
+    for (const [peer, bucket] of this.#buckets) {
+      if (bucket.tokens + (now - bucket.updated) * this.#perMs >= this.#burst) {
+        this.#buckets.delete(peer)
+      }
+    }
   }
 }

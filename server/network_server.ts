@@ -457,7 +457,6 @@ export class NetworkServer {
   #sessionClosed(session: RpcSession): void {
     const clientId = session.peerId as ClientUuid
     if (this.#closed) return
-    this.#limiter?.forget(session.userId || session.peerId)
     for (const [agentId, owner] of [...this.#agentOwners]) {
       if (owner.clientId !== clientId) continue
       this.#agentOwners.delete(agentId)

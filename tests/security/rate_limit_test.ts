@@ -43,3 +43,20 @@ Deno.test('without keys the rate limit applies per connection', async () => {
   assert.ok(limited.length >= 10, `${limited.length} of 20 limited`)
   assert.equal(await (await coordinator.client()).kinds().then((kinds) => kinds.length), 0)
 })
+
+Deno.test('a peer does not refill its bucket by reconnecting', async () => {
+  const greedy = peer('greedy', 'client')
+  await using coordinator = new TestCoordinator([greedy], {
+    rateLimit: { perSecond: 1, burst: 10 },
+  })
+  const first = await coordinator.client(greedy.keys)
+  await Promise.allSettled(Array.from({ length: 15 }, () => first.kinds()))
+  const emptied = performance.now()
+  await first.close()
+  const second = await coordinator.client(greedy.keys)
+  const results = await Promise.allSettled(Array.from({ length: 10 }, () => second.kinds()))
+  const seconds = (performance.now() - emptied) / 1000
+  const served = results.filter((result) => result.status === 'fulfilled').length
+  // What one token a second refilled meanwhile, not a fresh burst of 10.
+  assert.ok(served <= Math.min(10, 1 + Math.ceil(seconds)), `${served} served after ${seconds} s`)
+})

@@ -193,7 +193,7 @@ export class NetworkServer {
       request.body,
       clientId,
       request.timeoutMs,
-      request.signal,
+      request,
     )
   }
 

@@ -355,7 +355,7 @@ export class NetworkServer {
       request.body,
       clientId,
       request.timeoutMs,
-      request.signal,
+      request,
     )
   }
 

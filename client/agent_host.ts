@@ -2,6 +2,7 @@
 // agents registered through this client, and the container.* requests of an
 // agent's own endpoint.
 import { getLogger } from '@logtape/logtape'
+import { SpanKind } from '@opentelemetry/api'
 import type { AgentImpl } from '../core/agent.ts'
 import { AgentNotFoundError, ContainerNotFoundError, ProtocolError } from '../core/errors.ts'
 import {
@@ -13,6 +14,7 @@ import {
   ContainerOperation,
   type RouteMeta,
 } from '../core/protocol.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest } from '../rpc/session.ts'
@@ -80,9 +82,7 @@ export class AgentHost {
     if (request.operation === AgentOperation.request) {
       const meta = request.meta as AgentRouteMeta
       const agent = this.#table(meta?.agentId).agent
-      return encode(
-        await agent.request(meta.target, meta.operation, decode(request.body), meta.clientId),
-      )
+      return await requestContainer(agent, request, meta.target, meta.operation, meta.clientId)
     }
     const params = decode(request.body) as AgentContainerParams
     const table = this.#table(params?.agentId)
@@ -116,9 +116,7 @@ export async function handleEndpointRequest(
   const clientId = request.session.peerId as ClientUuid
   if (request.operation === ContainerOperation.request) {
     const meta = request.meta as RouteMeta
-    return encode(
-      await table.agent.request(meta?.target, meta?.operation, decode(request.body), clientId),
-    )
+    return await requestContainer(table.agent, request, meta?.target, meta?.operation, clientId)
   }
   const { uuid } = (decode(request.body) ?? {}) as { uuid: ContainerUuid }
   switch (request.operation) {
@@ -129,4 +127,49 @@ export async function handleEndpointRequest(
     default:
       throw new ProtocolError(`unknown container operation "${request.operation}"`)
   }
+}
+
+/**
+ * Passes a request to a hosted container; when tracing is on, in a span of the
+ * agent whose child span times the container's own work.
+ */
+async function requestContainer(
+  agent: AgentImpl,
+  request: IncomingRequest,
+  target: ContainerUuid,
+  operation: string,
+  clientId: ClientUuid | undefined,
+): Promise<Uint8Array> {
+  if (!tracingEnabled()) {
+    return encode(await agent.request(target, operation, decode(request.body), clientId))
+  }
+  const kind = agent.getRecord(target)?.kind ?? ''
+  const attributes = {
+    'rpc.system': 'huly-network',
+    'rpc.method': request.operation,
+    'huly.agent.id': agent.uuid,
+    'huly.client.id': clientId ?? '',
+    'huly.container.uuid': String(target),
+    'huly.container.kind': kind,
+    'huly.container.operation': String(operation),
+  }
+  return await withRequestSpan(
+    TracerName.agent,
+    `${request.operation} ${kind}`,
+    SpanKind.SERVER,
+    request.trace,
+    attributes,
+    async (trace) => {
+      const data = decode(request.body)
+      const answer = await withRequestSpan(
+        TracerName.agent,
+        `container ${kind}.${operation}`,
+        SpanKind.INTERNAL,
+        trace,
+        attributes,
+        () => agent.request(target, operation, data, clientId),
+      )
+      return encode(answer)
+    },
+  )
 }

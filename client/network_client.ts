@@ -4,6 +4,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
+import { SpanKind } from '@opentelemetry/api'
 import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
 import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
@@ -15,6 +16,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
 import type {
   AgentRecord,
   AgentUuid,
@@ -384,11 +386,7 @@ class NetworkClientImpl implements NetworkClient {
     options: RequestOptions = {},
   ): Promise<unknown> {
     requireName(target, 'target')
-    requireName(operation, 'operation')
-    const meta: RouteMeta = { target: target as ContainerUuid, operation }
-    return decode(
-      await this.rpc.request(NetworkOperation.request, encode(data), { ...options, meta }),
-    )
+    return await this.routedRequest(undefined, target as ContainerUuid, operation, data, options)
   }
 
   onUpdate(listener: NetworkEventListener): () => void {
@@ -466,9 +464,26 @@ class NetworkClientImpl implements NetworkClient {
     const meta: RouteMeta = { target, operation }
     const link = via === undefined ? undefined : this.#direct.get(via)
     const body = encode(data)
-    const reply = link === undefined
-      ? await this.rpc.request(NetworkOperation.request, body, { ...options, meta })
-      : await link.request(ContainerOperation.request, body, { ...options, meta })
+    const rpc = link ?? this.rpc
+    const rpcOperation = link === undefined ? NetworkOperation.request : ContainerOperation.request
+    if (!tracingEnabled()) {
+      return decode(await rpc.request(rpcOperation, body, { ...options, meta }))
+    }
+    const attributes = {
+      'rpc.system': 'huly-network',
+      'rpc.method': rpcOperation,
+      'huly.client.id': this.clientId,
+      'huly.container.uuid': target,
+      'huly.container.operation': operation,
+    }
+    const reply = await withRequestSpan(
+      TracerName.client,
+      rpcOperation,
+      SpanKind.CLIENT,
+      options.trace,
+      attributes,
+      (trace) => rpc.request(rpcOperation, body, { ...options, meta, trace }),
+    )
     return decode(reply)
   }
 

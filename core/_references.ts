@@ -60,6 +60,16 @@ export class ReferenceTable {
     return this.byContainer.has(uuid)
   }
 
+  /** References to `uuid`, by the client holding them. */
+  holdersOf(uuid: ContainerUuid): ReadonlyMap<ClientUuid, number> | undefined {
+    return this.byContainer.get(uuid)
+  }
+
+  /** Every client holding something, with the containers it holds. */
+  clients(): IterableIterator<[ClientUuid, ReadonlySet<ContainerUuid>]> {
+    return this.byClient.entries()
+  }
+
   /** Whether `client` holds anything. */
   holdsAny(client: ClientUuid): boolean {
     return this.byClient.has(client)

@@ -146,6 +146,12 @@ export class AgentImpl implements NetworkAgent {
     return this.containers.get(uuid)?.container
   }
 
+  /** The record of a container this agent hosts. */
+  getRecord(uuid: ContainerUuid): ContainerRecord | undefined {
+    const record = this.containers.get(uuid)?.record
+    return record === undefined ? undefined : { ...record }
+  }
+
   /** Records of the containers this agent hosts, of one kind or all. */
   list(kind?: ContainerKind): ContainerRecord[] {
     return [...this.containers.values()]

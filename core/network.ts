@@ -20,14 +20,18 @@ import type {
   AgentRecord,
   AgentRegistration,
   AgentUuid,
+  ClientStatus,
   ClientUuid,
   ContainerKind,
   ContainerRecord,
+  ContainerState,
+  ContainerStatus,
   ContainerUuid,
   GetOptions,
   Network,
   NetworkAgent,
   NetworkEventListener,
+  NetworkSnapshot,
   RegisterResult,
 } from './types.ts'
 import { EventBatcher } from './_events.ts'
@@ -326,6 +330,45 @@ export class NetworkImpl implements Network {
     const kinds = new Set<ContainerKind>()
     for (const agent of this.agentsById.values()) for (const kind of agent.kinds) kinds.add(kind)
     return [...kinds]
+  }
+
+  /** Everything known now: agents, containers with state and references, clients. */
+  snapshot(): NetworkSnapshot {
+    this.#assertOpen()
+    const containers: ContainerStatus[] = []
+    let references = 0
+    for (const [uuid, entry] of this.containers) {
+      let held = 0
+      for (const count of this.references.holdersOf(uuid)?.values() ?? []) held += count
+      references += held
+      const state = entry.unusedSince === undefined ? 'live' : 'unused'
+      containers.push(containerStatus(entry.record, state, held))
+    }
+    for (const [uuid, start] of this.pending) {
+      const { kind, agentId, labels } = start
+      containers.push({ uuid, kind, agentId, labels, state: 'starting', references: 0 })
+    }
+    for (const records of this.standbys.values()) {
+      for (const record of records) containers.push(containerStatus(record, 'standby', 0))
+    }
+    const clients = new Map<ClientUuid, ClientStatus>()
+    for (const [clientId, lastSeen] of this.clients) {
+      clients.set(clientId, { clientId, lastSeen, references: [] })
+    }
+    for (const [clientId, held] of this.references.clients()) {
+      let client = clients.get(clientId)
+      if (client === undefined) clients.set(clientId, client = { clientId, references: [] })
+      for (const uuid of held) {
+        client.references.push({ uuid, count: this.references.holdersOf(uuid)?.get(clientId) ?? 0 })
+      }
+    }
+    return {
+      agents: this.agents(),
+      containers,
+      clients: [...clients.values()],
+      references,
+      recovering: this.recovering,
+    }
   }
 
   /** Subscribes to change events, delivered in order one turn after they happen. */
@@ -634,6 +677,24 @@ export class NetworkImpl implements Network {
 
   #assertOpen(): void {
     if (this.closed) throw new ClosedError('the network is closed')
+  }
+}
+
+function containerStatus(
+  record: ContainerRecord,
+  state: ContainerState,
+  references: number,
+): ContainerStatus {
+  const { uuid, kind, agentId, labels, endpoint, stateless } = record
+  return {
+    uuid,
+    kind,
+    agentId,
+    labels,
+    endpoint,
+    state,
+    references,
+    ...(stateless ? { stateless } : {}),
   }
 }
 

@@ -67,7 +67,15 @@ export type Header =
     instance: string
   }
   | { kind: typeof Kind.ping | typeof Kind.pong }
-  | { kind: typeof Kind.request; id: number; operation: string; timeoutMs: number; meta: unknown }
+  | {
+    kind: typeof Kind.request
+    id: number
+    operation: string
+    timeoutMs: number
+    meta: unknown
+    /** The caller's W3C `traceparent`; an optional last field, absent when not traced. */
+    trace?: string
+  }
   | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }
   | { kind: typeof Kind.fail; id: number; name: string; message: string; code: string }
   | { kind: typeof Kind.event; topic: string; meta: unknown }
@@ -95,7 +103,16 @@ export function headerFrame(header: Header): Uint8Array {
     case Kind.pong:
       return encode([header.kind, 0])
     case Kind.request:
-      return encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+      return header.trace === undefined
+        ? encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+        : encode([
+          header.kind,
+          header.id,
+          header.operation,
+          header.timeoutMs,
+          header.meta,
+          header.trace,
+        ])
     case Kind.reply:
     case Kind.cancel:
     case Kind.busy:
@@ -170,8 +187,11 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
     case Kind.ping:
     case Kind.pong:
       return { header: { kind }, body }
-    case Kind.request:
-      return { header: { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4] }, body }
+    case Kind.request: {
+      const trace = typeof raw[5] === 'string' ? raw[5] : undefined
+      const header = { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4], trace }
+      return { header, body }
+    }
     case Kind.reply:
     case Kind.cancel:
     case Kind.busy:

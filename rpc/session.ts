@@ -30,6 +30,8 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Small routing data carried in the header, readable without decoding the body. */
   meta?: unknown
+  /** The W3C `traceparent` of the caller's span, carried in the header. */
+  trace?: string
 }
 
 /**
@@ -55,6 +57,8 @@ export interface IncomingRequest {
   signal: AbortSignal
   /** The session it came on. */
   session: RpcSession
+  /** The caller's W3C `traceparent`, when the request is traced. */
+  trace: string | undefined
 }
 
 /**
@@ -90,6 +94,8 @@ export interface SessionOptions {
    * running twice.
    */
   replayCacheBytes?: number
+  /** Told of every "busy" push-back: one this side `sent`, or one it `received`. */
+  onBusy?: (direction: 'sent' | 'received') => void
 }
 
 interface Outgoing {
@@ -97,6 +103,7 @@ interface Outgoing {
   operation: string
   body: Uint8Array
   meta: unknown
+  trace: string | undefined
   timeoutMs: number
   deadline: number
   resolve: (body: Uint8Array) => void
@@ -128,6 +135,7 @@ export class RpcSession {
   readonly #maxInFlight: number
   readonly #replayCache: number
   readonly #replayCacheBytes: number
+  readonly #onBusy: SessionOptions['onBusy']
   #answeredBytes = 0
   #send: ((message: Uint8Array[]) => void) | undefined
   readonly #pending = new Map<number, Outgoing>()
@@ -146,6 +154,7 @@ export class RpcSession {
     this.#maxInFlight = options.maxInFlight ?? 1024
     this.#replayCache = options.replayCache ?? 1024
     this.#replayCacheBytes = options.replayCacheBytes ?? 1024 * 1024
+    this.#onBusy = options.onBusy
     this.#outgoingDeadlines = new Deadlines(clock, (request) =>
       this.#settle(
         request.id,
@@ -197,6 +206,7 @@ export class RpcSession {
       operation,
       body,
       meta: options.meta,
+      trace: options.trace,
       timeoutMs,
       deadline: this.#clock.now() + timeoutMs,
       resolve,
@@ -235,7 +245,7 @@ export class RpcSession {
   receive(header: Header, body: Uint8Array): boolean {
     switch (header.kind) {
       case Kind.request:
-        this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body)
+        this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body, header.trace)
         return true
       case Kind.reply:
         this.#settle(header.id, body, false)
@@ -247,6 +257,7 @@ export class RpcSession {
         this.#running.get(header.id)?.abort(new ClosedError('the caller cancelled the request'))
         return true
       case Kind.busy:
+        this.#onBusy?.('received')
         this.#retryLater(header.id)
         return true
       default:
@@ -289,6 +300,7 @@ export class RpcSession {
       operation: request.operation,
       timeoutMs: remaining,
       meta: request.meta,
+      trace: request.trace,
     }, request.body))
   }
 
@@ -313,7 +325,14 @@ export class RpcSession {
     }, delay)
   }
 
-  #serve(id: number, operation: string, timeoutMs: number, meta: unknown, body: Uint8Array): void {
+  #serve(
+    id: number,
+    operation: string,
+    timeoutMs: number,
+    meta: unknown,
+    body: Uint8Array,
+    trace: string | undefined,
+  ): void {
     const answered = this.#answered.get(id)
     if (answered !== undefined) {
       this.#send?.(answered)
@@ -321,6 +340,7 @@ export class RpcSession {
     }
     if (this.#running.has(id) || this.#closed) return
     if (this.#running.size >= this.#maxInFlight) {
+      this.#onBusy?.('sent')
       this.#send?.(frames({ kind: Kind.busy, id }))
       return
     }
@@ -331,6 +351,7 @@ export class RpcSession {
       timeoutMs,
       this,
       this.#clock.now() + timeoutMs,
+      trace,
     )
     this.#running.set(id, served)
     this.#incomingDeadlines.add(served)
@@ -392,6 +413,7 @@ class ServedRequest implements IncomingRequest {
     readonly timeoutMs: number,
     readonly session: RpcSession,
     readonly deadline: number,
+    readonly trace: string | undefined,
   ) {}
 
   get signal(): AbortSignal {

@@ -14,4 +14,10 @@
  * @module
  */
 
-export { NetworkServer, type NetworkServerOptions } from './network_server.ts'
+export { CoordinatorMetrics, type CoordinatorSources, type RequestTotals } from './metrics.ts'
+export {
+  type AgentStatus,
+  type CoordinatorState,
+  NetworkServer,
+  type NetworkServerOptions,
+} from './network_server.ts'

@@ -13,6 +13,11 @@ import type { RpcSession } from '../rpc/session.ts'
 
 /** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
 export class RemoteAgent implements NetworkAgent {
+  /** Requests forwarded to the agent so far. */
+  requests = 0
+  /** Forwarded requests not answered yet. */
+  inFlight = 0
+
   constructor(readonly uuid: AgentUuid, readonly session: RpcSession) {}
 
   async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
@@ -37,16 +42,28 @@ export class RemoteAgent implements NetworkAgent {
   }
 
   /** Passes an encoded request body to the container and resolves with the encoded answer. */
-  forward(
+  async forward(
     target: ContainerUuid,
     operation: string,
     body: Uint8Array,
     clientId?: ClientUuid,
     timeoutMs?: number,
     signal?: AbortSignal,
+    trace?: string,
   ): Promise<Uint8Array> {
     const meta: AgentRouteMeta = { agentId: this.uuid, target, operation, clientId }
-    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, signal })
+    this.requests++
+    this.inFlight++
+    try {
+      return await this.session.request(AgentOperation.request, body, {
+        meta,
+        timeoutMs,
+        signal,
+        trace,
+      })
+    } finally {
+      this.inFlight--
+    }
   }
 
   /** Connects (or disconnects) a client to the container's events. */

@@ -124,6 +124,7 @@ export async function startCoordinatorChild(): Promise<{ coordinator: Child; net
     '0',
     '--log-level',
     'warning',
+    '--no-http',
   ])
   try {
     const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]

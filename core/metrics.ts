@@ -449,6 +449,7 @@ export interface MetricsRegistryOptions {
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>()
   readonly #meter: Meter | undefined
+  readonly #beforeRender: Array<() => void> = []
 
   /** Creates an empty registry. */
   constructor(options: MetricsRegistryOptions = {}) {
@@ -475,6 +476,11 @@ export class MetricsRegistry {
     return this.#add(new Histogram(options, this.#meter))
   }
 
+  /** Runs `hook` at the start of every {@link MetricsRegistry.render}. */
+  beforeRender(hook: () => void): void {
+    this.#beforeRender.push(hook)
+  }
+
   /** Every metric, in the order they were added. */
   metrics(): Metric[] {
     return [...this.#metrics.values()]
@@ -482,6 +488,7 @@ export class MetricsRegistry {
 
   /** The Prometheus text of every metric. */
   render(): string {
+    for (const hook of this.#beforeRender) hook()
     let text = ''
     for (const metric of this.#metrics.values()) text += metric.render()
     return text

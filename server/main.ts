@@ -7,6 +7,7 @@
  * deno task start [--host 127.0.0.1] [--port 3737] [--alive-timeout 3]
  *                 [--unused-timeout 5] [--request-timeout 30] [--ping-interval 1]
  *                 [--log-level info] [--log-format text]
+ *                 [--http-host 127.0.0.1] [--http-port 3780] [--no-http]
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
@@ -23,6 +24,7 @@ import {
   type LogLevel,
 } from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
+import { HttpEndpoint } from './http.ts'
 import { NetworkServer } from './network_server.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
@@ -37,6 +39,9 @@ export const coordinatorEnvironment = {
   'request-timeout': 'HULY_NETWORK_REQUEST_TIMEOUT',
   'log-level': 'HULY_NETWORK_LOG_LEVEL',
   'log-format': 'HULY_NETWORK_LOG_FORMAT',
+  'http-host': 'HULY_NETWORK_HTTP_HOST',
+  'http-port': 'HULY_NETWORK_HTTP_PORT',
+  http: 'HULY_NETWORK_HTTP',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -51,6 +56,9 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'request-timeout': '30',
   'log-level': 'info',
   'log-format': 'text',
+  'http-host': '127.0.0.1',
+  'http-port': '3780',
+  http: 'on',
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
@@ -59,8 +67,9 @@ const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
 export const coordinatorUsage = `Usage: deno task start [options]
        deno task net serve [options]      (compiled: huly-network serve [options])
 
-Starts the Huly Network coordinator. It prints "listening on tcp://HOST:PORT"
-once it accepts connections; SIGINT or SIGTERM stop it gracefully (exit 0).
+Starts the Huly Network coordinator. It prints "http endpoint on http://HOST:PORT"
+(unless --no-http), then "listening on tcp://HOST:PORT" once it accepts
+connections; SIGINT or SIGTERM stop it gracefully (exit 0).
 
 Options (environment variable and default in brackets):
   --host HOST           address to bind [HULY_NETWORK_HOST] (127.0.0.1; 0.0.0.0 for all)
@@ -72,6 +81,10 @@ Options (environment variable and default in brackets):
   --request-timeout S   default request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
   --log-level LEVEL     trace, debug, info, warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (info)
   --log-format FORMAT   text, or json for one JSON object per line [HULY_NETWORK_LOG_FORMAT] (text)
+  --http-host HOST      address of the HTTP endpoint: dashboard, /metrics, /healthz, /readyz,
+                        /api/state [HULY_NETWORK_HTTP_HOST] (127.0.0.1)
+  --http-port PORT      its port, 0 for any free one [HULY_NETWORK_HTTP_PORT] (3780)
+  --no-http             no HTTP endpoint, no port opened [HULY_NETWORK_HTTP=off] (on)
   -h, --help            show this help
 
 Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value.
@@ -95,6 +108,8 @@ export interface CoordinatorConfig {
   logLevel: LogLevel
   /** Human-readable text, or JSON Lines. */
   logFormat: 'text' | 'json'
+  /** Where the HTTP endpoint listens; `undefined` when it is off. */
+  http: { host: string; port: number } | undefined
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -127,6 +142,9 @@ export function readCoordinatorConfig(
         'request-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
+        'http-host': { type: 'string' },
+        'http-port': { type: 'string' },
+        'no-http': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -137,6 +155,7 @@ export function readCoordinatorConfig(
   }
   if (parsed.values.help) return undefined
   const flags = parsed.values as Partial<Record<Flag, string>>
+  if (parsed.values['no-http']) flags.http = 'off'
   /** The text of a setting and where it came from, for the error message. */
   const setting = (flag: Flag): { text: string; source: string } => {
     if (flags[flag] !== undefined) return { text: flags[flag], source: `--${flag}` }
@@ -153,16 +172,25 @@ export function readCoordinatorConfig(
     }
     return number
   }
-  const port = setting('port')
-  if (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535) {
-    throw new CoordinatorUsageError(
-      `${port.source} must be an integer from 0 to 65535, got "${port.text}"`,
-    )
+  const portOf = (flag: 'port' | 'http-port'): number => {
+    const { text, source } = setting(flag)
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+      throw new CoordinatorUsageError(`${source} must be an integer from 0 to 65535, got "${text}"`)
+    }
+    return Number(text)
   }
-  const host = setting('host')
-  if (!/^[\w.\-:*]+$/.test(host.text)) {
-    throw new CoordinatorUsageError(`${host.source} is not an address: "${host.text}"`)
+  const hostOf = (flag: 'host' | 'http-host'): string => {
+    const { text, source } = setting(flag)
+    if (!/^[\w.\-:*]+$/.test(text)) {
+      throw new CoordinatorUsageError(`${source} is not an address: "${text}"`)
+    }
+    return text
   }
+  const http = setting('http')
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(http.text)) {
+    throw new CoordinatorUsageError(`${http.source} must be on or off, got "${http.text}"`)
+  }
+  const httpOn = ['on', 'true', '1'].includes(http.text)
   const level = setting('log-level')
   if (!logLevels.includes(level.text)) {
     throw new CoordinatorUsageError(
@@ -174,14 +202,15 @@ export function readCoordinatorConfig(
     throw new CoordinatorUsageError(`${format.source} must be text or json, got "${format.text}"`)
   }
   const config: CoordinatorConfig = {
-    host: host.text,
-    port: Number(port.text),
+    host: hostOf('host'),
+    port: portOf('port'),
     pingInterval: seconds('ping-interval'),
     aliveTimeout: seconds('alive-timeout'),
     unusedContainerTimeout: seconds('unused-timeout'),
     requestTimeout: seconds('request-timeout'),
     logLevel: level.text as LogLevel,
     logFormat: format.text,
+    http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
   }
   if (config.aliveTimeout <= config.pingInterval) {
     throw new CoordinatorUsageError(
@@ -247,17 +276,36 @@ export async function runCoordinator(
     clock.stop()
     return 1
   }
+  let http
+  if (config.http !== undefined) {
+    try {
+      http = new HttpEndpoint(server, clock, config.http)
+    } catch (error) {
+      write(
+        Deno.stderr,
+        `${program}: cannot listen on http ${config.http.host}:${config.http.port}: ${
+          (error as Error).message
+        }\n`,
+      )
+      await server.close()
+      await network.close()
+      clock.stop()
+      return 1
+    }
+  }
   // Listen for signals before saying where we listen: whoever waits for that line
   // may stop us right after it.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     Deno.addSignalListener(signal, () => stop(signal))
   }
+  if (http !== undefined) write(Deno.stdout, `huly-network http endpoint on ${http.url}\n`)
   write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}\n`)
   const signal = await stopped
   logger.info('{signal}: shutting down', { signal })
   // Peers were told we are going away; never let a stuck close hold the exit.
   const deadline = setTimeout(() => Deno.exit(0), 1500)
+  await http?.close()
   await server.close()
   await network.close()
   clock.stop()

@@ -91,6 +91,8 @@ export class CoordinatorMetrics {
   /** Defines every metric in `registry`. */
   constructor(registry: MetricsRegistry = new MetricsRegistry()) {
     this.registry = registry
+    // Every gauge of one scrape reads one snapshot, taken afresh for each scrape.
+    registry.beforeRender(() => this.#snapshot = undefined)
     const r = registry
     this.#requests = r.counter({
       name: 'huly_network_requests_total',
@@ -273,7 +275,10 @@ export class CoordinatorMetrics {
     this.#events.labels(subject, change).inc()
   }
 
-  /** One snapshot serves every gauge of one scrape. */
+  /**
+   * One snapshot serves every gauge of one scrape (OpenTelemetry observes them all
+   * at once, so there a snapshot serves for 100 ms).
+   */
   #currentSnapshot(): NetworkSnapshot | undefined {
     if (this.#sources === undefined) return undefined
     const now = performance.now()

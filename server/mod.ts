@@ -14,6 +14,7 @@
  * @module
  */
 
+export { HttpEndpoint, type HttpEndpointOptions, type LiveStats, type RequestRate } from './http.ts'
 export { CoordinatorMetrics, type CoordinatorSources, type RequestTotals } from './metrics.ts'
 export {
   type AgentStatus,

@@ -13,6 +13,7 @@ import {
   ProtocolError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
+import { requirePort } from '../core/_validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -148,10 +149,7 @@ export class NetworkServer {
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
     const host = options.host ?? '127.0.0.1'
-    const port = options.port ?? 3737
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}`)
-    }
+    const port = requirePort(options.port ?? 3737)
     this.#network = network
     this.metrics = new CoordinatorMetrics(options.metrics)
     const { timeouts } = network

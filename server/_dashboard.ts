@@ -42,13 +42,17 @@ section h2 .count { color: var(--muted); font-weight: 500; }
 .body { padding: 10px 14px; overflow-x: auto; }
 .empty { color: var(--muted); padding: 6px 0; }
 table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th { text-align: left; color: var(--muted); font-weight: 500; font-size: 12px; padding: 4px 8px 4px 0; }
+th {
+  text-align: left; color: var(--muted); font-weight: 500; font-size: 12px; padding: 4px 8px 4px 0;
+  white-space: nowrap;
+}
 td { padding: 5px 8px 5px 0; border-top: 1px solid var(--line); vertical-align: top; }
 td.num, th.num { text-align: right; }
 .mono { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
+.nowrap { white-space: nowrap; word-break: normal; }
 .chip {
   display: inline-block; background: var(--chip); border-radius: 6px; padding: 0 6px;
-  margin: 1px 3px 1px 0; font-size: 12px;
+  margin: 1px 3px 1px 0; font-size: 12px; white-space: nowrap; word-break: normal;
 }
 button.chip { border: 1px solid transparent; color: inherit; cursor: pointer; font: inherit; font-size: 12px; }
 button.chip.on { border-color: var(--accent); color: var(--accent); }
@@ -76,6 +80,11 @@ svg.spark path.area { fill: var(--accent); opacity: .12; stroke: none; }
 .events time { color: var(--muted); font-family: ui-monospace, monospace; font-size: 12px; }
 .change.added { color: var(--ok); } .change.removed { color: var(--bad); } .change.updated { color: var(--warn); }
 .muted { color: var(--muted); }
+@media (max-width: 560px) {
+  header, main { padding-left: 10px; padding-right: 10px; }
+  .wide { display: none; }
+  .tile .value { font-size: 20px; }
+}
 `
 
 const script = `
@@ -95,7 +104,7 @@ function h(tag, attrs, ...children) {
   }
   return node
 }
-const short = (id) => (id && id.length > 14 ? id.slice(0, 8) + '…' + id.slice(-4) : id || '')
+const short = (id) => (id && id.length > 18 ? id.slice(0, 8) + '…' + id.slice(-4) : id || '')
 const fmt = (n, digits = 1) => n === null || n === undefined ? '–'
   : n >= 1000 ? (n / 1000).toFixed(1) + 'k' : Number(n.toFixed(digits)).toString()
 const mib = (bytes) => (bytes / 1048576).toFixed(1) + ' MiB'
@@ -165,10 +174,10 @@ function renderContainers() {
   $('containers-count').textContent = state.containers.length
   const rows = shown.slice(0, 500).map((c) =>
     h('tr', { 'data-container': c.uuid },
-      h('td', { class: 'mono', title: c.uuid }, c.uuid),
+      h('td', { class: 'mono nowrap', title: c.uuid }, short(c.uuid)),
       h('td', {}, c.kind),
       h('td', {}, h('span', { class: 'state ' + c.state }, c.state)),
-      h('td', { class: 'mono', title: c.agentId }, short(c.agentId)),
+      h('td', { class: 'mono nowrap', title: c.agentId }, short(c.agentId)),
       h('td', {}, c.labels.map((label) => h('span', { class: 'chip' }, label))),
       h('td', { class: 'num' }, c.references)))
   $('containers').replaceChildren(...rows)
@@ -183,9 +192,9 @@ function renderClients() {
   $('clients').replaceChildren(...state.clients.map((client) => {
     const held = client.references.reduce((sum, r) => sum + r.count, 0)
     return h('tr', { 'data-client': client.clientId },
-      h('td', { class: 'mono', title: client.clientId },
+      h('td', { class: 'mono nowrap', title: client.clientId },
         h('span', { class: sessions.has(client.clientId) ? 'change added' : 'muted', title: sessions.has(client.clientId) ? 'connected' : 'no session' }, '● '),
-        client.clientId),
+        short(client.clientId)),
       h('td', {}, agentsOf.has(client.clientId) ? h('span', { class: 'chip' }, 'agent host') : ''),
       h('td', { class: 'num' }, held),
       h('td', {}, client.references.map((r) =>
@@ -199,21 +208,23 @@ function renderRequests(stats) {
     .sort((a, b) => b.perSecond - a.perSecond || b.total - a.total)
   $('requests').replaceChildren(...rows.map((r) =>
     h('tr', {},
-      h('td', { class: 'mono' }, r.operation),
+      h('td', { class: 'mono nowrap' }, r.operation),
       h('td', {}, r.kind || h('span', { class: 'muted' }, '–')),
       h('td', { class: 'num' }, fmt(r.perSecond)),
-      h('td', { class: 'num' }, fmt(r.p50Ms, 2)),
+      h('td', { class: 'num wide' }, fmt(r.p50Ms, 2)),
       h('td', { class: 'num' }, fmt(r.p99Ms, 2)),
       h('td', { class: 'num' + (r.errorsPerSecond > 0 ? ' change removed' : '') }, fmt(r.errorsPerSecond)),
-      h('td', { class: 'num muted' }, fmt(r.total, 0)))))
+      h('td', { class: 'num muted wide' }, fmt(r.total, 0)))))
   $('requests-empty').textContent = rows.length === 0 ? 'No request yet.' : ''
   history.push(stats.requests.reduce((sum, r) => sum + r.perSecond, 0))
   if (history.length > 90) history.shift()
   const top = Math.max(1, ...history)
-  const points = history.map((v, i) => [i * (300 / 89), 52 - (v / top) * 48])
+  // The newest point on the right edge, 90 points (seconds) across.
+  const points = history.map((v, i) => [300 - (history.length - 1 - i) * (300 / 89), 52 - (v / top) * 48])
   const line = points.map(([x, y], i) => (i ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1)).join(' ')
   $('spark-line').setAttribute('d', line)
-  $('spark-area').setAttribute('d', points.length ? line + ' L' + points.at(-1)[0].toFixed(1) + ' 56 L0 56 Z' : '')
+  $('spark-area').setAttribute('d', points.length
+    ? line + ' L300 56 L' + points[0][0].toFixed(1) + ' 56 Z' : '')
   $('spark-top').textContent = 'peak ' + fmt(top) + ' req/s over the last ' + history.length + ' s'
 }
 
@@ -312,8 +323,8 @@ export const dashboardPage: string = `<!doctype html>
         </svg>
         <div class="muted" id="spark-top"></div>
         <table>
-          <thead><tr><th>operation</th><th>kind</th><th class="num">req/s</th><th class="num">p50 ms</th>
-          <th class="num">p99 ms</th><th class="num">err/s</th><th class="num">total</th></tr></thead>
+          <thead><tr><th>operation</th><th>kind</th><th class="num">req/s</th><th class="num wide">p50 ms</th>
+          <th class="num">p99 ms</th><th class="num">err/s</th><th class="num wide">total</th></tr></thead>
           <tbody id="requests"></tbody>
         </table>
         <div class="empty" id="requests-empty">No request yet.</div>

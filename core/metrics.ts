@@ -159,9 +159,18 @@ class SeriesTable<S> {
     const key = values.join('\u0000')
     let series = this.#series.get(key)
     if (series === undefined) {
-      if (this.#series.size >= MAX_SERIES) return this.get(values.map(() => OVERFLOW))
+      if (this.#series.size >= MAX_SERIES) return this.#overflow(values.length)
       this.#series.set(key, series = this.make(values))
     }
+    return series
+  }
+
+  /** The one series past the bound, with every label value `_overflow`. */
+  #overflow(labels: number): S {
+    const values = Array.from({ length: labels }, () => OVERFLOW)
+    const key = values.join('\u0000')
+    let series = this.#series.get(key)
+    if (series === undefined) this.#series.set(key, series = this.make(values))
     return series
   }
 

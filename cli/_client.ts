@@ -2,6 +2,7 @@
 // trace, when it is unreachable or answers with an error.
 import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import { NetworkError, RemoteError, TimeoutError } from '../core/mod.ts'
+import { configureLogging } from '../server/_logging.ts'
 import { type ClientFlags, CliError, ExitCode } from './_options.ts'
 
 /**
@@ -27,6 +28,7 @@ export async function connect(
   flags: ClientFlags,
   onConnectionChange?: (connected: boolean) => void,
 ): Promise<NetworkClient> {
+  await configureLogging(flags.logLevel, flags.logFormat, true)
   const client = await createNetworkClient(flags.network, {
     timeouts: { requestTimeout: flags.requestTimeout },
     onConnectionChange,

@@ -1,6 +1,8 @@
 // Flags shared by the CLI's commands, parsed with node:util parseArgs, and the
 // errors that pick an exit code.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
+import type { LogLevel } from '@logtape/logtape'
+import { isLogLevel, logLevels } from '../server/_logging.ts'
 
 /** Exit codes of every command. */
 export const ExitCode = {
@@ -36,6 +38,10 @@ export interface ClientFlags {
   requestTimeout: number
   /** Print JSON instead of tables. */
   json: boolean
+  /** Lowest level of the library's log records, written to stderr. */
+  logLevel: LogLevel
+  /** Log records as text or JSON Lines. */
+  logFormat: 'text' | 'json'
 }
 
 /** The parseArgs options of {@link ClientFlags}, plus `--help`. */
@@ -44,6 +50,8 @@ export const clientOptions = {
   'connect-timeout': { type: 'string' },
   timeout: { type: 'string' },
   json: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
 
@@ -55,6 +63,9 @@ export const clientOptionsHelp = `Connection options (environment variable and d
                             [HULY_NETWORK_CONNECT_TIMEOUT] (5)
   --timeout S               request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
   --json                    print JSON instead of tables
+  --log-level LEVEL         library log records to stderr from LEVEL up: trace, debug, info,
+                            warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (warning)
+  --log-format FORMAT       text, or json for JSON Lines [HULY_NETWORK_LOG_FORMAT] (text)
   -h, --help                show this help`
 
 /** parseArgs with strict flags; its errors become {@link UsageError}s. */
@@ -128,7 +139,26 @@ export function clientFlags(
     env,
     30,
   )
-  return { network, connectTimeoutMs: connect * 1000, requestTimeout, json: values.json === true }
+  const logLevel = (values['log-level'] as string | undefined) ??
+    env('HULY_NETWORK_LOG_LEVEL') ?? 'warning'
+  if (!isLogLevel(logLevel)) {
+    const source = values['log-level'] !== undefined ? '--log-level' : 'HULY_NETWORK_LOG_LEVEL'
+    throw new UsageError(`${source} must be one of ${logLevels.join(', ')}, got "${logLevel}"`)
+  }
+  const logFormat = (values['log-format'] as string | undefined) ??
+    env('HULY_NETWORK_LOG_FORMAT') ?? 'text'
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    const source = values['log-format'] !== undefined ? '--log-format' : 'HULY_NETWORK_LOG_FORMAT'
+    throw new UsageError(`${source} must be text or json, got "${logFormat}"`)
+  }
+  return {
+    network,
+    connectTimeoutMs: connect * 1000,
+    requestTimeout,
+    json: values.json === true,
+    logLevel,
+    logFormat,
+  }
 }
 
 /** Parses a JSON argument, or reports it as a usage error. */

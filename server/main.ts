@@ -16,15 +16,10 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import {
-  configure,
-  getConsoleSink,
-  getLogger,
-  jsonLinesFormatter,
-  type LogLevel,
-} from '@logtape/logtape'
+import { getLogger, type LogLevel } from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
 import { HttpEndpoint } from './http.ts'
+import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
 import { NetworkServer } from './network_server.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
@@ -60,8 +55,6 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'http-port': '3780',
   http: 'on',
 }
-
-const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
 
 /** The help text of the coordinator. */
 export const coordinatorUsage = `Usage: deno task start [options]
@@ -192,7 +185,7 @@ export function readCoordinatorConfig(
   }
   const httpOn = ['on', 'true', '1'].includes(http.text)
   const level = setting('log-level')
-  if (!logLevels.includes(level.text)) {
+  if (!isLogLevel(level.text)) {
     throw new CoordinatorUsageError(
       `${level.source} must be one of ${logLevels.join(', ')}, got "${level.text}"`,
     )
@@ -208,7 +201,7 @@ export function readCoordinatorConfig(
     aliveTimeout: seconds('alive-timeout'),
     unusedContainerTimeout: seconds('unused-timeout'),
     requestTimeout: seconds('request-timeout'),
-    logLevel: level.text as LogLevel,
+    logLevel: level.text,
     logFormat: format.text,
     http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
   }
@@ -223,17 +216,6 @@ export function readCoordinatorConfig(
 function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
   const bytes = new TextEncoder().encode(text)
   for (let offset = 0; offset < bytes.length;) offset += stream.writeSync(bytes.subarray(offset))
-}
-
-async function configureLogging(config: CoordinatorConfig): Promise<void> {
-  const formatter = config.logFormat === 'json' ? jsonLinesFormatter : undefined
-  await configure({
-    sinks: { console: getConsoleSink({ formatter }) },
-    loggers: [
-      { category: ['huly-network'], lowestLevel: config.logLevel, sinks: ['console'] },
-      { category: ['logtape', 'meta'], lowestLevel: 'warning', sinks: ['console'] },
-    ],
-  })
 }
 
 /**
@@ -257,7 +239,7 @@ export async function runCoordinator(
     write(Deno.stdout, coordinatorUsage)
     return 0
   }
-  await configureLogging(config)
+  await configureLogging(config.logLevel, config.logFormat)
   const clock = new TickManagerImpl(20)
   clock.start()
   const { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout } = config

@@ -7,12 +7,7 @@
  *
  * @module
  */
-import {
-  type Attributes,
-  createNoopMeter,
-  type Meter,
-  metrics as otelMetrics,
-} from '@opentelemetry/api'
+import { createNoopMeter, type Meter, metrics as otelMetrics } from '@opentelemetry/api'
 import { InvalidArgumentError } from './errors.ts'
 
 /**
@@ -82,16 +77,16 @@ export interface MetricOptions {
 export type Observe = (value: number, ...labels: string[]) => void
 
 /**
- * One metric and its series, one per label set.
+ * One metric of a {@link MetricsRegistry}.
  *
  * @example
  * ```ts
  * import { type Metric, MetricsRegistry } from '@huly/network/core'
- * const metric: Metric = new MetricsRegistry({ meter: null }).counter({ name: 'a_total', help: 'A.' })
- * console.log(metric.name)
+ * const metric: Metric = new MetricsRegistry({ openTelemetry: false }).counter({ name: 'a_total', help: 'A.' })
+ * console.log(metric.name, metric.type)
  * ```
  */
-export abstract class Metric {
+export interface Metric {
   /** The Prometheus name. */
   readonly name: string
   /** What it measures. */
@@ -99,9 +94,110 @@ export abstract class Metric {
   /** Its label names. */
   readonly labelNames: readonly string[]
   /** `counter`, `gauge` or `histogram`. */
+  readonly type: 'counter' | 'gauge' | 'histogram'
+  /** The Prometheus text of this metric (HELP, TYPE and one line per sample). */
+  render(): string
+}
+
+/**
+ * One label set of a counter: keep it to count without looking it up again.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from '@huly/network/core'
+ * const jobs = new MetricsRegistry({ openTelemetry: false })
+ *   .counter({ name: 'jobs_total', help: 'Jobs.', labels: ['queue'] })
+ * const mail = jobs.labels('mail')
+ * mail.inc()
+ * console.log(mail.value) // 1
+ * ```
+ */
+export interface CounterSeries {
+  /** Its label values. */
+  readonly values: readonly string[]
+  /** The count so far. */
+  readonly value: number
+  /** Adds `amount` (1), which must not be negative. */
+  inc(amount?: number): void
+}
+
+/**
+ * A counter: a number that only goes up, per label set.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from '@huly/network/core'
+ * const registry = new MetricsRegistry({ openTelemetry: false })
+ * const requests = registry.counter({ name: 'requests_total', help: 'Requests.', labels: ['op'] })
+ * requests.labels('get').inc()
+ * console.log(registry.render())
+ * ```
+ */
+export interface Counter extends Metric {
+  /** The series of these label values (created at 0 when new). */
+  labels(...values: string[]): CounterSeries
+  /** Adds `amount` (1) to the series without labels. */
+  inc(amount?: number): void
+  /** The value of one label set (0 when it was never counted). */
+  get(...values: string[]): number
+}
+
+/**
+ * One label set of a histogram: keep it to observe without looking it up again.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from '@huly/network/core'
+ * const latency = new MetricsRegistry({ openTelemetry: false })
+ *   .histogram({ name: 'latency_seconds', help: 'Latency.' })
+ * const all = latency.labels()
+ * all.observe(0.002)
+ * console.log(all.count, all.sum)
+ * ```
+ */
+export interface HistogramSeries {
+  /** Its label values. */
+  readonly values: readonly string[]
+  /** Observations per bucket (not cumulative); the last one is above every bound. */
+  readonly counts: Float64Array
+  /** The sum of the observations. */
+  readonly sum: number
+  /** How many observations. */
+  readonly count: number
+  /** Records one observation. */
+  observe(value: number): void
+}
+
+/**
+ * A histogram: observations counted in buckets by upper bound, with their sum
+ * and count, per label set.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from '@huly/network/core'
+ * const registry = new MetricsRegistry({ openTelemetry: false })
+ * const latency = registry.histogram({ name: 'latency_seconds', help: 'Latency.', buckets: [0.1, 1] })
+ * latency.labels().observe(0.5)
+ * console.log(latency.series().length)
+ * ```
+ */
+export interface Histogram extends Metric {
+  /** Upper bounds of the buckets, increasing. */
+  readonly buckets: readonly number[]
+  /** The series of these label values. */
+  labels(...values: string[]): HistogramSeries
+  /** Every series observed so far. */
+  series(): HistogramSeries[]
+}
+
+type Labels = Record<string, string>
+
+abstract class MetricImpl implements Metric {
+  readonly name: string
+  readonly help: string
+  readonly labelNames: readonly string[]
   abstract readonly type: 'counter' | 'gauge' | 'histogram'
 
-  /** Checks the name and the label names. */
   constructor(options: MetricOptions) {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(options.name)) {
       throw new InvalidArgumentError(`"${options.name}" is not a Prometheus metric name`)
@@ -116,18 +212,17 @@ export abstract class Metric {
     this.labelNames = options.labels ?? []
   }
 
-  /** The Prometheus text of this metric (HELP, TYPE and one line per sample). */
   abstract render(): string
 
   /** The attributes of a label set, for OpenTelemetry. */
-  protected attributesOf(values: readonly string[]): Attributes {
-    const attributes: Attributes = {}
+  attributesOf(values: readonly string[]): Labels {
+    const attributes: Labels = {}
     this.labelNames.forEach((name, i) => attributes[name] = values[i])
     return attributes
   }
 
   /** The label values, checked against the label names. */
-  protected checkValues(values: readonly string[]): readonly string[] {
+  checkValues(values: readonly string[]): readonly string[] {
     if (values.length !== this.labelNames.length) {
       throw new InvalidArgumentError(
         `${this.name} has labels [${this.labelNames.join(', ')}], got ${values.length} values`,
@@ -137,15 +232,24 @@ export abstract class Metric {
   }
 
   /** `# HELP` and `# TYPE` lines. */
-  protected header(): string {
+  header(): string {
     return `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`
   }
 
   /** `{a="x",b="y"}`, or nothing without labels. */
-  protected labelText(values: readonly string[], extra = ''): string {
+  labelText(values: readonly string[], extra = ''): string {
     const pairs = this.labelNames.map((name, i) => `${name}="${escapeLabel(values[i])}"`)
     if (extra !== '') pairs.push(extra)
     return pairs.length === 0 ? '' : `{${pairs.join(',')}}`
+  }
+
+  /** The text of values that `collect` reports. */
+  collected(collect: (observe: Observe) => void): string {
+    let text = this.header()
+    collect((value, ...labels) => {
+      text += `${this.name}${this.labelText(this.checkValues(labels))} ${formatValue(value)}\n`
+    })
+    return text
   }
 }
 
@@ -165,6 +269,10 @@ class SeriesTable<S> {
     return series
   }
 
+  values(): IterableIterator<S> {
+    return this.#series.values()
+  }
+
   /** The one series past the bound, with every label value `_overflow`. */
   #overflow(labels: number): S {
     const values = Array.from({ length: labels }, () => OVERFLOW)
@@ -173,36 +281,17 @@ class SeriesTable<S> {
     if (series === undefined) this.#series.set(key, series = this.make(values))
     return series
   }
-
-  values(): IterableIterator<S> {
-    return this.#series.values()
-  }
 }
 
-/**
- * One label set of a counter: keep it to count without looking it up again.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from '@huly/network/core'
- * const jobs = new MetricsRegistry({ meter: null }).counter({ name: 'jobs_total', help: 'Jobs.', labels: ['queue'] })
- * const mail = jobs.labels('mail')
- * mail.inc()
- * console.log(mail.value) // 1
- * ```
- */
-export class CounterSeries {
-  /** The count so far. */
+class CounterSeriesImpl implements CounterSeries {
   value = 0
 
-  /** A series of `counter` with these label values. */
   constructor(
-    readonly counter: Counter,
+    readonly counter: CounterImpl,
     readonly values: readonly string[],
-    readonly attributes: Attributes,
+    readonly attributes: Labels,
   ) {}
 
-  /** Adds `amount` (1), which must not be negative. */
   inc(amount = 1): void {
     if (!(amount >= 0)) throw new InvalidArgumentError('a counter only goes up')
     this.value += amount
@@ -210,33 +299,18 @@ export class CounterSeries {
   }
 }
 
-/**
- * A counter: a number that only goes up, per label set. Given a `collect`
- * function, it reads its values from elsewhere when rendered instead.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from '@huly/network/core'
- * const registry = new MetricsRegistry({ meter: null })
- * const requests = registry.counter({ name: 'requests_total', help: 'Requests.', labels: ['op'] })
- * requests.labels('get').inc()
- * console.log(registry.render())
- * ```
- */
-export class Counter extends Metric {
-  /** Always `counter`. */
+class CounterImpl extends MetricImpl implements Counter {
   readonly type = 'counter'
   /** The OpenTelemetry counter it also adds to, when a meter is present. */
-  readonly otel: { add(value: number, attributes: Attributes): void } | undefined
-  readonly #series: SeriesTable<CounterSeries>
+  readonly otel: { add(value: number, attributes: Labels): void } | undefined
+  readonly #series: SeriesTable<CounterSeriesImpl>
   readonly #collect: ((observe: Observe) => void) | undefined
 
-  /** Creates the counter; prefer {@link MetricsRegistry.counter}. */
   constructor(options: MetricOptions, meter?: Meter, collect?: (observe: Observe) => void) {
     super(options)
     this.#collect = collect
     this.#series = new SeriesTable((values) =>
-      new CounterSeries(this, values, this.attributesOf(values))
+      new CounterSeriesImpl(this, values, this.attributesOf(values))
     )
     const otelName = options.name.replace(/_total$/, '')
     const description = { description: options.help, unit: options.unit }
@@ -249,30 +323,21 @@ export class Counter extends Metric {
     }
   }
 
-  /** The series of these label values (created at 0 when new). */
   labels(...values: string[]): CounterSeries {
     return this.#series.get(this.checkValues(values))
   }
 
-  /** Adds `amount` (1) to the series without labels. */
   inc(amount = 1): void {
     this.labels().inc(amount)
   }
 
-  /** The value of one label set (0 when it was never counted). */
   get(...values: string[]): number {
     return this.labels(...values).value
   }
 
-  /** The Prometheus text of this counter. */
   render(): string {
+    if (this.#collect !== undefined) return this.collected(this.#collect)
     let text = this.header()
-    if (this.#collect !== undefined) {
-      this.#collect((value, ...labels) => {
-        text += `${this.name}${this.labelText(this.checkValues(labels))} ${formatValue(value)}\n`
-      })
-      return text
-    }
     for (const series of this.#series.values()) {
       text += `${this.name}${this.labelText(series.values)} ${formatValue(series.value)}\n`
     }
@@ -280,25 +345,10 @@ export class Counter extends Metric {
   }
 }
 
-/**
- * A gauge: values read when rendered (or observed by OpenTelemetry), from a
- * `collect` function that reports each label set.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from '@huly/network/core'
- * const registry = new MetricsRegistry({ meter: null })
- * const queue: string[] = ['a', 'b']
- * registry.gauge({ name: 'queue_length', help: 'Jobs waiting.' }, (observe) => observe(queue.length))
- * console.log(registry.render())
- * ```
- */
-export class Gauge extends Metric {
-  /** Always `gauge`. */
+class GaugeImpl extends MetricImpl {
   readonly type = 'gauge'
   readonly #collect: (observe: Observe) => void
 
-  /** Creates the gauge; prefer {@link MetricsRegistry.gauge}. */
   constructor(options: MetricOptions, collect: (observe: Observe) => void, meter?: Meter) {
     super(options)
     this.#collect = collect
@@ -308,46 +358,24 @@ export class Gauge extends Metric {
       )
   }
 
-  /** The Prometheus text of this gauge. */
   render(): string {
-    let text = this.header()
-    this.#collect((value, ...labels) => {
-      text += `${this.name}${this.labelText(this.checkValues(labels))} ${formatValue(value)}\n`
-    })
-    return text
+    return this.collected(this.#collect)
   }
 }
 
-/**
- * One label set of a histogram: keep it to observe without looking it up again.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from '@huly/network/core'
- * const latency = new MetricsRegistry({ meter: null }).histogram({ name: 'latency_seconds', help: 'Latency.' })
- * const all = latency.labels()
- * all.observe(0.002)
- * console.log(all.count, all.sum)
- * ```
- */
-export class HistogramSeries {
-  /** Observations per bucket (not cumulative); the last one is above every bound. */
+class HistogramSeriesImpl implements HistogramSeries {
   readonly counts: Float64Array
-  /** The sum of the observations. */
   sum = 0
-  /** How many observations. */
   count = 0
 
-  /** A series of `histogram` with these label values. */
   constructor(
-    readonly histogram: Histogram,
+    readonly histogram: HistogramImpl,
     readonly values: readonly string[],
-    readonly attributes: Attributes,
+    readonly attributes: Labels,
   ) {
     this.counts = new Float64Array(histogram.buckets.length + 1)
   }
 
-  /** Records one observation. */
   observe(value: number): void {
     const buckets = this.histogram.buckets
     let i = 0
@@ -359,29 +387,13 @@ export class HistogramSeries {
   }
 }
 
-/**
- * A histogram: observations counted in buckets by upper bound, with their sum
- * and count, per label set.
- *
- * @example
- * ```ts
- * import { MetricsRegistry } from '@huly/network/core'
- * const registry = new MetricsRegistry({ meter: null })
- * const latency = registry.histogram({ name: 'latency_seconds', help: 'Latency.', buckets: [0.1, 1] })
- * latency.labels().observe(0.5)
- * console.log(registry.render())
- * ```
- */
-export class Histogram extends Metric {
-  /** Always `histogram`. */
+class HistogramImpl extends MetricImpl implements Histogram {
   readonly type = 'histogram'
-  /** Upper bounds of the buckets, increasing. */
   readonly buckets: readonly number[]
   /** The OpenTelemetry histogram it also records into, when a meter is present. */
-  readonly otel: { record(value: number, attributes: Attributes): void } | undefined
-  readonly #series: SeriesTable<HistogramSeries>
+  readonly otel: { record(value: number, attributes: Labels): void } | undefined
+  readonly #series: SeriesTable<HistogramSeriesImpl>
 
-  /** Creates the histogram; prefer {@link MetricsRegistry.histogram}. */
   constructor(options: MetricOptions & { buckets?: readonly number[] }, meter?: Meter) {
     super(options)
     const buckets = options.buckets ?? LATENCY_BUCKETS
@@ -390,7 +402,7 @@ export class Histogram extends Metric {
     }
     this.buckets = buckets
     this.#series = new SeriesTable((values) =>
-      new HistogramSeries(this, values, this.attributesOf(values))
+      new HistogramSeriesImpl(this, values, this.attributesOf(values))
     )
     this.otel = meter?.createHistogram(options.name, {
       description: options.help,
@@ -399,17 +411,14 @@ export class Histogram extends Metric {
     })
   }
 
-  /** The series of these label values. */
   labels(...values: string[]): HistogramSeries {
     return this.#series.get(this.checkValues(values))
   }
 
-  /** Every series observed so far. */
   series(): HistogramSeries[] {
     return [...this.#series.values()]
   }
 
-  /** The Prometheus text of this histogram. */
   render(): string {
     let text = this.header()
     for (const series of this.#series.values()) {
@@ -433,15 +442,15 @@ export class Histogram extends Metric {
  * @example
  * ```ts
  * import type { MetricsRegistryOptions } from '@huly/network/core'
- * const options: MetricsRegistryOptions = { meter: null } // Prometheus text only
+ * const options: MetricsRegistryOptions = { openTelemetry: false } // Prometheus text only
  * ```
  */
 export interface MetricsRegistryOptions {
   /**
-   * The OpenTelemetry meter to mirror into; `null` for none. By default, the
-   * global meter provider's meter `huly-network`, unless no provider is registered.
+   * Whether to record into OpenTelemetry instruments too (the global meter
+   * provider's meter `huly-network`), when a provider is registered (true).
    */
-  meter?: Meter | null
+  openTelemetry?: boolean
 }
 
 /**
@@ -462,7 +471,7 @@ export class MetricsRegistry {
 
   /** Creates an empty registry. */
   constructor(options: MetricsRegistryOptions = {}) {
-    this.#meter = options.meter === undefined ? globalMeter() : options.meter ?? undefined
+    this.#meter = options.openTelemetry === false ? undefined : globalMeter()
   }
 
   /** Whether measurements are also recorded into OpenTelemetry instruments. */
@@ -470,19 +479,19 @@ export class MetricsRegistry {
     return this.#meter !== undefined
   }
 
-  /** Adds a counter; with `collect`, its values are read when rendered. */
+  /** Adds a counter; with `collect`, its values are read from elsewhere when rendered. */
   counter(options: MetricOptions, collect?: (observe: Observe) => void): Counter {
-    return this.#add(new Counter(options, this.#meter, collect))
+    return this.#add(new CounterImpl(options, this.#meter, collect))
   }
 
   /** Adds a gauge whose values `collect` reports when rendered. */
-  gauge(options: MetricOptions, collect: (observe: Observe) => void): Gauge {
-    return this.#add(new Gauge(options, collect, this.#meter))
+  gauge(options: MetricOptions, collect: (observe: Observe) => void): Metric {
+    return this.#add(new GaugeImpl(options, collect, this.#meter))
   }
 
   /** Adds a histogram (buckets: {@link LATENCY_BUCKETS} by default). */
   histogram(options: MetricOptions & { buckets?: readonly number[] }): Histogram {
-    return this.#add(new Histogram(options, this.#meter))
+    return this.#add(new HistogramImpl(options, this.#meter))
   }
 
   /** Runs `hook` at the start of every {@link MetricsRegistry.render}. */

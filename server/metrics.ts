@@ -67,7 +67,7 @@ const startedAt = Date.now() / 1000
  * ```ts
  * import { CoordinatorMetrics } from '@huly/network/server'
  * import { MetricsRegistry } from '@huly/network/core'
- * const metrics = new CoordinatorMetrics(new MetricsRegistry({ meter: null }))
+ * const metrics = new CoordinatorMetrics(new MetricsRegistry({ openTelemetry: false }))
  * metrics.request('network.get', 'echo', 0.001)
  * console.log(metrics.registry.render().includes('huly_network_requests_total'))
  * ```

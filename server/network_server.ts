@@ -39,7 +39,7 @@ import {
   traceparentOf,
   TracerName,
   tracingEnabled,
-} from '../core/tracing.ts'
+} from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'

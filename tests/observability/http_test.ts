@@ -34,7 +34,7 @@ async function withCoordinator(
   const network = new NetworkImpl(clock)
   const server = new NetworkServer(network, clock, {
     port: 0,
-    metrics: new MetricsRegistry({ meter: null }),
+    metrics: new MetricsRegistry({ openTelemetry: false }),
   })
   const http = new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 })
   const host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })

@@ -5,7 +5,7 @@ import { estimateQuantile, InvalidArgumentError, MetricsRegistry } from '../../c
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
 Deno.test('counters, gauges and histograms render as valid Prometheus text', () => {
-  const registry = new MetricsRegistry({ meter: null })
+  const registry = new MetricsRegistry({ openTelemetry: false })
   const jobs = registry.counter({ name: 'jobs_total', help: 'Jobs.', labels: ['queue'] })
   jobs.labels('mail').inc()
   jobs.labels('mail').inc(2)
@@ -33,7 +33,7 @@ Deno.test('counters, gauges and histograms render as valid Prometheus text', () 
 })
 
 Deno.test('label values and help text are escaped', () => {
-  const registry = new MetricsRegistry({ meter: null })
+  const registry = new MetricsRegistry({ openTelemetry: false })
   const weird = 'a "quoted" \\ back\nslash'
   registry.counter({ name: 'x_total', help: 'Help with \\ and\nnewline.', labels: ['v'] })
     .labels(weird).inc()
@@ -43,7 +43,7 @@ Deno.test('label values and help text are escaped', () => {
 })
 
 Deno.test('misuse fails with InvalidArgumentError and changes nothing', () => {
-  const registry = new MetricsRegistry({ meter: null })
+  const registry = new MetricsRegistry({ openTelemetry: false })
   const counter = registry.counter({ name: 'ok_total', help: 'Ok.', labels: ['a'] })
   assert.throws(() => counter.labels(), InvalidArgumentError)
   assert.throws(() => counter.labels('x').inc(-1), InvalidArgumentError)
@@ -61,7 +61,7 @@ Deno.test('misuse fails with InvalidArgumentError and changes nothing', () => {
 })
 
 Deno.test('a metric holds at most 2000 label sets; more fold into one _overflow series', () => {
-  const registry = new MetricsRegistry({ meter: null })
+  const registry = new MetricsRegistry({ openTelemetry: false })
   const counter = registry.counter({ name: 'by_id_total', help: 'Per id.', labels: ['id'] })
   for (let i = 0; i < 2100; i++) counter.labels(`id-${i}`).inc()
   const families = parsePrometheus(registry.render())

@@ -11,13 +11,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
-import {
-  type ContainerFactory,
-  NetworkImpl,
-  parseTraceparent,
-  TickManagerImpl,
-  TracerName,
-} from '../../core/mod.ts'
+import { type ContainerFactory, NetworkImpl, TickManagerImpl } from '../../core/mod.ts'
+import { parseTraceparent, TracerName } from '../../core/_tracing.ts'
 import { NetworkServer } from '../../server/mod.ts'
 
 const echo: ContainerFactory = (options) =>

@@ -1,13 +1,9 @@
-/**
- * Traces of requests across processes: each hop (client, coordinator, agent,
- * container) opens an OpenTelemetry span whose parent is the W3C `traceparent`
- * that came in the request header, and passes its own on. With no tracer provider
- * registered (Deno registers one with `OTEL_DENO=true`) no span is made and an
- * incoming `traceparent` is passed on unchanged, so tracing costs next to nothing
- * when it is off.
- *
- * @module
- */
+// Traces of requests across processes, internal to the library (the README's
+// "Traces" says what a user sees): each hop (client, coordinator, agent, container)
+// opens an OpenTelemetry span whose parent is the W3C `traceparent` that came in the
+// request header, and passes its own on. With no tracer provider registered (Deno
+// registers one with OTEL_DENO=true) no span is made and an incoming `traceparent`
+// is passed on unchanged, so tracing costs next to nothing when it is off.
 import {
   type Attributes,
   type Context,
@@ -25,12 +21,6 @@ import {
 
 /**
  * The tracer names (instrumentation scopes) of the parts of the network.
- *
- * @example
- * ```ts
- * import { TracerName } from '@huly/network/core'
- * console.log(TracerName.client) // huly-network/client
- * ```
  */
 export const TracerName = {
   /** Spans of requests a client sends. */
@@ -43,12 +33,6 @@ export const TracerName = {
 
 /**
  * One of {@link TracerName}.
- *
- * @example
- * ```ts
- * import type { TracerScope } from '@huly/network/core'
- * const scope: TracerScope = 'huly-network/agent'
- * ```
  */
 export type TracerScope = typeof TracerName[keyof typeof TracerName]
 
@@ -58,12 +42,6 @@ let tracers: { provider: TracerProvider; byScope: Map<TracerScope, Tracer> } | u
 
 /**
  * Whether a tracer provider is registered, so spans are made.
- *
- * @example
- * ```ts
- * import { tracingEnabled } from '@huly/network/core'
- * console.log(tracingEnabled())
- * ```
  */
 export function tracingEnabled(): boolean {
   const provider = trace.getTracerProvider()
@@ -73,13 +51,6 @@ export function tracingEnabled(): boolean {
 /**
  * Parses a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`); `undefined`
  * when it is malformed.
- *
- * @example
- * ```ts
- * import { parseTraceparent } from '@huly/network/core'
- * const parent = parseTraceparent('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')
- * console.log(parent?.traceId)
- * ```
  */
 export function parseTraceparent(text: unknown): SpanContext | undefined {
   if (typeof text !== 'string') return undefined
@@ -92,12 +63,6 @@ export function parseTraceparent(text: unknown): SpanContext | undefined {
 
 /**
  * The W3C `traceparent` of a span context.
- *
- * @example
- * ```ts
- * import { formatTraceparent } from '@huly/network/core'
- * console.log(formatTraceparent({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }))
- * ```
  */
 export function formatTraceparent(span: SpanContext): string {
   const flags = (span.traceFlags & 0xff).toString(16).padStart(2, '0')
@@ -107,14 +72,6 @@ export function formatTraceparent(span: SpanContext): string {
 /**
  * A span of one hop of a request, or `undefined` when tracing is off. Its parent
  * is `traceparent` when given, else the active context (a span of the caller's).
- *
- * @example
- * ```ts
- * import { SpanKind } from '@opentelemetry/api'
- * import { endRequestSpan, startRequestSpan, TracerName } from '@huly/network/core'
- * const span = startRequestSpan(TracerName.client, 'network.request', SpanKind.CLIENT, undefined, {})
- * endRequestSpan(span)
- * ```
  */
 export function startRequestSpan(
   scope: TracerScope,
@@ -133,12 +90,6 @@ export function startRequestSpan(
 
 /**
  * The `traceparent` to send on: the span's, or the incoming one when no span was made.
- *
- * @example
- * ```ts
- * import { traceparentOf } from '@huly/network/core'
- * console.log(traceparentOf(undefined, undefined)) // undefined
- * ```
  */
 export function traceparentOf(span: Span | undefined, incoming?: string): string | undefined {
   if (span === undefined) return incoming
@@ -148,12 +99,6 @@ export function traceparentOf(span: Span | undefined, incoming?: string): string
 
 /**
  * Ends a span; with an error, marks it failed and records the error.
- *
- * @example
- * ```ts
- * import { endRequestSpan } from '@huly/network/core'
- * endRequestSpan(undefined, new Error('nothing to end'))
- * ```
  */
 export function endRequestSpan(span: Span | undefined, error?: unknown): void {
   if (span === undefined) return
@@ -168,21 +113,6 @@ export function endRequestSpan(span: Span | undefined, error?: unknown): void {
 /**
  * Runs `work` inside a span of its own (ended when it settles), and gives it the
  * `traceparent` to pass on.
- *
- * @example
- * ```ts
- * import { SpanKind } from '@opentelemetry/api'
- * import { TracerName, withRequestSpan } from '@huly/network/core'
- * const answer = await withRequestSpan(
- *   TracerName.client,
- *   'network.request',
- *   SpanKind.CLIENT,
- *   undefined,
- *   {},
- *   (traceparent) => Promise.resolve(traceparent ?? 'not traced'),
- * )
- * console.log(answer)
- * ```
  */
 export async function withRequestSpan<T>(
   scope: TracerScope,

@@ -287,8 +287,9 @@ export async function runCoordinator(
   logger.info('{signal}: shutting down', { signal })
   // Peers were told we are going away; never let a stuck close hold the exit.
   const deadline = setTimeout(() => Deno.exit(0), 1500)
-  await http?.close()
+  // Not ready (503 on /readyz) while peers are told; then the HTTP endpoint goes too.
   await server.close()
+  await http?.close()
   await network.close()
   clock.stop()
   clearTimeout(deadline)

@@ -244,15 +244,23 @@ export class NetworkServer {
       if (tracingEnabled()) span = this.#startSpan(request, route?.record)
       let reply: Uint8Array
       if (route !== undefined) {
-        reply = await route.agent.forward(
-          route.record.uuid,
-          (request.meta as RouteMeta).operation,
-          request.body,
-          request.session.peerId as ClientUuid,
-          request.timeoutMs,
-          request.signal,
-          traceparentOf(span, request.trace),
-        )
+        // The hot path: the body goes to the container's agent undecoded.
+        const { agent, record } = route
+        agent.requests++
+        agent.inFlight++
+        try {
+          reply = await agent.forward(
+            record.uuid,
+            (request.meta as RouteMeta).operation,
+            request.body,
+            request.session.peerId as ClientUuid,
+            request.timeoutMs,
+            request.signal,
+            traceparentOf(span, request.trace),
+          )
+        } finally {
+          agent.inFlight--
+        }
       } else {
         const result = await this.#handleControl(request)
         if (operation === NetworkOperation.get) kind = (result as ContainerRecord).kind

@@ -13,9 +13,9 @@ import type { RpcSession } from '../rpc/session.ts'
 
 /** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
 export class RemoteAgent implements NetworkAgent {
-  /** Requests forwarded to the agent so far. */
+  /** Requests routed to the agent so far (counted by the server). */
   requests = 0
-  /** Forwarded requests not answered yet. */
+  /** Routed requests not answered yet. */
   inFlight = 0
 
   constructor(readonly uuid: AgentUuid, readonly session: RpcSession) {}
@@ -42,7 +42,7 @@ export class RemoteAgent implements NetworkAgent {
   }
 
   /** Passes an encoded request body to the container and resolves with the encoded answer. */
-  async forward(
+  forward(
     target: ContainerUuid,
     operation: string,
     body: Uint8Array,
@@ -52,18 +52,7 @@ export class RemoteAgent implements NetworkAgent {
     trace?: string,
   ): Promise<Uint8Array> {
     const meta: AgentRouteMeta = { agentId: this.uuid, target, operation, clientId }
-    this.requests++
-    this.inFlight++
-    try {
-      return await this.session.request(AgentOperation.request, body, {
-        meta,
-        timeoutMs,
-        signal,
-        trace,
-      })
-    } finally {
-      this.inFlight--
-    }
+    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, signal, trace })
   }
 
   /** Connects (or disconnects) a client to the container's events. */

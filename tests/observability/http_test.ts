@@ -10,24 +10,35 @@ import {
   TickManagerImpl,
 } from '../../core/mod.ts'
 import { readCoordinatorConfig } from '../../server/main.ts'
-import { type CoordinatorState, HttpEndpoint, NetworkServer } from '../../server/mod.ts'
-import { startCoordinator } from '../integration/_process.ts'
+import {
+  type CoordinatorState,
+  HttpEndpoint,
+  NetworkServer,
+  type NetworkServerOptions,
+} from '../../server/mod.ts'
+import { startAgent, startCoordinator, within } from '../integration/_process.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
 const echo: ContainerFactory = (options) =>
   Promise.resolve({
     uuid: options.uuid,
     container: {
-      request: (operation, data) =>
-        operation === 'fail' ? Promise.reject(new RangeError('no')) : Promise.resolve(data),
+      request: (operation, data) => {
+        if (operation === 'fail') return Promise.reject(new RangeError('no'))
+        if (operation === 'slow') return new Promise((resolve) => setTimeout(resolve, 30, data))
+        return Promise.resolve(data)
+      },
     },
   })
 
 /** A coordinator with its HTTP endpoint, an agent host and a client, in this process. */
 async function withCoordinator(
-  body: (http: HttpEndpoint, client: Awaited<ReturnType<typeof createNetworkClient>>) => Promise<
-    void
-  >,
+  body: (
+    http: HttpEndpoint,
+    client: Awaited<ReturnType<typeof createNetworkClient>>,
+    server: NetworkServer,
+  ) => Promise<void>,
+  options: NetworkServerOptions = {},
 ): Promise<void> {
   const clock = new TickManagerImpl(20)
   clock.start()
@@ -35,13 +46,14 @@ async function withCoordinator(
   const server = new NetworkServer(network, clock, {
     port: 0,
     metrics: new MetricsRegistry({ openTelemetry: false }),
+    ...options,
   })
   const http = new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 })
   const host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
   const client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
   try {
     await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })
-    await body(http, client)
+    await body(http, client, server)
   } finally {
     await client.close()
     await host.close()
@@ -135,6 +147,59 @@ Deno.test('/healthz, /readyz and /api/state answer; unknown paths get 404 and ot
     connection.close()
     assert.equal((await get(`${http.url}/healthz`)).status, 200)
   })
+})
+
+Deno.test('busy push-backs are counted when a client passes its in-flight limit', async () => {
+  await withCoordinator(async (http, client) => {
+    const ref = await client.get('echo')
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => ref.request('slow', i)))
+    assert.deepEqual(answers, [0, 1, 2, 3, 4, 5])
+    const metrics = parsePrometheus((await get(`${http.url}/metrics`)).text)
+    assert.ok(valueOf(metrics, 'huly_network_busy_total', { direction: 'sent' }) >= 1)
+    assert.equal(
+      valueOf(metrics, 'huly_network_requests_total', {
+        operation: 'network.request',
+        kind: 'echo',
+        outcome: 'ok',
+      }),
+      6,
+    )
+  }, { maxInFlight: 2 })
+})
+
+Deno.test('/readyz answers 503 once the coordinator is closing', async () => {
+  await withCoordinator(async (http, _client, server) => {
+    assert.equal((await get(`${http.url}/readyz`)).status, 200)
+    await server.close()
+    assert.deepEqual(await get(`${http.url}/readyz`), { status: 503, text: 'not ready\n' })
+    assert.equal((await get(`${http.url}/healthz`)).status, 200)
+  })
+})
+
+Deno.test('a restarted coordinator counts the peers that come back as reconnects', async () => {
+  const first = await startCoordinator()
+  let agent
+  let second
+  try {
+    agent = await startAgent(first.endpoint, 'agent-back')
+    await first.proc.stop()
+    second = await startCoordinator(first.port)
+    const url = (await second.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
+    await within(10_000, 'the agent reconnects', async () => {
+      for (;;) {
+        const metrics = parsePrometheus((await get(`${url}/metrics`)).text)
+        if (
+          valueOf(metrics, 'huly_network_reconnects_total') >= 1 &&
+          valueOf(metrics, 'huly_network_agents') === 1
+        ) return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })
+  } finally {
+    await agent?.stop()
+    await second?.proc.stop()
+    await first.proc.stop()
+  }
 })
 
 Deno.test('the live stream sends the state, then each change and statistics', async () => {

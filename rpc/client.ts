@@ -159,9 +159,13 @@ export class RpcClient {
 
   #open(): void {
     const socket = new DealerSocket({
-      sendHighWaterMark: 100_000,
-      receiveHighWaterMark: 100_000,
+      // Counted in ZeroMQ messages, and a batch of up to 64 KiB is one: this bounds what
+      // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
+      sendHighWaterMark: 1000,
+      receiveHighWaterMark: 1000,
       ...this.#options.socket,
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      batch: true,
       onMessage: (message) => {
         if (this.#socket === socket) this.#receive(message)
       },

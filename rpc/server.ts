@@ -163,14 +163,18 @@ export class RpcServer {
     this.#aliveMs = options.aliveTimeoutMs ?? 3000
     this.#maxQueued = options.maxQueuedPerClient ?? 100_000
     this.#socket = new RouterSocket({
-      sendHighWaterMark: 100_000,
-      receiveHighWaterMark: 100_000,
+      // Counted in ZeroMQ messages, and a batch of up to 64 KiB is one: this bounds what
+      // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
+      sendHighWaterMark: 1000,
+      receiveHighWaterMark: 1000,
       maxMessageSize: 64 * 1024 * 1024,
       // A connection that does not complete the ZMTP handshake soon is closed; one that
       // does but never says hello holds no state here beyond libzmq's pipe.
       handshakeInterval: 10_000,
       heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      batch: true,
       onMessage: (message) => this.#receive(message),
       onError: (error) => logger.debug('send failed: {error}', { error }),
     })

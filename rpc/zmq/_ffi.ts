@@ -42,6 +42,8 @@ const ZMQ_SYMBOLS = {
 const LIBC_SYMBOLS = {
   // Waits for readiness on a worker thread; the JS thread stays free.
   poll: { parameters: ['buffer', 'usize', 'i32'], result: 'i32', nonblocking: true },
+  // The same call on the JS thread, only ever with a zero timeout: it never waits.
+  pollNow: { name: 'poll', parameters: ['buffer', 'usize', 'i32'], result: 'i32' },
 } as const satisfies Deno.ForeignLibraryInterface
 
 /** The loaded libzmq symbols. */

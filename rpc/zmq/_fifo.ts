@@ -24,6 +24,11 @@ export class Fifo<T> {
     return this.#items[this.#head]
   }
 
+  /** The item `index` places behind the oldest, or `undefined` past the end. */
+  at(index: number): T | undefined {
+    return this.#items[this.#head + index]
+  }
+
   /** Removes and returns the oldest item, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined

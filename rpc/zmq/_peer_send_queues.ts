@@ -11,6 +11,7 @@
  * @module
  */
 
+import { takeBatch } from './_batch.ts'
 import { EAGAIN, EHOSTUNREACH } from './_constants.ts'
 import { Fifo } from './_fifo.ts'
 import type { NativeSocket, SendStatus } from './_native.ts'
@@ -50,6 +51,12 @@ export class PeerSendQueues implements SendQueue {
   /** Peers whose pipe was full at the last try. */
   #blocked = new Set<PeerQueue>()
   #length = 0
+  #batch: boolean
+
+  /** With `batch`, several messages queued for one peer leave as one batch (see `_batch.ts`). */
+  constructor(batch = false) {
+    this.#batch = batch
+  }
 
   get length(): number {
     return this.#length
@@ -116,33 +123,35 @@ export class PeerSendQueues implements SendQueue {
   ): number {
     let handled = 0
     for (;;) {
-      const frames = peer.messages.peek()
-      if (frames === undefined) return handled // dropped by a callback
+      const oldest = peer.messages.peek()
+      if (oldest === undefined) return handled // dropped by a callback
       if (handled === budget) {
         // Its turn is over: to the back of the line, so other peers go first next time.
         this.#ready.delete(peer)
         this.#ready.add(peer)
         return handled
       }
-      const status = sendMessage(native, frames)
+      const batch = this.#batch ? takeBatch(peer.messages, 1, budget - handled) : null
+      const status = sendMessage(native, batch?.frames ?? oldest)
       if (status === 'again') {
         this.#ready.delete(peer)
         this.#blocked.add(peer)
         return handled
       }
-      peer.messages.shift()
-      this.#length--
-      handled++
+      const count = batch?.count ?? 1
+      for (let i = 0; i < count; i++) peer.messages.shift()
+      this.#length -= count
+      handled += count
       if (status === EHOSTUNREACH) {
         // The peer is gone: what is queued behind would fail the same way.
-        const discarded = peer.messages.length
+        const discarded = peer.messages.length + count - 1
         this.#forget(peer)
-        report(sendError(frames, status, discarded))
+        report(sendError(oldest, status, discarded))
         return handled
       }
       // Forgotten before any callback runs, so the table never holds an empty queue.
       if (peer.messages.length === 0) this.#forget(peer)
-      if (status !== 'sent') report(sendError(frames, status))
+      if (status !== 'sent') report(sendError(oldest, status))
     }
   }
 

@@ -6,6 +6,7 @@
  */
 
 import { NetworkError } from '../../core/errors.ts'
+import { takeBatch } from './_batch.ts'
 import { EHOSTUNREACH } from './_constants.ts'
 import { errorText } from './_ffi.ts'
 import { Fifo } from './_fifo.ts'
@@ -49,8 +50,17 @@ export function sendError(frames: Uint8Array[], errno: number, discarded = 0): N
  */
 export class SocketSendQueue implements SendQueue {
   #messages = new Fifo<Uint8Array[]>()
-  /** Frames of the oldest message libzmq already took. */
+  #batch: boolean
+  /** The message being handed over (the oldest, or a batch of the oldest), and how many it carries. */
+  #current: Uint8Array[] | null = null
+  #currentCount = 0
+  /** Frames of the current message libzmq already took. */
   #frame = 0
+
+  /** With `batch`, several queued messages leave as one batch (see `_batch.ts`). */
+  constructor(batch = false) {
+    this.#batch = batch
+  }
 
   get length(): number {
     return this.#messages.length
@@ -67,8 +77,14 @@ export class SocketSendQueue implements SendQueue {
   flush(native: NativeSocket, budget: number, report: SendErrorReporter): number {
     let handled = 0
     while (handled < budget) {
-      const frames = this.#messages.peek()
-      if (frames === undefined) break
+      let frames = this.#current
+      if (frames === null) {
+        const oldest = this.#messages.peek()
+        if (oldest === undefined) break
+        const batch = this.#batch ? takeBatch(this.#messages, 0, budget - handled) : null
+        frames = this.#current = batch?.frames ?? oldest
+        this.#currentCount = batch?.count ?? 1
+      }
       const last = frames.length - 1
       while (this.#frame <= last) {
         const status = native.sendFrame(frames[this.#frame], this.#frame < last)
@@ -79,15 +95,17 @@ export class SocketSendQueue implements SendQueue {
         }
         this.#frame++
       }
-      this.#messages.shift()
+      for (let i = 0; i < this.#currentCount; i++) this.#messages.shift()
+      handled += this.#currentCount
+      this.#current = null
       this.#frame = 0
-      handled++
     }
     return handled
   }
 
   clear(): void {
     this.#messages.clear()
+    this.#current = null
     this.#frame = 0
   }
 }

@@ -32,7 +32,11 @@
  *   send to an unknown peer is a `PeerUnreachableError`, and drops that peer's
  *   queue.
  * - Received messages go to `onMessage`, or to `for await` (buffered up to 1024
- *   messages, after which reading stops and libzmq's high-water marks push back).
+ *   messages or 1 MiB, after which reading stops and libzmq's high-water marks push
+ *   back).
+ * - With the `batch` option, several small messages queued for one peer leave as
+ *   one ZeroMQ message and are unpacked on receipt (`_batch.ts`): under load this
+ *   saves most of the per-message FFI calls, libzmq work and wake-ups.
  * - `close()` is idempotent and never hangs: it wakes the reactor, waits for the
  *   poll that can see the fd to return, hands what it can of the queue to libzmq
  *   (the rest is dropped), and closes with the configured finite linger.
@@ -55,6 +59,7 @@ import * as c from './_constants.ts'
 import { Fifo } from './_fifo.ts'
 import { Monitor } from './_monitor.ts'
 import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
+import { splitBatch } from './_batch.ts'
 import { PeerSendQueues } from './_peer_send_queues.ts'
 import { type Pollable, reactor } from './_reactor.ts'
 import { type SendQueue, SocketSendQueue } from './_send_queue.ts'
@@ -67,8 +72,9 @@ const encoder = new TextEncoder()
 
 /** Messages handled by one pump before it yields to the event loop. */
 const PUMP_BUDGET = 512
-/** Messages buffered for `for await` before reading from libzmq pauses. */
+/** Messages, and bytes, buffered for `for await` before reading from libzmq pauses. */
 const INBOX_LIMIT = 1024
+const INBOX_BYTES = 1024 * 1024
 /**
  * Retries of blocked peers, in ms: an eighth of the time they have been blocked,
  * within these bounds, so a peer stalled for long costs a few wake-ups a second.
@@ -97,6 +103,7 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   #outbox: SendQueue
   #partial: Uint8Array[] = []
   #inbox = new Fifo<Uint8Array[]>()
+  #inboxBytes = 0
   #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
   #pumping = false
   /** Since when some peer has been blocked (`performance.now()` ms), or -1. */
@@ -104,6 +111,8 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   #pumpScheduled = false
   #closed = false
   #closing: Promise<void> | null = null
+  /** 1 when received messages start with the sender's routing id (a ROUTER), else 0. */
+  #routed: number
 
   /**
    * Creates the libzmq socket of `type` (a `ZMQ_*` socket type) and applies the
@@ -118,6 +127,7 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   ) {
     validateOptions(options)
     this.#options = options
+    this.#routed = type === c.ZMQ_ROUTER ? 1 : 0
     this.#outbox = outbox
     this.#ownsContext = options.zapHandler !== undefined
     this.#context = this.#ownsContext ? new NativeContext() : sharedContext()
@@ -204,7 +214,9 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
     const next = (): Promise<IteratorResult<Uint8Array[]>> => {
       const value = this.#inbox.shift()
       if (value !== undefined) {
-        if (this.#inbox.length === INBOX_LIMIT - 1) this.#schedulePump()
+        const wasFull = !this.#canDeliver()
+        this.#inboxBytes -= messageBytes(value)
+        if (wasFull && this.#canDeliver()) this.#schedulePump()
         return Promise.resolve({ value, done: false })
       }
       if (this.#closed) return Promise.resolve({ value: undefined, done: true })
@@ -306,7 +318,8 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
   }
 
   #canDeliver(): boolean {
-    return this.#options.onMessage !== undefined || this.#inbox.length < INBOX_LIMIT
+    return this.#options.onMessage !== undefined ||
+      (this.#inbox.length < INBOX_LIMIT && this.#inboxBytes < INBOX_BYTES)
   }
 
   #receive(budget: number): number {
@@ -319,7 +332,9 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
       const frames = this.#partial
       this.#partial = []
       count++
-      this.#deliver(frames)
+      const batch = this.#options.batch === true ? splitBatch(frames, this.#routed) : null
+      if (batch === null) this.#deliver(frames)
+      else for (const message of batch) this.#deliver(message)
     }
     return count
   }
@@ -336,7 +351,10 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
     }
     const reader = this.#readers.shift()
     if (reader !== undefined) reader({ value: frames, done: false })
-    else this.#inbox.push(frames)
+    else {
+      this.#inbox.push(frames)
+      this.#inboxBytes += messageBytes(frames)
+    }
   }
 
   /** Hands queued messages to libzmq until it pushes back; returns how many were handled. */
@@ -381,7 +399,7 @@ export class RouterSocket extends ZmqSocket {
 
   /** Creates a ROUTER socket; it does nothing until bound or connected. */
   constructor(options: RouterSocketOptions = {}) {
-    const queues = new PeerSendQueues()
+    const queues = new PeerSendQueues(options.batch === true)
     super(c.ZMQ_ROUTER, options, [
       [c.ZMQ_ROUTER_MANDATORY, options.mandatory === false ? 0 : 1],
       [c.ZMQ_ROUTER_HANDOVER, options.handover === true ? 1 : 0],
@@ -447,7 +465,7 @@ export class RouterSocket extends ZmqSocket {
 export class DealerSocket extends ZmqSocket {
   /** Creates a DEALER socket; it does nothing until bound or connected. */
   constructor(options: DealerSocketOptions = {}) {
-    super(c.ZMQ_DEALER, options, [], new SocketSendQueue())
+    super(c.ZMQ_DEALER, options, [], new SocketSendQueue(options.batch === true))
   }
 }
 
@@ -507,11 +525,20 @@ function validateOptions(options: SocketOptions): void {
       assertZ85Key(curve.secretKey, 'curve.secretKey')
     }
   }
+  if (options.batch !== undefined && typeof options.batch !== 'boolean') {
+    throw new InvalidArgumentError('batch must be a boolean')
+  }
   for (const name of ['onMessage', 'onEvent', 'onError', 'zapHandler'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new InvalidArgumentError(`${name} must be a function`)
     }
   }
+}
+
+function messageBytes(frames: Uint8Array[]): number {
+  let bytes = 0
+  for (const frame of frames) bytes += frame.length
+  return bytes
 }
 
 function routingIdBytes(id: Uint8Array | string): Uint8Array {

@@ -126,6 +126,13 @@ export interface SocketOptions {
    * then gets its own libzmq context, whose ZAP endpoint it serves.
    */
   zapHandler?: ZapHandler
+  /**
+   * Sends several small messages queued for one peer as one ZeroMQ message, and
+   * unpacks such messages on receipt: fewer FFI calls, libzmq messages and
+   * wake-ups per message under load; order and message boundaries are kept.
+   * Both ends must set it (the rpc layer does); default `false`.
+   */
+  batch?: boolean
   /** The ZAP domain; with the NULL mechanism ZAP is only asked when a domain is set. */
   zapDomain?: string
   /**

@@ -13,7 +13,9 @@ Deno.test('a client that does not read is disconnected past the bound, while ano
     clock,
     handler: (request) => Promise.resolve(request.body),
     maxQueuedPerClient: 5000,
-    socket: { sendHighWaterMark: 100 },
+    // Few ZeroMQ messages in libzmq's pipe (each a batch of up to 64 KiB), so that the
+    // slow client's backlog builds up in the server's own queue.
+    socket: { sendHighWaterMark: 5 },
   })
   const endpoint = server.listen('tcp://127.0.0.1:0')
   // The slow client: a raw DEALER that says hello and never reads again.

@@ -1,0 +1,119 @@
+/**
+ * Batches: several queued messages to one peer carried as one ZeroMQ message.
+ *
+ * Every ZeroMQ message costs a few FFI calls per frame on each side, a trip
+ * through libzmq's pipes and a wake-up of the reader; when a send queue holds
+ * several small messages for one peer, they go as one. A batch is a message whose
+ * first payload frame is empty and whose second holds the messages:
+ *
+ *     batch   = [routing id (ROUTER only)] [empty frame] [blob]
+ *     blob    = message*
+ *     message = u8 frame count (1..255), then per frame: u32 length (LE), bytes
+ *
+ * A message that would itself look like a batch (its first payload frame is empty)
+ * is always sent inside one, so the format is unambiguous. A blob that does not
+ * parse is delivered as it came, for the layer above to reject.
+ *
+ * @module
+ */
+
+import type { Fifo } from './_fifo.ts'
+
+/** Messages per batch at most. */
+const MAX_MESSAGES = 256
+/** Bytes per batch blob at most (a single larger message may still be wrapped alone). */
+const MAX_BYTES = 64 * 1024
+/** Frames larger than this are sent on their own: copying them would cost more than it saves. */
+const MAX_FRAME = 16 * 1024
+
+const EMPTY = new Uint8Array(0)
+
+/** A batch ready to send, and how many queued messages it carries. */
+export interface Batch {
+  readonly frames: Uint8Array[]
+  readonly count: number
+}
+
+/** Whether a message must be wrapped: its first payload frame is empty, as a batch's is. */
+function looksLikeBatch(frames: Uint8Array[], prefix: number): boolean {
+  return frames.length > prefix && frames[prefix].length === 0
+}
+
+/** The blob bytes of one message, or -1 when it cannot join a batch. */
+function messageSize(frames: Uint8Array[], prefix: number, wrapAnyway: boolean): number {
+  const count = frames.length - prefix
+  if (count < 1 || count > 255) return -1
+  let size = 1
+  for (let i = prefix; i < frames.length; i++) {
+    if (frames[i].length > MAX_FRAME && !wrapAnyway) return -1
+    size += 4 + frames[i].length
+  }
+  return size
+}
+
+/**
+ * Packs the oldest queued messages (at most `limit`) into one batch; `null` when
+ * the oldest message should go as it is. `prefix` is 1 when every message starts
+ * with a routing id (a ROUTER's per-peer queue: all to the same peer), else 0.
+ */
+export function takeBatch(
+  messages: Fifo<Uint8Array[]>,
+  prefix: number,
+  limit: number,
+): Batch | null {
+  const first = messages.peek()
+  if (first === undefined) return null
+  const wrap = looksLikeBatch(first, prefix)
+  const available = Math.min(messages.length, limit, MAX_MESSAGES)
+  if (available < 2 && !wrap) return null
+  let count = 0
+  let bytes = 0
+  for (; count < available; count++) {
+    const size = messageSize(messages.at(count) as Uint8Array[], prefix, count === 0 && wrap)
+    if (size < 0 || (count > 0 && bytes + size > MAX_BYTES)) break
+    bytes += size
+  }
+  if (count < 2 && !wrap) return null
+  const blob = new Uint8Array(bytes)
+  const view = new DataView(blob.buffer)
+  let offset = 0
+  for (let m = 0; m < count; m++) {
+    const frames = messages.at(m) as Uint8Array[]
+    blob[offset++] = frames.length - prefix
+    for (let i = prefix; i < frames.length; i++) {
+      const frame = frames[i]
+      view.setUint32(offset, frame.length, true)
+      blob.set(frame, offset + 4)
+      offset += 4 + frame.length
+    }
+  }
+  return { frames: prefix === 1 ? [first[0], EMPTY, blob] : [EMPTY, blob], count }
+}
+
+/**
+ * The messages of a received batch, each with the routing id in front when
+ * `prefix` is 1; `null` when `frames` is not a batch or its blob does not parse.
+ * Frames are views into the blob: nothing is copied.
+ */
+export function splitBatch(frames: Uint8Array[], prefix: number): Uint8Array[][] | null {
+  if (frames.length !== prefix + 2 || frames[prefix].length !== 0) return null
+  const blob = frames[prefix + 1]
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength)
+  const messages: Uint8Array[][] = []
+  let offset = 0
+  while (offset < blob.length) {
+    const count = blob[offset++]
+    if (count === 0) return null
+    const message: Uint8Array[] = prefix === 1 ? [frames[0]] : []
+    for (let i = 0; i < count; i++) {
+      if (offset + 4 > blob.length) return null
+      const length = view.getUint32(offset, true)
+      offset += 4
+      if (length > blob.length - offset) return null
+      message.push(blob.subarray(offset, offset + length))
+      offset += length
+    }
+    messages.push(message)
+  }
+  return messages.length > 0 ? messages : null
+}

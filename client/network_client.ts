@@ -16,7 +16,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
 import type {
   AgentRecord,
   AgentUuid,

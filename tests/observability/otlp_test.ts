@@ -122,7 +122,7 @@ Deno.test('with OTEL_DENO=true, each process exports its spans of one routed req
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
     })
-    for (const name of ['huly_network_request_duration_seconds', 'huly_network_containers']) {
+    for (const name of ['huly_network_request_duration_seconds', 'huly_network_agents']) {
       assert.ok(receiver.metrics.has(name), `${name} in ${[...receiver.metrics].join(', ')}`)
     }
   } finally {

@@ -92,9 +92,11 @@ export function startRequestSpan(
  * The `traceparent` to send on: the span's, or the incoming one when no span was made.
  */
 export function traceparentOf(span: Span | undefined, incoming?: string): string | undefined {
-  if (span === undefined) return incoming
+  // What a peer sent is passed on only when it is a traceparent (55 characters).
+  const passed = incoming?.length === 55 && parseTraceparent(incoming) ? incoming : undefined
+  if (span === undefined) return passed
   const spanContext = span.spanContext()
-  return trace.isSpanContextValid(spanContext) ? formatTraceparent(spanContext) : incoming
+  return trace.isSpanContextValid(spanContext) ? formatTraceparent(spanContext) : passed
 }
 
 /**

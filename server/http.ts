@@ -89,6 +89,10 @@ interface Stream {
 }
 
 const encoder = new TextEncoder()
+const streamHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+}
 const routes = new Set(['/', '/healthz', '/readyz', '/metrics', '/api/state', '/api/events'])
 
 /**
@@ -179,7 +183,9 @@ export class HttpEndpoint {
       case '/api/state':
         return json(this.#server.state())
       case '/api/events':
-        return this.#openStream()
+        return request.method === 'HEAD'
+          ? new Response(null, { headers: streamHeaders })
+          : this.#openStream()
       default:
         return new Response(dashboardPage, {
           headers: {
@@ -205,12 +211,7 @@ export class HttpEndpoint {
         if (stream !== undefined) this.#streams.delete(stream)
       },
     }, { highWaterMark: 1 })
-    return new Response(body, {
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-      },
-    })
+    return new Response(body, { headers: streamHeaders })
   }
 
   /** Sends one message; a reader that lets more than 1000 pile up is cut off. */
@@ -220,7 +221,11 @@ export class HttpEndpoint {
       this.#end(stream)
       return
     }
-    stream.controller.enqueue(encoder.encode(`event: ${event}\ndata: ${data}\n\n`))
+    try {
+      stream.controller.enqueue(encoder.encode(`event: ${event}\ndata: ${data}\n\n`))
+    } catch {
+      this.#end(stream) // the reader went away
+    }
   }
 
   #end(stream: Stream): void {

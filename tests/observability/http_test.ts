@@ -136,6 +136,11 @@ Deno.test('/healthz, /readyz and /api/state answer; unknown paths get 404 and ot
     assert.equal(post.status, 405)
     assert.equal(post.headers.get('allow'), 'GET, HEAD')
     await post.body?.cancel()
+    for (const path of ['/metrics', '/api/events']) {
+      const head = await fetch(`${http.url}${path}`, { method: 'HEAD' })
+      assert.equal(head.status, 200)
+      assert.equal(await head.text(), '')
+    }
     const page = await fetch(`${http.url}/`)
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/)
     assert.match(await page.text(), /<title>Huly Network<\/title>/)

@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import { type ContainerFactory, NetworkImpl, TickManagerImpl } from '../../core/mod.ts'
-import { parseTraceparent, TracerName } from '../../core/_tracing.ts'
+import { parseTraceparent, traceparentOf, TracerName } from '../../core/_tracing.ts'
 import { NetworkServer } from '../../server/mod.ts'
 
 const echo: ContainerFactory = (options) =>
@@ -132,4 +132,12 @@ Deno.test('a traceparent is parsed only when well formed', () => {
   ) {
     assert.equal(parseTraceparent(bad), undefined, String(bad))
   }
+})
+
+Deno.test('without a span, only a well-formed incoming traceparent is passed on', () => {
+  const good = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+  assert.equal(traceparentOf(undefined, good), good)
+  assert.equal(traceparentOf(undefined, 'x'.repeat(55)), undefined)
+  assert.equal(traceparentOf(undefined, `${good}${'0'.repeat(1000)}`), undefined)
+  assert.equal(traceparentOf(undefined, undefined), undefined)
 })

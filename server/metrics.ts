@@ -111,45 +111,7 @@ export class CoordinatorMetrics {
       help: 'Requests answered with an error, by operation, container kind and error name.',
       labels: ['operation', 'kind', 'error'],
     })
-    const snapshot = () => this.#currentSnapshot()
-    r.gauge({
-      name: 'huly_network_containers',
-      help: 'Containers by kind and state (starting, live, unused, standby).',
-      labels: ['kind', 'state'],
-    }, (observe) => {
-      const counts = new Map<string, Map<string, number>>()
-      for (const { kind, state } of snapshot()?.containers ?? []) {
-        let byState = counts.get(kind)
-        if (byState === undefined) counts.set(kind, byState = new Map())
-        byState.set(state, (byState.get(state) ?? 0) + 1)
-      }
-      for (const [kind, byState] of counts) {
-        for (const [state, count] of byState) observe(count, kind, state)
-      }
-    })
-    r.gauge({ name: 'huly_network_agents', help: 'Registered agents.' }, (observe) => {
-      const value = snapshot()
-      if (value !== undefined) observe(value.agents.length)
-    })
-    r.gauge(
-      { name: 'huly_network_clients', help: 'Clients known alive or holding references.' },
-      (observe) => {
-        const value = snapshot()
-        if (value !== undefined) observe(value.clients.length)
-      },
-    )
-    r.gauge(
-      { name: 'huly_network_sessions', help: 'Open rpc sessions (clients and agent hosts).' },
-      (observe) => {
-        if (this.#sources !== undefined) observe(this.#sources.sessions())
-      },
-    )
-    r.gauge({ name: 'huly_network_references', help: 'References held on containers.' }, (
-      observe,
-    ) => {
-      const value = snapshot()
-      if (value !== undefined) observe(value.references)
-    })
+    this.#defineStateGauges()
     this.#events = r.counter({
       name: 'huly_network_events_total',
       help: 'Changes published to clients, by subject (agent, container) and change.',
@@ -169,38 +131,8 @@ export class CoordinatorMetrics {
       name: 'huly_network_reconnects_total',
       help: 'Handshakes of peers that were connected before (reconnects and restarts).',
     })
-    r.counter({
-      name: 'huly_network_malformed_messages_total',
-      help: 'Messages that could not be parsed.',
-    }, (observe) => {
-      if (this.#sources !== undefined) observe(this.#sources.stats().malformed)
-    })
-    r.counter({
-      name: 'huly_network_rejected_total',
-      help: 'Handshakes refused, and messages from peers without a session.',
-    }, (observe) => {
-      if (this.#sources !== undefined) observe(this.#sources.stats().rejected)
-    })
-    r.counter({
-      name: 'huly_network_sessions_dropped_total',
-      help: 'Sessions dropped because their peer fell silent or could not keep up.',
-      labels: ['reason'],
-    }, (observe) => {
-      if (this.#sources === undefined) return
-      const stats = this.#sources.stats()
-      observe(stats.dropped, 'silent')
-      observe(stats.slow, 'slow')
-    })
-    r.gauge({
-      name: 'process_resident_memory_bytes',
-      help: 'Resident memory of the coordinator process.',
-      unit: 'By',
-    }, (observe) => observe(Deno.memoryUsage().rss))
-    r.gauge({
-      name: 'process_start_time_seconds',
-      help: 'When the process started, in seconds since the epoch.',
-      unit: 's',
-    }, (observe) => observe(startedAt))
+    this.#defineTransportCounters()
+    this.#defineProcessGauges()
   }
 
   /** Where the gauges read the network's state; set by the server that owns them. */
@@ -256,6 +188,81 @@ export class CoordinatorMetrics {
     })
   }
 
+  /** Containers by kind and state, agents, clients, sessions, references: read when scraped. */
+  #defineStateGauges(): void {
+    this.registry.gauge({
+      name: 'huly_network_containers',
+      help: 'Containers by kind and state (starting, live, unused, standby).',
+      labels: ['kind', 'state'],
+    }, (observe) => {
+      const counts = new Map<string, number>()
+      for (const { kind, state } of this.#currentSnapshot()?.containers ?? []) {
+        const key = `${kind}\u0000${state}`
+        counts.set(key, (counts.get(key) ?? 0) + 1)
+      }
+      for (const [key, count] of counts) observe(count, ...key.split('\u0000'))
+    })
+    const count = (name: string, help: string, read: (snapshot: NetworkSnapshot) => number) =>
+      this.registry.gauge({ name, help }, (observe) => {
+        const snapshot = this.#currentSnapshot()
+        if (snapshot !== undefined) observe(read(snapshot))
+      })
+    count('huly_network_agents', 'Registered agents.', (s) => s.agents.length)
+    count(
+      'huly_network_clients',
+      'Clients known alive or holding references.',
+      (s) => s.clients.length,
+    )
+    count('huly_network_references', 'References held on containers.', (s) => s.references)
+    this.registry.gauge(
+      { name: 'huly_network_sessions', help: 'Open rpc sessions (clients and agent hosts).' },
+      (observe) => {
+        if (this.#sources !== undefined) observe(this.#sources.sessions())
+      },
+    )
+  }
+
+  /** What the rpc server refused or dropped, read from its counters when scraped. */
+  #defineTransportCounters(): void {
+    const stat = (name: string, help: string, read: (stats: RpcServerStats) => number) =>
+      this.registry.counter({ name, help }, (observe) => {
+        if (this.#sources !== undefined) observe(read(this.#sources.stats()))
+      })
+    stat(
+      'huly_network_malformed_messages_total',
+      'Messages that could not be parsed.',
+      (s) => s.malformed,
+    )
+    stat(
+      'huly_network_rejected_total',
+      'Handshakes refused, and messages from peers without a session.',
+      (s) => s.rejected,
+    )
+    this.registry.counter({
+      name: 'huly_network_sessions_dropped_total',
+      help: 'Sessions dropped because their peer fell silent or could not keep up.',
+      labels: ['reason'],
+    }, (observe) => {
+      if (this.#sources === undefined) return
+      const stats = this.#sources.stats()
+      observe(stats.dropped, 'silent')
+      observe(stats.slow, 'slow')
+    })
+  }
+
+  #defineProcessGauges(): void {
+    this.registry.gauge({
+      name: 'process_resident_memory_bytes',
+      help: 'Resident memory of the coordinator process.',
+      unit: 'By',
+    }, (observe) => observe(Deno.memoryUsage().rss))
+    this.registry.gauge({
+      name: 'process_start_time_seconds',
+      help: 'When the process started, in seconds since the epoch.',
+      unit: 's',
+    }, (observe) => observe(startedAt))
+  }
+
   #series(operation: string, kind: string): RequestSeries {
     let byKind = this.#byOperation.get(operation)
     if (byKind === undefined) this.#byOperation.set(operation, byKind = new Map())
@@ -283,7 +290,13 @@ export class CoordinatorMetrics {
     if (this.#sources === undefined) return undefined
     const now = performance.now()
     if (this.#snapshot === undefined || now - this.#snapshot.at > 100) {
-      this.#snapshot = { at: now, value: this.#sources.snapshot() }
+      let value
+      try {
+        value = this.#sources.snapshot()
+      } catch {
+        return undefined // the network is closed: no state to report
+      }
+      this.#snapshot = { at: now, value }
     }
     return this.#snapshot.value
   }

@@ -2,6 +2,7 @@
 // escaping, bounded label sets, named errors on misuse, quantile estimates.
 import assert from 'node:assert/strict'
 import { estimateQuantile, InvalidArgumentError, MetricsRegistry } from '../../core/mod.ts'
+import { CoordinatorMetrics } from '../../server/mod.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
 Deno.test('counters, gauges and histograms render as valid Prometheus text', () => {
@@ -76,4 +77,14 @@ Deno.test('quantiles are estimated inside the bucket they fall in', () => {
   assert.ok(Math.abs(estimateQuantile(bounds, [0, 10, 0, 0], 0.5) - 0.0055) < 1e-12)
   assert.equal(estimateQuantile(bounds, [0, 0, 0, 5], 0.99), 0.1)
   assert.equal(estimateQuantile(bounds, [99, 0, 0, 1], 0.5), 0.001 * (50 / 99))
+})
+
+Deno.test("the README's metrics table lists every metric of the coordinator, and no other", () => {
+  const readme = Deno.readTextFileSync(new URL('../../README.md', import.meta.url))
+  const section = readme.split(/^### Metrics$/m)[1].split(/^### /m)[0]
+  const documented = [...section.matchAll(/^\| `([a-z_]+)`\s+\| (\w+)/gm)]
+    .map(([, name, type]) => `${name} ${type}`)
+  const metrics = new CoordinatorMetrics(new MetricsRegistry({ openTelemetry: false }))
+  const defined = metrics.registry.metrics().map((metric) => `${metric.name} ${metric.type}`)
+  assert.deepEqual(documented.toSorted(), defined.toSorted())
 })

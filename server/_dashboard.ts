@@ -110,8 +110,7 @@ const fmt = (n, digits = 1) => n === null || n === undefined ? '–'
 const mib = (bytes) => (bytes / 1048576).toFixed(1) + ' MiB'
 
 let state = null
-let previousAgents = new Map()
-const agentRates = new Map()
+let agentLoad = new Map()
 const history = []
 const events = []
 let kindFilter = ''
@@ -150,8 +149,8 @@ function renderAgents() {
       agent.endpoint ? h('div', { class: 'mono muted' }, agent.endpoint) : h('div', { class: 'muted' }, 'no endpoint'),
       h('div', { class: 'load' },
         h('span', {}, h('b', {}, agent.containers), ' containers'),
-        h('span', {}, h('b', {}, fmt(agentRates.get(agent.agentId) || 0)), ' req/s'),
-        h('span', {}, h('b', {}, agent.inFlight), ' in flight')),
+        h('span', {}, h('b', {}, fmt(agentLoad.get(agent.agentId)?.perSecond || 0)), ' req/s'),
+        h('span', {}, h('b', {}, agentLoad.get(agent.agentId)?.inFlight || 0), ' in flight')),
       h('div', { class: 'bar' }, h('div', { style: 'width:' + (100 * agent.containers / most) + '%' })))
   ))
   if (state.agents.length === 0) list.replaceChildren(h('div', { class: 'empty' }, 'No agent registered.'))
@@ -240,12 +239,6 @@ function renderEvents() {
 }
 
 function onState(next) {
-  const seconds = state ? Math.max(0.001, (next.at - state.at) / 1000) : 0
-  const now = new Map(next.agents.map((a) => [a.agentId, a.requests]))
-  for (const [id, total] of now) {
-    agentRates.set(id, seconds && previousAgents.has(id) ? (total - previousAgents.get(id)) / seconds : agentRates.get(id) || 0)
-  }
-  previousAgents = now
   state = next
   $('where').textContent = next.endpoint
   if (next.recovering) setStatus('recovering', 'recovering')
@@ -274,6 +267,8 @@ function connect() {
     const stats = JSON.parse(e.data)
     renderTiles(stats)
     renderRequests(stats)
+    agentLoad = new Map(stats.agents.map((a) => [a.agentId, a]))
+    if (state) renderAgents()
   })
   source.addEventListener('change', (e) => onChange(JSON.parse(e.data)))
   source.onopen = () => setStatus('live', 'live')

@@ -64,6 +64,25 @@ export interface RequestRate {
 }
 
 /**
+ * Requests routed to one agent during the last stream interval.
+ *
+ * @example
+ * ```ts
+ * import type { AgentRate } from '@huly/network/server'
+ * declare const rate: AgentRate
+ * console.log(`${rate.agentId}: ${rate.perSecond}/s, ${rate.inFlight} in flight`)
+ * ```
+ */
+export interface AgentRate {
+  /** The agent. */
+  agentId: string
+  /** Requests routed to it per second. */
+  perSecond: number
+  /** Requests routed to it and not answered yet. */
+  inFlight: number
+}
+
+/**
  * The `stats` message of the live stream.
  *
  * @example
@@ -80,6 +99,8 @@ export interface LiveStats {
   intervalMs: number
   /** Requests per (operation, kind) in that interval. */
   requests: RequestRate[]
+  /** Requests routed to each agent in that interval. */
+  agents: AgentRate[]
   /** Resident memory of the coordinator. */
   rssBytes: number
 }
@@ -125,6 +146,7 @@ export class HttpEndpoint {
   readonly #unregisterTick: () => void
   readonly #unsubscribe: () => void
   #previousTotals = new Map<string, RequestTotals>()
+  #previousAgents = new Map<string, number>()
   #previousAt = performance.now()
   #lastState = ''
   #closed = false
@@ -205,7 +227,7 @@ export class HttpEndpoint {
       start: (controller) => {
         stream = { controller }
         this.#streams.add(stream)
-        this.#send(stream, 'state', JSON.stringify(this.#server.state()))
+        this.#send(stream, 'state', this.#streamState())
       },
       cancel: () => {
         if (stream !== undefined) this.#streams.delete(stream)
@@ -252,11 +274,21 @@ export class HttpEndpoint {
     const stats = this.#stats()
     if (this.#streams.size === 0) return
     this.#broadcast('stats', JSON.stringify(stats))
-    const state = this.#server.state()
-    const compared = JSON.stringify({ ...state, at: 0 })
-    if (compared === this.#lastState) return
-    this.#lastState = compared
-    this.#broadcast('state', JSON.stringify(state))
+    const state = this.#streamState()
+    if (state === this.#lastState) return
+    this.#lastState = state
+    this.#broadcast('state', state)
+  }
+
+  /**
+   * The state as the stream sends it: without the time and the agents' request
+   * counts (the `stats` message has their rates), so it changes only when the
+   * network does, and is sent again only then.
+   */
+  #streamState(): string {
+    const { at: _at, agents, ...rest } = this.#server.state()
+    const stable = agents.map(({ requests: _requests, inFlight: _inFlight, ...agent }) => agent)
+    return JSON.stringify({ ...rest, agents: stable })
   }
 
   /** Rates and latencies since the previous call, from the request histograms. */
@@ -284,12 +316,21 @@ export class HttpEndpoint {
         total: current.count,
       })
     }
+    const agentTotals = new Map<string, number>()
+    const agents = this.#server.agentLoads().map(({ agentId, requests, inFlight }) => {
+      agentTotals.set(agentId, requests)
+      // An agent not seen at the previous tick registered since: all its requests are new.
+      const before = this.#previousAgents.get(agentId) ?? 0
+      return { agentId, perSecond: round((requests - before) / seconds), inFlight }
+    })
     this.#previousTotals = totals
+    this.#previousAgents = agentTotals
     this.#previousAt = now
     return {
       at: Date.now(),
       intervalMs: Math.round(seconds * 1000),
       requests,
+      agents,
       rssBytes: Deno.memoryUsage().rss,
     }
   }

@@ -14,7 +14,13 @@
  * @module
  */
 
-export { HttpEndpoint, type HttpEndpointOptions, type LiveStats, type RequestRate } from './http.ts'
+export {
+  type AgentRate,
+  HttpEndpoint,
+  type HttpEndpointOptions,
+  type LiveStats,
+  type RequestRate,
+} from './http.ts'
 export { CoordinatorMetrics, type CoordinatorSources, type RequestTotals } from './metrics.ts'
 export {
   type AgentStatus,

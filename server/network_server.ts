@@ -198,6 +198,15 @@ export class NetworkServer {
     return !this.#closed
   }
 
+  /** Requests routed to each agent so far, and those not answered yet. */
+  agentLoads(): Array<{ agentId: AgentUuid; requests: number; inFlight: number }> {
+    return [...this.#agentOwners].map(([agentId, { agent }]) => ({
+      agentId,
+      requests: agent.requests,
+      inFlight: agent.inFlight,
+    }))
+  }
+
   /** Agents (with their load), containers, clients and sessions now. */
   state(): CoordinatorState {
     const { agents, ...rest } = this.#network.snapshot()

@@ -213,22 +213,27 @@ Deno.test('the live stream sends the state, then each change and statistics', as
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/)
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
     let received = ''
-    const next = async (pattern: RegExp): Promise<string> => {
+    /** Reads until `pattern` matches what came after `from`; returns where it ends. */
+    const next = async (pattern: RegExp, from = 0): Promise<number> => {
       const deadline = Date.now() + 5000
-      while (!pattern.test(received)) {
-        assert.ok(Date.now() < deadline, `no ${pattern} in the stream: ${received.slice(-500)}`)
+      for (;;) {
+        const match = pattern.exec(received.slice(from))
+        if (match) return from + match.index + match[0].length
+        assert.ok(Date.now() < deadline, `no ${pattern} in the stream: ${received.slice(-1500)}`)
         const { value, done } = await reader.read()
         assert.ok(!done)
         received += value
       }
-      return received
     }
     try {
       await next(/event: state\ndata: \{.*"agentId":"agent-1"/)
       const ref = await client.get('echo', { uuid: 'streamed' })
       await next(/event: change\ndata: \{.*"type":"added".*"uuid":"streamed"/)
-      await ref.request('echo', 1)
+      for (let i = 0; i < 20; i++) await ref.request('echo', i)
       await next(/event: stats\ndata: \{.*"operation":"network.request","kind":"echo"/)
+      // The agent's rate comes with the statistics, and falls back to 0 when traffic stops.
+      const busy = await next(/"agents":\[\{"agentId":"agent-1","perSecond":[1-9]/)
+      await next(/"agents":\[\{"agentId":"agent-1","perSecond":0,/, busy)
     } finally {
       await reader.cancel()
     }

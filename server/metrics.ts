@@ -46,7 +46,25 @@ export interface RequestTotals {
   buckets: number[]
 }
 
-/** What the gauges and collected counters read when rendered. */
+/**
+ * What the gauges and collected counters read when rendered; a
+ * {@link NetworkServer} attaches its own.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager, MetricsRegistry, NetworkImpl } from '@huly/network/core'
+ * import { CoordinatorMetrics } from '@huly/network/server'
+ * const network = new NetworkImpl(new ManualTickManager())
+ * const metrics = new CoordinatorMetrics(new MetricsRegistry({ openTelemetry: false }))
+ * metrics.attach({
+ *   snapshot: () => network.snapshot(),
+ *   sessions: () => 0,
+ *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0 }),
+ * })
+ * console.log(metrics.registry.render().includes('huly_network_agents 0'))
+ * await network.close()
+ * ```
+ */
 export interface CoordinatorSources {
   /** The network's state now. */
   snapshot(): NetworkSnapshot

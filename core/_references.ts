@@ -5,12 +5,20 @@ import type { ClientUuid, ContainerUuid } from './types.ts'
 export class ReferenceTable {
   private readonly byContainer = new Map<ContainerUuid, Map<ClientUuid, number>>()
   private readonly byClient = new Map<ClientUuid, Set<ContainerUuid>>()
+  /** References held in all, kept as they change (metrics read it at every scrape). */
+  #total = 0
+
+  /** References held in all. */
+  get total(): number {
+    return this.#total
+  }
 
   /** Adds one reference of `client` to `uuid`. */
   acquire(client: ClientUuid, uuid: ContainerUuid): void {
     let holders = this.byContainer.get(uuid)
     if (holders === undefined) this.byContainer.set(uuid, holders = new Map())
     holders.set(client, (holders.get(client) ?? 0) + 1)
+    this.#total++
     let held = this.byClient.get(client)
     if (held === undefined) this.byClient.set(client, held = new Set())
     held.add(uuid)
@@ -21,6 +29,7 @@ export class ReferenceTable {
     const holders = this.byContainer.get(uuid)
     const count = holders?.get(client)
     if (holders === undefined || count === undefined) return false
+    this.#total--
     if (count > 1) {
       holders.set(client, count - 1)
       return true
@@ -38,6 +47,7 @@ export class ReferenceTable {
     const held = [...(this.byClient.get(client) ?? [])]
     for (const uuid of held) {
       const holders = this.byContainer.get(uuid)
+      this.#total -= holders?.get(client) ?? 0
       holders?.delete(client)
       if (holders?.size === 0) this.byContainer.delete(uuid)
     }
@@ -47,7 +57,8 @@ export class ReferenceTable {
 
   /** Forgets every reference to a container that is gone. */
   dropContainer(uuid: ContainerUuid): void {
-    for (const client of this.byContainer.get(uuid)?.keys() ?? []) {
+    for (const [client, count] of this.byContainer.get(uuid) ?? []) {
+      this.#total -= count
       const held = this.byClient.get(client)
       held?.delete(uuid)
       if (held?.size === 0) this.byClient.delete(client)

@@ -30,6 +30,7 @@ import type {
   GetOptions,
   Network,
   NetworkAgent,
+  NetworkCounts,
   NetworkEventListener,
   NetworkSnapshot,
   RegisterResult,
@@ -330,6 +331,36 @@ export class NetworkImpl implements Network {
     const kinds = new Set<ContainerKind>()
     for (const agent of this.agentsById.values()) for (const kind of agent.kinds) kinds.add(kind)
     return [...kinds]
+  }
+
+  /** How many agents, clients, references, and containers by kind and state, now. */
+  counts(): NetworkCounts {
+    this.#assertOpen()
+    const containers: NetworkCounts['containers'] = []
+    const add = (kind: ContainerKind, state: ContainerState, count: number) => {
+      if (count > 0) containers.push({ kind, state, count })
+    }
+    for (const [kind, uuids] of this.#byKind) {
+      let unused = 0
+      for (const uuid of uuids) if (this.containers.get(uuid)?.unusedSince !== undefined) unused++
+      add(kind, 'live', uuids.size - unused)
+      add(kind, 'unused', unused)
+    }
+    const tally = (kinds: Iterable<ContainerKind>, state: ContainerState) => {
+      const byKind = new Map<ContainerKind, number>()
+      for (const kind of kinds) byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
+      for (const [kind, count] of byKind) add(kind, state, count)
+    }
+    tally([...this.pending.values()].map((start) => start.kind), 'starting')
+    tally([...this.standbys.values()].flat().map((record) => record.kind), 'standby')
+    let clients = this.clients.size
+    for (const [clientId] of this.references.clients()) if (!this.clients.has(clientId)) clients++
+    return {
+      agents: this.agentsById.size,
+      clients,
+      references: this.references.total,
+      containers,
+    }
   }
 
   /** Everything known now: agents, containers with state and references, clients. */

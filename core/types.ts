@@ -407,6 +407,30 @@ export interface ClientStatus {
 }
 
 /**
+ * How many of each thing the coordinator knows now: what its gauges report,
+ * counted without copying any record.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager, NetworkImpl, type NetworkCounts } from '@huly/network/core'
+ * const network = new NetworkImpl(new ManualTickManager())
+ * const counts: NetworkCounts = network.counts()
+ * console.log(counts.agents, counts.containers)
+ * await network.close()
+ * ```
+ */
+export interface NetworkCounts {
+  /** Registered agents. */
+  agents: number
+  /** Clients known alive or holding references. */
+  clients: number
+  /** References held in all. */
+  references: number
+  /** Containers by kind and state (only the pairs that have some). */
+  containers: Array<{ kind: ContainerKind; state: ContainerState; count: number }>
+}
+
+/**
  * Everything the coordinator knows at one moment, for dashboards and metrics.
  *
  * @example

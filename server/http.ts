@@ -149,6 +149,7 @@ export class HttpEndpoint {
   #previousAgents = new Map<string, number>()
   #previousAt = performance.now()
   #lastState = ''
+  #nextStateAt = 0
   #closed = false
 
   /** Binds `host:port` and serves `server`; throws when it cannot listen. */
@@ -274,7 +275,11 @@ export class HttpEndpoint {
     const stats = this.#stats()
     if (this.#streams.size === 0) return
     this.#broadcast('stats', JSON.stringify(stats))
+    const started = performance.now()
+    if (started < this.#nextStateAt) return
     const state = this.#streamState()
+    // A large network takes long to describe: spend at most a tenth of the time on it.
+    this.#nextStateAt = started + 10 * (performance.now() - started)
     if (state === this.#lastState) return
     this.#lastState = state
     this.#broadcast('state', state)

@@ -13,7 +13,7 @@ import {
   MetricsRegistry,
 } from '../core/metrics.ts'
 import { NetworkOperation } from '../core/protocol.ts'
-import type { ChangeType, NetworkEvent, NetworkSnapshot } from '../core/types.ts'
+import type { ChangeType, NetworkCounts, NetworkEvent } from '../core/types.ts'
 import type { RpcServerStats } from '../rpc/server.ts'
 
 /** The counters and the histogram of one (operation, kind), looked up once. */
@@ -57,7 +57,7 @@ export interface RequestTotals {
  * const network = new NetworkImpl(new ManualTickManager())
  * const metrics = new CoordinatorMetrics(new MetricsRegistry({ openTelemetry: false }))
  * metrics.attach({
- *   snapshot: () => network.snapshot(),
+ *   counts: () => network.counts(),
  *   sessions: () => 0,
  *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0 }),
  * })
@@ -66,8 +66,8 @@ export interface RequestTotals {
  * ```
  */
 export interface CoordinatorSources {
-  /** The network's state now. */
-  snapshot(): NetworkSnapshot
+  /** How many agents, clients, references and containers the network has now. */
+  counts(): NetworkCounts
   /** Live rpc sessions (connected clients and agents' clients). */
   sessions(): number
   /** The rpc server's counters of refused and dropped input. */
@@ -104,13 +104,13 @@ export class CoordinatorMetrics {
   readonly #reconnects: Counter
   readonly #byOperation = new Map<string, Map<string, RequestSeries>>()
   #sources: CoordinatorSources | undefined
-  #snapshot: { at: number; value: NetworkSnapshot } | undefined
+  #counts: { at: number; value: NetworkCounts } | undefined
 
   /** Defines every metric in `registry`. */
   constructor(registry: MetricsRegistry = new MetricsRegistry()) {
     this.registry = registry
-    // Every gauge of one scrape reads one snapshot, taken afresh for each scrape.
-    registry.beforeRender(() => this.#snapshot = undefined)
+    // Every gauge of one scrape reads one count, taken afresh for each scrape.
+    registry.beforeRender(() => this.#counts = undefined)
     const r = registry
     this.#requests = r.counter({
       name: 'huly_network_requests_total',
@@ -213,25 +213,18 @@ export class CoordinatorMetrics {
       help: 'Containers by kind and state (starting, live, unused, standby).',
       labels: ['kind', 'state'],
     }, (observe) => {
-      const counts = new Map<string, number>()
-      for (const { kind, state } of this.#currentSnapshot()?.containers ?? []) {
-        const key = `${kind}\u0000${state}`
-        counts.set(key, (counts.get(key) ?? 0) + 1)
+      for (const { kind, state, count } of this.#currentCounts()?.containers ?? []) {
+        observe(count, kind, state)
       }
-      for (const [key, count] of counts) observe(count, ...key.split('\u0000'))
     })
-    const count = (name: string, help: string, read: (snapshot: NetworkSnapshot) => number) =>
+    const count = (name: string, help: string, read: (counts: NetworkCounts) => number) =>
       this.registry.gauge({ name, help }, (observe) => {
-        const snapshot = this.#currentSnapshot()
-        if (snapshot !== undefined) observe(read(snapshot))
+        const counts = this.#currentCounts()
+        if (counts !== undefined) observe(read(counts))
       })
-    count('huly_network_agents', 'Registered agents.', (s) => s.agents.length)
-    count(
-      'huly_network_clients',
-      'Clients known alive or holding references.',
-      (s) => s.clients.length,
-    )
-    count('huly_network_references', 'References held on containers.', (s) => s.references)
+    count('huly_network_agents', 'Registered agents.', (c) => c.agents)
+    count('huly_network_clients', 'Clients known alive or holding references.', (c) => c.clients)
+    count('huly_network_references', 'References held on containers.', (c) => c.references)
     this.registry.gauge(
       { name: 'huly_network_sessions', help: 'Open rpc sessions (clients and agent hosts).' },
       (observe) => {
@@ -301,22 +294,22 @@ export class CoordinatorMetrics {
   }
 
   /**
-   * One snapshot serves every gauge of one scrape (OpenTelemetry observes them all
-   * at once, so there a snapshot serves for 100 ms).
+   * One count serves every gauge of one scrape (OpenTelemetry observes them all at
+   * once, so there a count serves for 100 ms).
    */
-  #currentSnapshot(): NetworkSnapshot | undefined {
+  #currentCounts(): NetworkCounts | undefined {
     if (this.#sources === undefined) return undefined
     const now = performance.now()
-    if (this.#snapshot === undefined || now - this.#snapshot.at > 100) {
+    if (this.#counts === undefined || now - this.#counts.at > 100) {
       let value
       try {
-        value = this.#sources.snapshot()
+        value = this.#sources.counts()
       } catch {
-        return undefined // the network is closed: no state to report
+        return undefined // the network is closed: nothing to report
       }
-      this.#snapshot = { at: now, value }
+      this.#counts = { at: now, value }
     }
-    return this.#snapshot.value
+    return this.#counts.value
   }
 }
 

@@ -180,7 +180,7 @@ export class NetworkServer {
       for (const session of this.#rpc.sessions()) session.event(EventTopic.network, body)
     })
     this.metrics.attach({
-      snapshot: () => this.#network.snapshot(),
+      counts: () => this.#network.counts(),
       sessions: () => this.#rpc.sessions().length,
       stats: () => this.#rpc.stats,
     })

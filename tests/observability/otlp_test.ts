@@ -92,6 +92,7 @@ Deno.test('with OTEL_DENO=true, each process exports its spans of one routed req
         ],
         stdout: 'piped',
         stderr: 'piped',
+        signal: AbortSignal.timeout(30_000), // killed if it hangs
       }).output())
     const output = new TextDecoder().decode(client.stdout)
     assert.match(output, /answered \{"hello":"otlp"\}/, new TextDecoder().decode(client.stderr))

@@ -60,7 +60,9 @@ button.chip.on { border-color: var(--accent); color: var(--accent); }
 .state.live { color: var(--ok); } .state.unused { color: var(--warn); }
 .state.starting, .state.standby { color: var(--muted); }
 .agents { display: grid; gap: 10px; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); }
-.agent { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; }
+.agent { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; cursor: pointer; }
+.agent:hover { border-color: var(--muted); }
+.agent.on { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent); }
 .agent .id { font-weight: 600; word-break: break-all; }
 .agent .load { display: flex; gap: 14px; margin-top: 4px; color: var(--muted); font-size: 12px; }
 .agent .load b { color: var(--text); font-size: 15px; }
@@ -104,7 +106,7 @@ function h(tag, attrs, ...children) {
   }
   return node
 }
-const short = (id) => (id && id.length > 18 ? id.slice(0, 8) + '…' + id.slice(-4) : id || '')
+const short = (id) => (id && id.length > 24 ? id.slice(0, 8) + '…' + id.slice(-4) : id || '')
 const fmt = (n, digits = 1) => n === null || n === undefined ? '–'
   : n >= 1000 ? (n / 1000).toFixed(1) + 'k' : Number(n.toFixed(digits)).toString()
 const mib = (bytes) => (bytes / 1048576).toFixed(1) + ' MiB'
@@ -115,6 +117,7 @@ const history = []
 const events = []
 let kindFilter = ''
 let labelFilter = ''
+let agentFilter = ''
 
 function setStatus(kind, text) {
   const pill = $('status')
@@ -143,7 +146,11 @@ function renderAgents() {
   $('agents-count').textContent = state.agents.length
   const most = Math.max(1, ...state.agents.map((a) => a.containers))
   list.replaceChildren(...state.agents.map((agent) =>
-    h('div', { class: 'agent', 'data-agent': agent.agentId },
+    h('div', {
+      class: 'agent' + (agentFilter === agent.agentId ? ' on' : ''), 'data-agent': agent.agentId,
+      role: 'button', title: 'show only its containers',
+      onclick: () => { agentFilter = agentFilter === agent.agentId ? '' : agent.agentId; renderAgents(); renderContainers() },
+    },
       h('div', { class: 'id', title: agent.agentId }, agent.agentId),
       h('div', {}, agent.kinds.map((kind) => h('span', { class: 'chip' }, kind))),
       agent.endpoint ? h('div', { class: 'mono muted' }, agent.endpoint) : h('div', { class: 'muted' }, 'no endpoint'),
@@ -161,14 +168,20 @@ function renderContainers() {
   for (const c of state.containers) counts.set(c.kind, (counts.get(c.kind) || 0) + 1)
   const kinds = [...counts.keys()].sort()
   if (kindFilter && !counts.has(kindFilter)) kindFilter = ''
+  if (agentFilter && !state.agents.some((a) => a.agentId === agentFilter)) agentFilter = ''
   $('kinds').replaceChildren(
     h('button', { class: 'chip' + (kindFilter === '' ? ' on' : ''), onclick: () => { kindFilter = ''; renderContainers() } }, 'all ' + state.containers.length),
     ...kinds.map((kind) => h('button', {
       class: 'chip' + (kindFilter === kind ? ' on' : ''), 'data-kind': kind,
       onclick: () => { kindFilter = kind; renderContainers() },
-    }, kind + ' ' + counts.get(kind))))
+    }, kind + ' ' + counts.get(kind))),
+    agentFilter ? h('button', {
+      class: 'chip on', id: 'agent-filter', title: 'show every agent',
+      onclick: () => { agentFilter = ''; renderAgents(); renderContainers() },
+    }, 'agent ' + short(agentFilter) + ' ×') : '')
   const needle = labelFilter.trim().toLowerCase()
   const shown = state.containers.filter((c) => (!kindFilter || c.kind === kindFilter) &&
+    (!agentFilter || c.agentId === agentFilter) &&
     (!needle || c.labels.some((label) => label.toLowerCase().includes(needle))))
   $('containers-count').textContent = state.containers.length
   const rows = shown.slice(0, 500).map((c) =>

@@ -5,7 +5,7 @@
 // allows only with --allow-all; the test itself keeps the test task's permissions.
 // Playwright gives the browser a fresh profile in a temporary folder of its own.
 //   {"op":"goto","url":…} {"op":"wait","selector":…,"state":"attached"|"detached"}
-//   {"op":"fill","selector":…,"value":…} {"op":"text","selector":…}
+//   {"op":"fill","selector":…,"value":…} {"op":"click","selector":…} {"op":"text","selector":…}
 //   {"op":"viewport","width":…,"height":…} {"op":"screenshot","path":…} {"op":"close"}
 import { chromium } from 'playwright-core'
 
@@ -30,6 +30,7 @@ type Command =
   | { op: 'goto'; url: string }
   | { op: 'wait'; selector: string; state?: 'attached' | 'detached' }
   | { op: 'fill'; selector: string; value: string }
+  | { op: 'click'; selector: string }
   | { op: 'text'; selector: string }
   | { op: 'viewport'; width: number; height: number }
   | { op: 'screenshot'; path: string }
@@ -45,6 +46,8 @@ async function run(command: Command): Promise<unknown> {
       })
     case 'fill':
       return await page.fill(command.selector, command.value)
+    case 'click':
+      return await page.click(command.selector)
     case 'text':
       return await page.textContent(command.selector)
     case 'viewport':

@@ -72,6 +72,7 @@ Deno.test({
   const directory = await Deno.makeTempDir({ prefix: 'huly-dashboard-' })
   const coordinator = await startCoordinator()
   let agent
+  let second
   let browser: Browser | undefined
   try {
     const url = (await coordinator.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
@@ -83,6 +84,8 @@ Deno.test({
     agent = await startAgent(coordinator.endpoint, 'agent-dash')
     await browser.wait('[data-agent="agent-dash"]')
     assert.match(String(await browser.do({ op: 'text', selector: '[data-agent]' })), /echo/)
+    second = await startAgent(coordinator.endpoint, 'agent-dash-2')
+    await browser.wait('[data-agent="agent-dash-2"]')
 
     await using client = await createNetworkClient(coordinator.endpoint, {
       clientId: 'dash-client',
@@ -100,6 +103,12 @@ Deno.test({
     await browser.wait('[data-container="released-1"]', 'detached')
     await browser.do({ op: 'fill', selector: '#label-filter', value: '' })
     await browser.wait('[data-container="released-1"]')
+    // Placement is round-robin: one container on each agent; a click on an agent shows its own.
+    await browser.do({ op: 'click', selector: '[data-agent="agent-dash-2"]' })
+    await browser.wait('[data-container="kept-1"]', 'detached')
+    await browser.wait('[data-container="released-1"]')
+    await browser.do({ op: 'click', selector: '#agent-filter' })
+    await browser.wait('[data-container="kept-1"]')
     await browser.do({ op: 'screenshot', path: `${directory}/dashboard.png` })
 
     await released.close()
@@ -119,6 +128,7 @@ Deno.test({
     )
   } finally {
     await browser?.close()
+    await second?.stop()
     await agent?.stop()
     await coordinator.proc.stop()
   }

@@ -7,13 +7,13 @@ const v8Flags = Deno.env.get('HULY_BENCH_V8_FLAGS')
  * The flags the benchmark processes run with; HULY_BENCH_V8_FLAGS adds V8 flags to
  * each (for instance `--prof`, to profile every process of a run).
  */
-export const runFlags: string[] = [
-  'run',
-  '--allow-read',
-  '--allow-ffi',
-  '--allow-env',
-  ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
-]
+export const runFlags: string[] = flagsWith()
+
+/** `deno run` flags with `extra` V8 flags added to those of HULY_BENCH_V8_FLAGS. */
+function flagsWith(...extra: string[]): string[] {
+  const v8 = [...(v8Flags ? [v8Flags] : []), ...extra].join(',')
+  return ['run', '--allow-read', '--allow-ffi', '--allow-env', ...(v8 ? [`--v8-flags=${v8}`] : [])]
+}
 
 /** The p-th percentile of sorted samples. */
 export function percentile(sorted: number[], p: number): number {
@@ -118,14 +118,14 @@ export class Child {
 /** Starts a coordinator on a free port; resolves with it and its endpoint. */
 export async function startCoordinatorChild(): Promise<{ coordinator: Child; network: string }> {
   const coordinator = new Child('coordinator', [
-    ...runFlags,
-    new URL('../server/main.ts', import.meta.url).pathname,
+    ...flagsWith('--expose-gc'),
+    new URL('_coordinator.ts', import.meta.url).pathname,
     '--port',
     '0',
     '--log-level',
     'warning',
     '--no-http',
-  ])
+  ], 'piped')
   try {
     const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]
     return { coordinator, network }
@@ -133,4 +133,11 @@ export async function startCoordinatorChild(): Promise<{ coordinator: Child; net
     await coordinator.stop()
     throw error
   }
+}
+
+/** The coordinator's V8 heap in use after garbage collection, in bytes (see `_coordinator.ts`). */
+export async function coordinatorHeap(coordinator: Child): Promise<number> {
+  const from = coordinator.lines.length
+  await coordinator.send('heap')
+  return Number((await coordinator.line(/^heap (-?\d+)/, 30_000, from))[1])
 }

@@ -4,7 +4,9 @@
  * grown to 1k, 10k and 100k containers (each held by one reference of a loader
  * client in this process). At each size 1k more clients (4 processes of 250 that
  * share a clock) connect and take 10 references each; then it measures:
- * - coordinator RSS per container (with its one reference) and per extra reference;
+ * - coordinator memory per container (with its one reference) and per extra
+ *   reference: RSS, and the V8 heap in use after garbage collection (RSS also
+ *   holds garbage not yet collected and heap the engine keeps for later);
  * - `get` latency (200 sequential gets of new uuids, while the 1k clients listen);
  * - event fan-out: from a get that adds a container until all 1k clients saw it.
  * The clients leave before the next growth, so growing does not fan out 100k
@@ -18,7 +20,7 @@
 import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import type { ContainerReference } from '../client/mod.ts'
 import { TickManagerImpl } from '../core/mod.ts'
-import { Child, percentile, runFlags, startCoordinatorChild } from './_child.ts'
+import { Child, coordinatorHeap, percentile, runFlags, startCoordinatorChild } from './_child.ts'
 
 const SIZES = [1_000, 10_000, 100_000]
 const AGENTS = 10
@@ -38,6 +40,8 @@ export interface ScaleRow {
   coordinator_rss_mib: number
   bytes_per_container: number
   bytes_per_reference: number
+  heap_bytes_per_container: number
+  heap_bytes_per_reference: number
   get_p50_us: number
   get_p99_us: number
   fanout_ms_median: number
@@ -155,6 +159,7 @@ export async function runScaleBenchmark(): Promise<ScaleRow[]> {
     await Promise.all(agents.map((agent) => agent.line(/registered/)))
     for (let i = 0; i < LOADERS; i++) loaders.push(await createNetworkClient(network))
     const baseline = (await coordinator.rssMiB()) * 1024 * 1024
+    const heapBaseline = await coordinatorHeap(coordinator)
     const rows: ScaleRow[] = []
     const held: unknown[] = []
     for (const size of SIZES) {
@@ -164,6 +169,7 @@ export async function runScaleBenchmark(): Promise<ScaleRow[]> {
       await grow(loaders, held.length, size, held)
       const grow_gets_per_s = Math.round((size - before) / ((performance.now() - started) / 1000))
       const withContainers = (await coordinator.rssMiB()) * 1024 * 1024
+      const heapWithContainers = await coordinatorHeap(coordinator)
       progress(`connecting ${CLIENT_PROCESSES * CLIENTS_PER_PROCESS} clients`)
       started = performance.now()
       const procs = Array.from({ length: CLIENT_PROCESSES }, (_, i) =>
@@ -178,9 +184,11 @@ export async function runScaleBenchmark(): Promise<ScaleRow[]> {
       children.push(...procs)
       await Promise.all(procs.map((proc) => proc.line(/^connected/, 180_000)))
       const withClients = (await coordinator.rssMiB()) * 1024 * 1024
+      const heapWithClients = await coordinatorHeap(coordinator)
       for (const proc of procs) await proc.send(`refs ${REFS_PER_CLIENT} ${size}`)
       await Promise.all(procs.map((proc) => proc.line(/^refs done/, 180_000)))
       const withReferences = (await coordinator.rssMiB()) * 1024 * 1024
+      const heapWithReferences = await coordinatorHeap(coordinator)
       const references = CLIENT_PROCESSES * CLIENTS_PER_PROCESS * REFS_PER_CLIENT
       progress('measuring get latency and fan-out')
       const [get_p50_us, get_p99_us] = await getLatency(loaders[0], size)
@@ -191,6 +199,8 @@ export async function runScaleBenchmark(): Promise<ScaleRow[]> {
         coordinator_rss_mib: Math.round(withContainers / 1024 / 1024 * 10) / 10,
         bytes_per_container: Math.round((withContainers - baseline) / size),
         bytes_per_reference: Math.round((withReferences - withClients) / references),
+        heap_bytes_per_container: Math.round((heapWithContainers - heapBaseline) / size),
+        heap_bytes_per_reference: Math.round((heapWithReferences - heapWithClients) / references),
         get_p50_us,
         get_p99_us,
         fanout_ms_median: Math.round(percentile(fanouts, 50) * 10) / 10,
@@ -214,8 +224,10 @@ export function formatScaleTable(rows: ScaleRow[]): string {
     'containers',
     'grow gets/s',
     'coord. RSS MiB',
-    'B/container',
-    'B/reference',
+    'RSS B/container',
+    'RSS B/reference',
+    'heap B/container',
+    'heap B/reference',
     'get p50/p99 µs',
     'fan-out to 1k clients ms (median/max)',
   ]
@@ -225,6 +237,8 @@ export function formatScaleTable(rows: ScaleRow[]): string {
     String(row.coordinator_rss_mib),
     String(row.bytes_per_container),
     String(row.bytes_per_reference),
+    String(row.heap_bytes_per_container),
+    String(row.heap_bytes_per_reference),
     `${row.get_p50_us} / ${row.get_p99_us}`,
     `${row.fanout_ms_median} / ${row.fanout_ms_max}`,
   ])

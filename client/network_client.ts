@@ -246,7 +246,8 @@ class NetworkClientImpl implements NetworkClient {
   readonly #ownsClock: boolean
   readonly #options: NetworkClientOptions
   readonly #listeners = new Set<NetworkEventListener>()
-  readonly #references = new Set<ReferenceImpl>()
+  /** Open references by container uuid (a reference's uuid never changes). */
+  readonly #references = new Map<ContainerUuid, Set<ReferenceImpl>>()
   readonly #connections = new Map<ContainerUuid, Set<ConnectionImpl>>()
   readonly #direct = new Map<string, RpcClient>()
   readonly #agentHost: AgentHost
@@ -375,7 +376,9 @@ class NetworkClientImpl implements NetworkClient {
     }
     const record = await this.call<ContainerRecord>(NetworkOperation.get, { kind, options })
     const reference = new ReferenceImpl(this, kind as ContainerKind, options as GetOptions, record)
-    this.#references.add(reference)
+    let same = this.#references.get(reference.uuid)
+    if (same === undefined) this.#references.set(reference.uuid, same = new Set())
+    same.add(reference)
     return reference
   }
 
@@ -407,7 +410,7 @@ class NetworkClientImpl implements NetworkClient {
     for (const served of [...this.#served]) await served.close().catch(() => {})
     if (this.rpc.connected) {
       await Promise.allSettled(
-        [...this.#references].map((ref) =>
+        this.#allReferences().map((ref) =>
           this.rpc.request(NetworkOperation.release, encode({ uuid: ref.uuid }), quick)
         ),
       )
@@ -427,7 +430,9 @@ class NetworkClientImpl implements NetworkClient {
   // --- used by references and connections ---
 
   forget(reference: ReferenceImpl): void {
-    this.#references.delete(reference)
+    const same = this.#references.get(reference.uuid)
+    same?.delete(reference)
+    if (same?.size === 0) this.#references.delete(reference.uuid)
   }
 
   /** The transport a connection to `endpoint` uses: a direct link, or the network. */
@@ -559,10 +564,8 @@ class NetworkClientImpl implements NetworkClient {
 
   #networkEvent(event: NetworkEvent): void {
     for (const change of event.containers) {
-      for (const reference of this.#references) {
-        if (reference.uuid === change.container.uuid) {
-          reference.observe(change.type, change.container)
-        }
+      for (const reference of this.#references.get(change.container.uuid) ?? []) {
+        reference.observe(change.type, change.container)
       }
     }
     for (const listener of this.#listeners) {
@@ -577,6 +580,10 @@ class NetworkClientImpl implements NetworkClient {
   }
 
   /** After the coordinator came back: register agents, re-acquire references, reconnect. */
+  #allReferences(): ReferenceImpl[] {
+    return [...this.#references.values()].flatMap((same) => [...same])
+  }
+
   #recover(): void {
     void (async () => {
       for (const agent of this.#agentHost.agents()) {
@@ -585,7 +592,7 @@ class NetworkClientImpl implements NetworkClient {
             logger.error('re-registering {agentId} failed: {error}', { agentId: agent.uuid, error })
           )
       }
-      await Promise.allSettled([...this.#references].map((reference) => reference.reacquire()))
+      await Promise.allSettled(this.#allReferences().map((reference) => reference.reacquire()))
       await this.#reconnectConnections(undefined)
     })()
   }
@@ -741,9 +748,13 @@ class ConnectionImpl implements ContainerConnection {
     const handler = this.on
     if (handler === undefined) return
     try {
-      Promise.resolve(handler(data)).catch((error) =>
-        logger.error('a connection event handler failed: {error}', { error })
-      )
+      const result = handler(data)
+      // Only a handler that returned a promise costs one; most return nothing.
+      if (result instanceof Promise) {
+        result.catch((error) =>
+          logger.error('a connection event handler failed: {error}', { error })
+        )
+      }
     } catch (error) {
       logger.error('a connection event handler failed: {error}', { error })
     }

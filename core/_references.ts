@@ -1,9 +1,15 @@
 // The reference table: which client holds which container, counted per get.
 import type { ClientUuid, ContainerUuid } from './types.ts'
 
+/**
+ * The holders of one container: a client id alone when one client holds it once
+ * (by far the common case, and a fraction of a Map's memory), else a count per client.
+ */
+type Holders = ClientUuid | Map<ClientUuid, number>
+
 /** Counts references per (client, container); one get is one reference. */
 export class ReferenceTable {
-  private readonly byContainer = new Map<ContainerUuid, Map<ClientUuid, number>>()
+  private readonly byContainer = new Map<ContainerUuid, Holders>()
   private readonly byClient = new Map<ClientUuid, Set<ContainerUuid>>()
   /** References held in all, kept as they change (metrics read it at every scrape). */
   #total = 0
@@ -15,10 +21,14 @@ export class ReferenceTable {
 
   /** Adds one reference of `client` to `uuid`. */
   acquire(client: ClientUuid, uuid: ContainerUuid): void {
-    let holders = this.byContainer.get(uuid)
-    if (holders === undefined) this.byContainer.set(uuid, holders = new Map())
-    holders.set(client, (holders.get(client) ?? 0) + 1)
     this.#total++
+    const holders = this.byContainer.get(uuid)
+    if (holders === undefined) this.byContainer.set(uuid, client)
+    else {
+      const counts = typeof holders === 'string' ? new Map([[holders, 1]]) : holders
+      counts.set(client, (counts.get(client) ?? 0) + 1)
+      if (counts !== holders) this.byContainer.set(uuid, counts)
+    }
     let held = this.byClient.get(client)
     if (held === undefined) this.byClient.set(client, held = new Set())
     held.add(uuid)
@@ -27,18 +37,23 @@ export class ReferenceTable {
   /** Drops one reference of `client` to `uuid`; false when it held none. */
   release(client: ClientUuid, uuid: ContainerUuid): boolean {
     const holders = this.byContainer.get(uuid)
-    const count = holders?.get(client)
-    if (holders === undefined || count === undefined) return false
-    this.#total--
-    if (count > 1) {
-      holders.set(client, count - 1)
-      return true
+    if (holders === undefined) return false
+    if (typeof holders === 'string') {
+      if (holders !== client) return false
+      this.byContainer.delete(uuid)
+    } else {
+      const count = holders.get(client)
+      if (count === undefined) return false
+      if (count > 1) {
+        holders.set(client, count - 1)
+        this.#total--
+        return true
+      }
+      holders.delete(client)
+      if (holders.size === 0) this.byContainer.delete(uuid)
     }
-    holders.delete(client)
-    if (holders.size === 0) this.byContainer.delete(uuid)
-    const held = this.byClient.get(client)
-    held?.delete(uuid)
-    if (held?.size === 0) this.byClient.delete(client)
+    this.#total--
+    this.#unhold(client, uuid)
     return true
   }
 
@@ -47,9 +62,12 @@ export class ReferenceTable {
     const held = [...(this.byClient.get(client) ?? [])]
     for (const uuid of held) {
       const holders = this.byContainer.get(uuid)
-      this.#total -= holders?.get(client) ?? 0
-      holders?.delete(client)
-      if (holders?.size === 0) this.byContainer.delete(uuid)
+      this.#total -= this.holdersOf(uuid)?.get(client) ?? 0
+      if (typeof holders === 'string') this.byContainer.delete(uuid)
+      else {
+        holders?.delete(client)
+        if (holders?.size === 0) this.byContainer.delete(uuid)
+      }
     }
     this.byClient.delete(client)
     return held
@@ -57,13 +75,17 @@ export class ReferenceTable {
 
   /** Forgets every reference to a container that is gone. */
   dropContainer(uuid: ContainerUuid): void {
-    for (const [client, count] of this.byContainer.get(uuid) ?? []) {
+    for (const [client, count] of this.holdersOf(uuid) ?? []) {
       this.#total -= count
-      const held = this.byClient.get(client)
-      held?.delete(uuid)
-      if (held?.size === 0) this.byClient.delete(client)
+      this.#unhold(client, uuid)
     }
     this.byContainer.delete(uuid)
+  }
+
+  #unhold(client: ClientUuid, uuid: ContainerUuid): void {
+    const held = this.byClient.get(client)
+    held?.delete(uuid)
+    if (held?.size === 0) this.byClient.delete(client)
   }
 
   /** Whether anyone holds `uuid`. */
@@ -73,7 +95,8 @@ export class ReferenceTable {
 
   /** References to `uuid`, by the client holding them. */
   holdersOf(uuid: ContainerUuid): ReadonlyMap<ClientUuid, number> | undefined {
-    return this.byContainer.get(uuid)
+    const holders = this.byContainer.get(uuid)
+    return typeof holders === 'string' ? new Map([[holders, 1]]) : holders
   }
 
   /** Every client holding something, with the containers it holds. */

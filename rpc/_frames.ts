@@ -73,8 +73,13 @@ export type Header =
     operation: string
     timeoutMs: number
     meta: unknown
-    /** The caller's W3C `traceparent`; an optional last field, absent when not traced. */
+    /** The caller's W3C `traceparent`; an optional field (index 5), absent when not traced. */
     trace?: string
+    /**
+     * The sender has settled every request of its own with an id up to this one, so
+     * the receiver may forget its answers to them; an optional field (index 6).
+     */
+    ack?: number
   }
   | { kind: typeof Kind.reply | typeof Kind.cancel | typeof Kind.busy; id: number }
   | { kind: typeof Kind.fail; id: number; name: string; message: string; code: string }
@@ -103,15 +108,26 @@ export function headerFrame(header: Header): Uint8Array {
     case Kind.pong:
       return encode([header.kind, 0])
     case Kind.request:
-      return header.trace === undefined
-        ? encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
-        : encode([
+      if (header.ack === undefined && header.trace === undefined) {
+        return encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+      }
+      return header.ack === undefined
+        ? encode([
           header.kind,
           header.id,
           header.operation,
           header.timeoutMs,
           header.meta,
           header.trace,
+        ])
+        : encode([
+          header.kind,
+          header.id,
+          header.operation,
+          header.timeoutMs,
+          header.meta,
+          header.trace ?? null,
+          header.ack,
         ])
     case Kind.reply:
     case Kind.cancel:
@@ -132,7 +148,48 @@ export function frames(header: Header, body?: Uint8Array): Uint8Array[] {
   return body === undefined ? [headerFrame(header)] : [headerFrame(header), body]
 }
 
+/**
+ * The header frame of an event. A stream of events of one container repeats the
+ * same topic and meta, so the last header is kept and reused while the topic and
+ * a shallowly equal meta (primitive values only) come again.
+ */
+export function eventHeader(topic: string, meta: unknown): Uint8Array {
+  if (topic !== lastEvent.topic || !sameShallow(meta, lastEvent.meta)) {
+    lastEvent = { topic, meta, frame: headerFrame({ kind: Kind.event, topic, meta }) }
+  }
+  return lastEvent.frame
+}
+
+let lastEvent: { topic: string; meta: unknown; frame: Uint8Array } = {
+  topic: '',
+  meta: undefined,
+  frame: new Uint8Array(0),
+}
+
+/** Equal primitives, or plain objects with the same keys and equal primitive values. */
+function sameShallow(a: unknown, b: unknown): boolean {
+  if (a === b) return a === null || typeof a !== 'object'
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Object.getPrototypeOf(a) !== Object.prototype) return false
+  if (Object.getPrototypeOf(b) !== Object.prototype) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const key of keys) {
+    const value = (a as Record<string, unknown>)[key]
+    if (value !== null && typeof value === 'object') return false
+    if (value !== (b as Record<string, unknown>)[key] || !Object.hasOwn(b, key)) return false
+  }
+  return true
+}
+
 const bodyKinds = new Set<number>([Kind.request, Kind.reply, Kind.event])
+
+/**
+ * The last header parsed, by its bytes: a stream of events repeats one header, and
+ * comparing ~50 bytes costs far less than decoding them. Parsed headers are never
+ * modified by their readers, so one object may serve several messages.
+ */
+let lastParsed: { bytes: Uint8Array; header: Header } | undefined
 
 /**
  * Parses a message (header frame + optional body). Throws `ProtocolError` with the
@@ -142,6 +199,30 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
   if (message.length < 1 || message.length > 2) {
     throw new ProtocolError(`a message has 1 or 2 frames, got ${message.length}`)
   }
+  const frame = message[0]
+  if (lastParsed !== undefined && sameBytes(frame, lastParsed.bytes)) {
+    if (bodyKinds.has(lastParsed.header.kind) !== (message.length === 2)) {
+      throw new ProtocolFrameError(
+        `message kind ${lastParsed.header.kind} has a wrong frame count`,
+        0,
+      )
+    }
+    return { header: lastParsed.header, body: message[1] ?? empty }
+  }
+  const parsed = parseNew(message)
+  if (parsed.header.kind === Kind.event) {
+    lastParsed = { bytes: frame.slice(), header: parsed.header }
+  }
+  return parsed
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function parseNew(message: Uint8Array[]): { header: Header; body: Uint8Array } {
   const raw = decode(message[0])
   if (!Array.isArray(raw) || typeof raw[0] !== 'number' || typeof raw[1] !== 'number') {
     throw new ProtocolError('the header is not [kind, id, …]')
@@ -190,7 +271,7 @@ export function parseMessage(message: Uint8Array[]): { header: Header; body: Uin
     case Kind.request: {
       const trace = typeof raw[5] === 'string' ? raw[5] : undefined
       const header = { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4], trace }
-      return { header, body }
+      return { header: raw[6] === undefined ? header : { ...header, ack: number(6) }, body }
     }
     case Kind.reply:
     case Kind.cancel:

@@ -10,7 +10,7 @@ import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
 import { Deadlines } from './_deadlines.ts'
-import { frames, type Header, Kind } from './_frames.ts'
+import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
 
@@ -177,6 +177,11 @@ export class RpcSession {
     return this.#pending.size
   }
 
+  /** Answers kept for requests the peer may re-send (forgotten once it settles them). */
+  get rememberedAnswers(): number {
+    return this.#answered.size
+  }
+
   /** Incoming requests being served now. */
   get runningCount(): number {
     return this.#running.size
@@ -227,7 +232,7 @@ export class RpcSession {
   /** Sends an event; false when the session has no transport now. */
   event(topic: string, body: Uint8Array, meta?: unknown): boolean {
     if (this.#send === undefined) return false
-    this.#send(frames({ kind: Kind.event, topic, meta }, body))
+    this.#send([eventHeader(topic, meta), body])
     return true
   }
 
@@ -245,6 +250,7 @@ export class RpcSession {
   receive(header: Header, body: Uint8Array): boolean {
     switch (header.kind) {
       case Kind.request:
+        if (header.ack !== undefined) this.#forgetAnswered(header.ack)
         this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body, header.trace)
         return true
       case Kind.reply:
@@ -294,6 +300,8 @@ export class RpcSession {
 
   #transmit(id: number, request: Outgoing): void {
     const remaining = Math.max(1, request.deadline - this.#clock.now())
+    // Every id below the oldest pending one is settled: the peer may forget those answers.
+    const ack = (this.#pending.keys().next().value ?? this.#nextId) - 1
     this.#send?.(frames({
       kind: Kind.request,
       id,
@@ -301,7 +309,20 @@ export class RpcSession {
       timeoutMs: remaining,
       meta: request.meta,
       trace: request.trace,
+      ...(ack > 0 ? { ack } : {}),
     }, request.body))
+  }
+
+  /**
+   * Forgets remembered answers the peer says it has settled (ids up to `ack`), from
+   * the oldest; answers finish nearly in id order, so this stops at the first newer one.
+   */
+  #forgetAnswered(ack: number): void {
+    for (const [id, message] of this.#answered) {
+      if (id > ack) return
+      this.#answered.delete(id)
+      this.#answeredBytes -= messageSize(message)
+    }
   }
 
   #settle(id: number, result: Uint8Array | unknown, cancelRemote: boolean): void {

@@ -63,6 +63,40 @@ Deno.test({
 })
 
 Deno.test({
+  name: 'answers the caller has settled are forgotten: the replay cache holds only unsettled ones',
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    const gate = Promise.withResolvers<void>()
+    const { caller, server, deliver } = pair(async (request) => {
+      if (decode(request.body) === 'slow') await gate.promise
+      return request.body
+    })
+    for (let i = 0; i < 5; i++) {
+      assert.equal(decode(await deliverAnd(deliver, caller.request('work', encode(i)))), i)
+    }
+    // Each request told the server the ones before it were settled.
+    assert.equal(server.rememberedAnswers, 1)
+    const slow = caller.request('work', encode('slow'))
+    await deliver()
+    assert.equal(decode(await deliverAnd(deliver, caller.request('work', encode(5)))), 5)
+    gate.resolve()
+    await deliver()
+    assert.equal(decode(await slow), 'slow')
+    // While the slow one was pending, the answer after it could not be forgotten.
+    assert.equal(server.rememberedAnswers, 2)
+    await deliverAnd(deliver, caller.request('work', encode(6)))
+    assert.equal(server.rememberedAnswers, 1)
+    caller.close()
+  },
+})
+
+async function deliverAnd<T>(deliver: () => Promise<void>, answer: Promise<T>): Promise<T> {
+  await deliver()
+  return await answer
+}
+
+Deno.test({
   name:
     'a request fails with TimeoutError at its own deadline, and the server handler is aborted then',
   sanitizeOps: true,

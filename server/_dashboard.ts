@@ -98,6 +98,7 @@ function h(tag, attrs, ...children) {
     if (value === undefined || value === null || value === false) continue
     if (key === 'class') node.className = value
     else if (key === 'onclick') node.onclick = value
+    else if (key === 'onkeydown') node.onkeydown = value
     else node.setAttribute(key, value)
   }
   for (const child of children.flat()) {
@@ -148,8 +149,9 @@ function renderAgents() {
   list.replaceChildren(...state.agents.map((agent) =>
     h('div', {
       class: 'agent' + (agentFilter === agent.agentId ? ' on' : ''), 'data-agent': agent.agentId,
-      role: 'button', title: 'show only its containers',
-      onclick: () => { agentFilter = agentFilter === agent.agentId ? '' : agent.agentId; renderAgents(); renderContainers() },
+      role: 'button', tabindex: '0', title: 'show only its containers',
+      onclick: () => selectAgent(agent.agentId),
+      onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') selectAgent(agent.agentId) },
     },
       h('div', { class: 'id', title: agent.agentId }, agent.agentId),
       h('div', {}, agent.kinds.map((kind) => h('span', { class: 'chip' }, kind))),
@@ -161,6 +163,12 @@ function renderAgents() {
       h('div', { class: 'bar' }, h('div', { style: 'width:' + (100 * agent.containers / most) + '%' })))
   ))
   if (state.agents.length === 0) list.replaceChildren(h('div', { class: 'empty' }, 'No agent registered.'))
+}
+
+function selectAgent(agentId) {
+  agentFilter = agentFilter === agentId ? '' : agentId
+  renderAgents()
+  renderContainers()
 }
 
 function renderContainers() {

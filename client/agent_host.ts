@@ -15,6 +15,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest } from '../rpc/session.ts'
@@ -130,8 +131,8 @@ export async function handleEndpointRequest(
 }
 
 /**
- * Passes a request to a hosted container; when tracing is on, in a span of the
- * agent whose child span times the container's own work.
+ * Passes a request to a hosted container; when metrics or tracing are on, timed,
+ * in a span of the agent whose child span times the container's own work.
  */
 async function requestContainer(
   agent: AgentImpl,
@@ -140,10 +141,32 @@ async function requestContainer(
   operation: string,
   clientId: ClientUuid | undefined,
 ): Promise<Uint8Array> {
-  if (!tracingEnabled()) {
+  const metrics = ClientMetrics.get()
+  if (metrics === undefined && !tracingEnabled()) {
     return encode(await agent.request(target, operation, decode(request.body), clientId))
   }
   const kind = agent.getRecord(target)?.kind ?? ''
+  const started = performance.now()
+  try {
+    const answer = tracingEnabled()
+      ? await tracedRequest(agent, request, target, kind, operation, clientId)
+      : encode(await agent.request(target, operation, decode(request.body), clientId))
+    metrics?.served(kind, (performance.now() - started) / 1000, false)
+    return answer
+  } catch (error) {
+    metrics?.served(kind, (performance.now() - started) / 1000, true)
+    throw error
+  }
+}
+
+function tracedRequest(
+  agent: AgentImpl,
+  request: IncomingRequest,
+  target: ContainerUuid,
+  kind: string,
+  operation: string,
+  clientId: ClientUuid | undefined,
+): Promise<Uint8Array> {
   const attributes = {
     'rpc.system': 'huly-network',
     'rpc.method': request.operation,
@@ -153,7 +176,7 @@ async function requestContainer(
     'huly.container.kind': kind,
     'huly.container.operation': String(operation),
   }
-  return await withRequestSpan(
+  return withRequestSpan(
     TracerName.agent,
     `${request.operation} ${kind}`,
     SpanKind.SERVER,

@@ -17,6 +17,7 @@ import {
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
 import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { ClientMetrics } from './_metrics.ts'
 import type {
   AgentRecord,
   AgentUuid,
@@ -278,8 +279,14 @@ class NetworkClientImpl implements NetworkClient {
       handler: (request) => this.#agentHost.handle(request),
       onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
       onConnect: (first) => {
-        if (!first) this.#recover()
+        if (!first) {
+          ClientMetrics.get()?.reconnect()
+          this.#recover()
+        }
         this.#notifyConnection(true)
+      },
+      onBusy: (direction) => {
+        if (direction === 'received') ClientMetrics.get()?.busy()
       },
       onDisconnect: (reason) => this.#notifyConnection(false, reason),
     })
@@ -471,25 +478,34 @@ class NetworkClientImpl implements NetworkClient {
     const body = encode(data)
     const rpc = link ?? this.rpc
     const rpcOperation = link === undefined ? NetworkOperation.request : ContainerOperation.request
-    if (!tracingEnabled()) {
+    const metrics = ClientMetrics.get()
+    if (metrics === undefined && !tracingEnabled()) {
       return decode(await rpc.request(rpcOperation, body, { ...options, meta }))
     }
-    const attributes = {
-      'rpc.system': 'huly-network',
-      'rpc.method': rpcOperation,
-      'huly.client.id': this.clientId,
-      'huly.container.uuid': target,
-      'huly.container.operation': operation,
+    const started = performance.now()
+    try {
+      const reply = !tracingEnabled()
+        ? await rpc.request(rpcOperation, body, { ...options, meta })
+        : await withRequestSpan(
+          TracerName.client,
+          rpcOperation,
+          SpanKind.CLIENT,
+          options.trace,
+          {
+            'rpc.system': 'huly-network',
+            'rpc.method': rpcOperation,
+            'huly.client.id': this.clientId,
+            'huly.container.uuid': target,
+            'huly.container.operation': operation,
+          },
+          (trace) => rpc.request(rpcOperation, body, { ...options, meta, trace }),
+        )
+      metrics?.request(rpcOperation, (performance.now() - started) / 1000, false)
+      return decode(reply)
+    } catch (error) {
+      metrics?.request(rpcOperation, (performance.now() - started) / 1000, true)
+      throw error
     }
-    const reply = await withRequestSpan(
-      TracerName.client,
-      rpcOperation,
-      SpanKind.CLIENT,
-      options.trace,
-      attributes,
-      (trace) => rpc.request(rpcOperation, body, { ...options, meta, trace }),
-    )
-    return decode(reply)
   }
 
   /**

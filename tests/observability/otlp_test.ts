@@ -15,7 +15,8 @@ interface OtlpSpan {
 /** Receives OTLP/HTTP JSON on a free port: spans by service, and metric names. */
 class OtlpReceiver {
   readonly spans = new Map<string, OtlpSpan[]>()
-  readonly metrics = new Set<string>()
+  /** Metric names by service. */
+  readonly metrics = new Map<string, Set<string>>()
   readonly #server: Deno.HttpServer<Deno.NetAddr>
 
   constructor() {
@@ -39,8 +40,11 @@ class OtlpReceiver {
       }
     }
     for (const resource of body.resourceMetrics ?? []) {
+      const service = serviceOf(resource)
+      let names = this.metrics.get(service)
+      if (names === undefined) this.metrics.set(service, names = new Set())
       for (const scope of resource.scopeMetrics ?? []) {
-        for (const metric of scope.metrics ?? []) this.metrics.add(metric.name)
+        for (const metric of scope.metrics ?? []) names.add(metric.name)
       }
     }
     return Response.json(path === '/v1/traces' ? { partialSuccess: {} } : {})
@@ -76,7 +80,7 @@ async function withOtel<T>(receiver: string, service: string, fn: () => Promise<
   }
 }
 
-Deno.test('with OTEL_DENO=true, each process exports its spans of one routed request under one trace id, and the coordinator its metrics', async () => {
+Deno.test('with OTEL_DENO=true, each process exports its spans of one routed request under one trace id, and its metrics', async () => {
   const receiver = new OtlpReceiver()
   const coordinator = await withOtel(receiver.url, 'coordinator', () => startCoordinator())
   let agent
@@ -118,14 +122,20 @@ Deno.test('with OTEL_DENO=true, each process exports its spans of one routed req
     const containerSpan = routed.agent.find((span) => span.name === 'container echo.echo')!
     assert.equal(containerSpan.parentSpanId, agentSpan.spanId)
 
-    await within(10_000, 'coordinator metrics', async () => {
-      while (!receiver.metrics.has('huly_network_requests')) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    })
-    for (const name of ['huly_network_request_duration_seconds', 'huly_network_agents']) {
-      assert.ok(receiver.metrics.has(name), `${name} in ${[...receiver.metrics].join(', ')}`)
+    // Each process its own: the coordinator's requests, the client's and the agent's view.
+    const expected = {
+      coordinator: ['huly_network_requests', 'huly_network_request_duration_seconds'],
+      client: ['huly_network_client_requests', 'huly_network_client_request_duration_seconds'],
+      agent: ['huly_network_agent_requests', 'huly_network_agent_request_duration_seconds'],
     }
+    await within(10_000, 'metrics of every process', async () => {
+      const missing = () =>
+        Object.entries(expected).flatMap(([service, names]) =>
+          names.filter((name) => !receiver.metrics.get(service)?.has(name))
+        )
+      while (missing().length > 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    })
+    assert.ok(receiver.metrics.get('coordinator')!.has('huly_network_agents'))
   } finally {
     await agent?.stop()
     await coordinator.proc.stop()

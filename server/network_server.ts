@@ -264,7 +264,7 @@ export class NetworkServer {
             request.body,
             request.session.peerId as ClientUuid,
             request.timeoutMs,
-            request.signal,
+            request,
             traceparentOf(span, request.trace),
           )
         } finally {

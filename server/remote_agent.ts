@@ -9,7 +9,7 @@ import type {
   StartOptions,
 } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
-import type { RpcSession } from '../rpc/session.ts'
+import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 
 /** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
 export class RemoteAgent implements NetworkAgent {
@@ -48,11 +48,11 @@ export class RemoteAgent implements NetworkAgent {
     body: Uint8Array,
     clientId?: ClientUuid,
     timeoutMs?: number,
-    signal?: AbortSignal,
+    follows?: IncomingRequest,
     trace?: string,
   ): Promise<Uint8Array> {
     const meta: AgentRouteMeta = { agentId: this.uuid, target, operation, clientId }
-    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, signal, trace })
+    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, follows, trace })
   }
 
   /** Connects (or disconnects) a client to the container's events. */

@@ -3,16 +3,17 @@
  *
  * Every ZeroMQ message costs a few FFI calls per frame on each side, a trip
  * through libzmq's pipes and a wake-up of the reader; when a send queue holds
- * several small messages for one peer, they go as one. A batch is a message whose
- * first payload frame is empty and whose second holds the messages:
+ * several small messages for one peer, they go as one. A batch is a message of
+ * one payload frame that starts with the byte 0xc1, which MessagePack never uses
+ * (so no rpc header starts with it):
  *
- *     batch   = [routing id (ROUTER only)] [empty frame] [blob]
- *     blob    = message*
+ *     batch   = [routing id (ROUTER only)] [blob]
+ *     blob    = 0xc1 message*
  *     message = u8 frame count (1..255), then per frame: u32 length (LE), bytes
  *
- * A message that would itself look like a batch (its first payload frame is empty)
- * is always sent inside one, so the format is unambiguous. A blob that does not
- * parse is delivered as it came, for the layer above to reject.
+ * A message that would itself look like a batch (one payload frame starting with
+ * 0xc1) is always sent inside one, so the format is unambiguous. A blob that does
+ * not parse is delivered as it came, for the layer above to reject.
  *
  * @module
  */
@@ -26,7 +27,8 @@ const MAX_BYTES = 64 * 1024
 /** Frames larger than this are sent on their own: copying them would cost more than it saves. */
 const MAX_FRAME = 16 * 1024
 
-const EMPTY = new Uint8Array(0)
+/** The first byte of a batch. */
+const MARK = 0xc1
 
 /** A batch ready to send, and how many queued messages it carries. */
 export interface Batch {
@@ -34,9 +36,9 @@ export interface Batch {
   readonly count: number
 }
 
-/** Whether a message must be wrapped: its first payload frame is empty, as a batch's is. */
+/** Whether a message must be wrapped: it has the shape of a batch. */
 function looksLikeBatch(frames: Uint8Array[], prefix: number): boolean {
-  return frames.length > prefix && frames[prefix].length === 0
+  return frames.length === prefix + 1 && frames[prefix][0] === MARK
 }
 
 /** The blob bytes of one message, or -1 when it cannot join a batch. */
@@ -74,9 +76,10 @@ export function takeBatch(
     bytes += size
   }
   if (count < 2 && !wrap) return null
-  const blob = new Uint8Array(bytes)
+  const blob = new Uint8Array(1 + bytes)
   const view = new DataView(blob.buffer)
-  let offset = 0
+  blob[0] = MARK
+  let offset = 1
   for (let m = 0; m < count; m++) {
     const frames = messages.at(m) as Uint8Array[]
     blob[offset++] = frames.length - prefix
@@ -87,7 +90,7 @@ export function takeBatch(
       offset += 4 + frame.length
     }
   }
-  return { frames: prefix === 1 ? [first[0], EMPTY, blob] : [EMPTY, blob], count }
+  return { frames: prefix === 1 ? [first[0], blob] : [blob], count }
 }
 
 /**
@@ -96,11 +99,11 @@ export function takeBatch(
  * Frames are views into the blob: nothing is copied.
  */
 export function splitBatch(frames: Uint8Array[], prefix: number): Uint8Array[][] | null {
-  if (frames.length !== prefix + 2 || frames[prefix].length !== 0) return null
-  const blob = frames[prefix + 1]
+  if (!looksLikeBatch(frames, prefix)) return null
+  const blob = frames[prefix]
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength)
   const messages: Uint8Array[][] = []
-  let offset = 0
+  let offset = 1
   while (offset < blob.length) {
     const count = blob[offset++]
     if (count === 0) return null

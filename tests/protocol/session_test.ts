@@ -202,3 +202,36 @@ Deno.test({
     caller.close()
   },
 })
+
+Deno.test({
+  name: 'a forwarded request that follows an incoming one is cancelled when that one is aborted',
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    let aborted: unknown = undefined
+    const backend = pair((request) => {
+      request.signal.addEventListener('abort', () => aborted = request.signal.reason)
+      return new Promise(() => {})
+    })
+    // The middle forwards each request it serves to the backend, following it.
+    const front = pair((request) =>
+      backend.caller.request(request.operation, request.body, { follows: request })
+    )
+    const controller = new AbortController()
+    const answer = front.caller.request('hang', encode(null), { signal: controller.signal })
+    const deliverAll = async () => {
+      await front.deliver()
+      await backend.deliver()
+      await front.deliver()
+    }
+    await deliverAll()
+    assert.equal(backend.caller.pendingCount, 1)
+    controller.abort()
+    await assert.rejects(answer, { name: 'AbortError' })
+    await deliverAll()
+    assert.equal(backend.caller.pendingCount, 0)
+    assert.equal((aborted as Error | undefined)?.name, 'ClosedError')
+    front.caller.close()
+    backend.caller.close()
+  },
+})

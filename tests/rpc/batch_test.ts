@@ -16,8 +16,9 @@ Deno.test('batch: queued messages to one peer round-trip through one batch, in o
   const batch = takeBatch(queue(messages), 1, 100)
   assert.ok(batch !== null)
   assert.equal(batch.count, 3)
-  assert.equal(batch.frames.length, 3)
+  assert.equal(batch.frames.length, 2)
   assert.deepEqual(batch.frames[0], peer)
+  assert.equal(batch.frames[1][0], 0xc1)
   assert.deepEqual(splitBatch(batch.frames, 1), messages)
 })
 
@@ -27,7 +28,7 @@ Deno.test('batch: a single ordinary message goes as it is', () => {
 })
 
 Deno.test('batch: a message that looks like a batch is wrapped, even alone', () => {
-  const lookalike = [bytes(), bytes(1, 9, 0, 0, 0)]
+  const lookalike = [bytes(0xc1, 1, 1, 0, 0, 0, 9)]
   const batch = takeBatch(queue([lookalike]), 0, 100)
   assert.ok(batch !== null)
   assert.equal(batch.count, 1)
@@ -44,22 +45,24 @@ Deno.test('batch: the limit and large frames end a batch', () => {
 
 Deno.test('batch: blobs that do not parse are not batches', () => {
   const cases: Uint8Array[] = [
-    bytes(), // no message
-    bytes(0), // a message of no frames
-    bytes(1, 5, 0, 0), // a cut length
-    bytes(1, 5, 0, 0, 0, 1, 2), // a frame longer than the blob
-    bytes(1, 0xff, 0xff, 0xff, 0xff), // a huge length
-    bytes(1, 1, 0, 0, 0, 7, 2), // trailing garbage: a message with a cut frame count
+    bytes(0xc1), // no message
+    bytes(0xc1, 0), // a message of no frames
+    bytes(0xc1, 1, 5, 0, 0), // a cut length
+    bytes(0xc1, 1, 5, 0, 0, 0, 1, 2), // a frame longer than the blob
+    bytes(0xc1, 1, 0xff, 0xff, 0xff, 0xff), // a huge length
+    bytes(0xc1, 1, 1, 0, 0, 0, 7, 2), // trailing garbage: a message with a cut frame count
   ]
-  for (const blob of cases) assert.equal(splitBatch([bytes(), blob], 0), null, `${blob}`)
-  assert.equal(splitBatch([bytes(1), bytes(1, 1, 0, 0, 0, 7)], 0), null, 'first frame not empty')
-  assert.equal(splitBatch([bytes(), bytes(1, 1, 0, 0, 0, 7), bytes()], 0), null, 'three frames')
+  for (const blob of cases) assert.equal(splitBatch([blob], 0), null, `${blob}`)
+  assert.equal(splitBatch([bytes(1, 1, 1, 0, 0, 0, 7)], 0), null, 'no mark')
+  assert.equal(splitBatch([bytes(0xc1, 1, 1, 0, 0, 0, 7), bytes()], 0), null, 'two frames')
+  assert.equal(splitBatch([bytes()], 0), null, 'empty frame')
 })
 
 Deno.test('batch: random blobs never throw', () => {
   for (let i = 0; i < 10_000; i++) {
     const blob = crypto.getRandomValues(new Uint8Array(i % 64))
-    const result = splitBatch([peer, bytes(), blob], 1)
+    blob[0] = 0xc1
+    const result = splitBatch([peer, blob], 1)
     if (result !== null) { for (const message of result) assert.deepEqual(message[0], peer) }
   }
 })

@@ -48,14 +48,23 @@ function message(seq: number): Uint8Array[] {
   }
 }
 
-const EMPTY = new Uint8Array(0)
-
 /**
- * What goes on the wire for `seq`: with batching, every third message starts with
- * an empty frame, like a batch does, so the socket must wrap it to keep it apart.
+ * What goes on the wire for `seq`: with batching, every third message is one frame
+ * starting with 0xc1, like a batch, so the socket must wrap it to keep it apart.
  */
 function wire(seq: number, batch: boolean): Uint8Array[] {
-  return batch && seq % 3 === 0 ? [EMPTY, ...message(seq)] : message(seq)
+  if (!batch || seq % 3 !== 0) return message(seq)
+  const parts = message(seq)
+  const lookalike = new Uint8Array(1 + parts.reduce((sum, part) => sum + 4 + part.length, 0))
+  const view = new DataView(lookalike.buffer)
+  lookalike[0] = 0xc1
+  let offset = 1
+  for (const part of parts) {
+    view.setUint32(offset, part.length)
+    lookalike.set(part, offset + 4)
+    offset += 4 + part.length
+  }
+  return [lookalike]
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -69,10 +78,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Checks that `frames` is exactly message `expected`; returns a problem or ''. */
 function check(frames: Uint8Array[], expected: number, batch: boolean): string {
   const want = wire(expected, batch)
-  if (want[0].length === 0) {
-    if (frames[0]?.length !== 0) return `message ${expected}: lost its leading empty frame`
-    frames = frames.slice(1)
-    want.shift()
+  if (want.length === 1 && want[0][0] === 0xc1) {
+    if (frames.length !== 1 || !sameBytes(frames[0], want[0])) {
+      return `message ${expected}: the batch look-alike changed`
+    }
+    return ''
   }
   if (frames.length !== want.length) return `message ${expected}: ${frames.length} frames`
   const seq = new DataView(frames[0].buffer, frames[0].byteOffset, 4).getUint32(0)

@@ -6,7 +6,8 @@
 // Playwright gives the browser a fresh profile in a temporary folder of its own.
 //   {"op":"goto","url":…} {"op":"wait","selector":…,"state":"attached"|"detached"}
 //   {"op":"fill","selector":…,"value":…} {"op":"click","selector":…} {"op":"text","selector":…}
-//   {"op":"viewport","width":…,"height":…} {"op":"screenshot","path":…} {"op":"close"}
+//   {"op":"viewport","width":…,"height":…} {"op":"screenshot","path":…} {"op":"problems"}
+//   {"op":"close"}
 import { chromium } from 'playwright-core'
 
 const browser = await chromium.launch({
@@ -24,6 +25,16 @@ const browser = await chromium.launch({
 })
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
 page.setDefaultTimeout(15_000)
+// What the page reports: uncaught errors, console errors, requests that failed.
+const problems: string[] = []
+page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+page.on('console', (message) => {
+  if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
+})
+page.on('requestfailed', (request) => {
+  // The live stream is cut when the test ends; anything else failing is a problem.
+  if (!request.url().endsWith('/api/events')) problems.push(`request failed: ${request.url()}`)
+})
 console.log(JSON.stringify({ ok: true, value: 'ready' }))
 
 type Command =
@@ -34,6 +45,7 @@ type Command =
   | { op: 'text'; selector: string }
   | { op: 'viewport'; width: number; height: number }
   | { op: 'screenshot'; path: string }
+  | { op: 'problems' }
   | { op: 'close' }
 
 async function run(command: Command): Promise<unknown> {
@@ -54,6 +66,8 @@ async function run(command: Command): Promise<unknown> {
       return await page.setViewportSize({ width: command.width, height: command.height })
     case 'screenshot':
       return (await page.screenshot({ path: command.path, fullPage: true })).byteLength
+    case 'problems':
+      return problems
     case 'close':
       await browser.close()
       Deno.exit(0)

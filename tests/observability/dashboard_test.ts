@@ -122,6 +122,8 @@ Deno.test({
     for (const name of ['dashboard.png', 'dashboard-narrow.png']) {
       assert.ok((await Deno.stat(`${directory}/${name}`)).size > 10_000, name)
     }
+    // The page ran without an error, and loaded nothing that failed.
+    assert.deepEqual(await browser.do({ op: 'problems' }), [])
     await kept.close()
     console.error(
       `dashboard test: screenshots in ${directory}, ${Math.round(performance.now() - started)} ms`,

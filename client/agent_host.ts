@@ -88,8 +88,29 @@ export class AgentHost {
     const params = decode(request.body) as AgentContainerParams
     const table = this.#table(params?.agentId)
     switch (request.operation) {
-      case AgentOperation.start:
-        return encode(await table.agent.get((params as unknown as AgentStartParams).options))
+      case AgentOperation.start: {
+        const { options } = params as unknown as AgentStartParams
+        const start = () => table.agent.get(options)
+        if (!tracingEnabled()) return encode(await start())
+        const attributes = {
+          'rpc.system': 'huly-network',
+          'rpc.method': request.operation,
+          'huly.agent.id': table.agent.uuid,
+          'huly.container.uuid': String(options?.uuid),
+          'huly.container.kind': String(options?.kind),
+        }
+        const name = `${request.operation} ${options?.kind}`
+        return encode(
+          await withRequestSpan(
+            TracerName.agent,
+            name,
+            SpanKind.SERVER,
+            request.trace,
+            attributes,
+            start,
+          ),
+        )
+      }
       case AgentOperation.terminate:
         await table.agent.terminate(params.uuid)
         return encode(null)

@@ -301,7 +301,22 @@ class NetworkClientImpl implements NetworkClient {
   }
 
   async call<T>(operation: string, params: unknown = null): Promise<T> {
-    return decode(await this.rpc.request(operation, encode(params))) as T
+    const body = encode(params)
+    if (!tracingEnabled()) return decode(await this.rpc.request(operation, body)) as T
+    const attributes = {
+      'rpc.system': 'huly-network',
+      'rpc.method': operation,
+      'huly.client.id': this.clientId,
+    }
+    const reply = await withRequestSpan(
+      TracerName.client,
+      operation,
+      SpanKind.CLIENT,
+      undefined,
+      attributes,
+      (trace) => this.rpc.request(operation, body, { trace }),
+    )
+    return decode(reply) as T
   }
 
   async register(agent: AgentImpl): Promise<RegisterResult> {

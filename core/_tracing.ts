@@ -4,6 +4,7 @@
 // request header, and passes its own on. With no tracer provider registered (Deno
 // registers one with OTEL_DENO=true) no span is made and an incoming `traceparent`
 // is passed on unchanged, so tracing costs next to nothing when it is off.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   type Attributes,
   type Context,
@@ -139,4 +140,21 @@ export async function withRequestSpan<T>(
 function parentContext(traceparent: string | undefined): Context {
   const parent = parseTraceparent(traceparent)
   return parent === undefined ? context.active() : trace.setSpanContext(ROOT_CONTEXT, parent)
+}
+
+/**
+ * The traceparent of the control operation a coordinator is serving, through its
+ * awaits: the start of a container on its agent joins the trace of the get that
+ * asked for it, with no parameter threaded through the network model.
+ */
+const serving = new AsyncLocalStorage<string | undefined>()
+
+/** Runs `work` with `traceparent` as the one {@link currentTraceparent} returns. */
+export function withTraceparent<T>(traceparent: string | undefined, work: () => T): T {
+  return serving.run(traceparent, work)
+}
+
+/** The traceparent of the operation being served here, if it is traced. */
+export function currentTraceparent(): string | undefined {
+  return serving.getStore()
 }

@@ -39,6 +39,7 @@ import {
   traceparentOf,
   TracerName,
   tracingEnabled,
+  withTraceparent,
 } from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
@@ -271,7 +272,11 @@ export class NetworkServer {
           agent.inFlight--
         }
       } else {
-        const result = await this.#handleControl(request)
+        const trace = traceparentOf(span, request.trace)
+        const result = await (trace === undefined
+          ? this.#handleControl(request)
+          : withTraceparent(trace, () =>
+            this.#handleControl(request)))
         if (operation === NetworkOperation.get) kind = (result as ContainerRecord).kind
         reply = encode(result)
       }

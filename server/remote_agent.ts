@@ -8,6 +8,7 @@ import type {
   NetworkAgent,
   StartOptions,
 } from '../core/types.ts'
+import { currentTraceparent } from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 
@@ -22,7 +23,9 @@ export class RemoteAgent implements NetworkAgent {
 
   async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
     const body = encode({ agentId: this.uuid, options })
-    return decode(await this.session.request(AgentOperation.start, body)) as {
+    // Traced when the get that asked for this start is.
+    const trace = currentTraceparent()
+    return decode(await this.session.request(AgentOperation.start, body, { trace })) as {
       uuid: ContainerUuid
       endpoint: EndpointRef
     }

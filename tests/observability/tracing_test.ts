@@ -141,3 +141,26 @@ Deno.test('without a span, only a well-formed incoming traceparent is passed on'
   assert.equal(traceparentOf(undefined, `${good}${'0'.repeat(1000)}`), undefined)
   assert.equal(traceparentOf(undefined, undefined), undefined)
 })
+
+Deno.test('a get that starts a container is one trace, down to the start on the agent', async () => {
+  await withTracedNetwork({ echo }, async (client, exporter) => {
+    exporter.reset()
+    await client.get('echo', { uuid: 'started-1' })
+    const spans = await waitForSpans(exporter, 3)
+    const byScope = (scope: string) =>
+      spans.find((span) => span.instrumentationScope.name === scope)!
+    const clientSpan = byScope(TracerName.client)
+    const coordinatorSpan = byScope(TracerName.coordinator)
+    const startSpan = byScope(TracerName.agent)
+    assert.deepEqual(
+      [clientSpan.name, coordinatorSpan.name, startSpan.name],
+      ['network.get', 'network.get', 'agent.start echo'],
+    )
+    for (const span of spans) {
+      assert.equal(span.spanContext().traceId, clientSpan.spanContext().traceId)
+    }
+    assert.equal(coordinatorSpan.parentSpanContext?.spanId, clientSpan.spanContext().spanId)
+    assert.equal(startSpan.parentSpanContext?.spanId, coordinatorSpan.spanContext().spanId)
+    assert.equal(startSpan.attributes['huly.container.uuid'], 'started-1')
+  })
+})

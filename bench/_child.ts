@@ -127,6 +127,7 @@ export async function startCoordinatorChild(
     '--log-level',
     'warning',
     ...args,
+    '--no-http',
   ], 'piped')
   try {
     const network = (await coordinator.line(/listening on (tcp:\/\/\S+)/))[1]

@@ -4,6 +4,7 @@ import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import { NetworkError, RemoteError, TimeoutError } from '../core/mod.ts'
 import type { DealerSocketOptions } from '../rpc/mod.ts'
 import { curvePublicKey } from '../rpc/mod.ts'
+import { configureLogging } from '../server/_logging.ts'
 import { isZ85Key, readKeyFile } from '../server/keys.ts'
 import { type ClientFlags, CliError, ExitCode, UsageError } from './_options.ts'
 
@@ -30,6 +31,7 @@ export async function connect(
   flags: ClientFlags,
   onConnectionChange?: (connected: boolean) => void,
 ): Promise<NetworkClient> {
+  await configureLogging(flags.logLevel, flags.logFormat, true)
   const client = await createNetworkClient(flags.network, {
     timeouts: { requestTimeout: flags.requestTimeout },
     onConnectionChange,

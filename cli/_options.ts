@@ -1,6 +1,8 @@
 // Flags shared by the CLI's commands, parsed with node:util parseArgs, and the
 // errors that pick an exit code.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
+import type { LogLevel } from '@logtape/logtape'
+import { isLogLevel, logLevels } from '../server/_logging.ts'
 
 /** Exit codes of every command. */
 export const ExitCode = {
@@ -40,6 +42,10 @@ export interface ClientFlags {
   keyFile?: string
   /** The coordinator's public key, or a file holding it. */
   serverKey?: string
+  /** Lowest level of the library's log records, written to stderr. */
+  logLevel: LogLevel
+  /** Log records as text or JSON Lines. */
+  logFormat: 'text' | 'json'
 }
 
 /** The parseArgs options of {@link ClientFlags}, plus `--help`. */
@@ -50,6 +56,8 @@ export const clientOptions = {
   key: { type: 'string' },
   'server-key': { type: 'string' },
   json: { type: 'boolean' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
 
@@ -64,6 +72,9 @@ export const clientOptionsHelp = `Connection options (environment variable and d
                             [HULY_NETWORK_KEY] (none: plain text)
   --server-key KEY|FILE     the coordinator's public key, with --key [HULY_NETWORK_SERVER_KEY]
   --json                    print JSON instead of tables
+  --log-level LEVEL         library log records to stderr from LEVEL up: trace, debug, info,
+                            warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (warning)
+  --log-format FORMAT       text, or json for JSON Lines [HULY_NETWORK_LOG_FORMAT] (text)
   -h, --help                show this help`
 
 /** parseArgs with strict flags; its errors become {@link UsageError}s. */
@@ -142,6 +153,18 @@ export function clientFlags(
   if ((keyFile === undefined) !== (serverKey === undefined)) {
     throw new UsageError('--key and --server-key go together')
   }
+  const logLevel = (values['log-level'] as string | undefined) ??
+    env('HULY_NETWORK_LOG_LEVEL') ?? 'warning'
+  if (!isLogLevel(logLevel)) {
+    const source = values['log-level'] !== undefined ? '--log-level' : 'HULY_NETWORK_LOG_LEVEL'
+    throw new UsageError(`${source} must be one of ${logLevels.join(', ')}, got "${logLevel}"`)
+  }
+  const logFormat = (values['log-format'] as string | undefined) ??
+    env('HULY_NETWORK_LOG_FORMAT') ?? 'text'
+  if (logFormat !== 'text' && logFormat !== 'json') {
+    const source = values['log-format'] !== undefined ? '--log-format' : 'HULY_NETWORK_LOG_FORMAT'
+    throw new UsageError(`${source} must be text or json, got "${logFormat}"`)
+  }
   return {
     network,
     connectTimeoutMs: connect * 1000,
@@ -149,6 +172,8 @@ export function clientFlags(
     json: values.json === true,
     keyFile,
     serverKey,
+    logLevel,
+    logFormat,
   }
 }
 

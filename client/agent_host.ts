@@ -2,6 +2,7 @@
 // agents registered through this client, and the container.* requests of an
 // agent's own endpoint.
 import { getLogger } from '@logtape/logtape'
+import { SpanKind } from '@opentelemetry/api'
 import type { AgentImpl } from '../core/agent.ts'
 import { AgentNotFoundError, ContainerNotFoundError, ProtocolError } from '../core/errors.ts'
 import {
@@ -13,6 +14,8 @@ import {
   ContainerOperation,
   type RouteMeta,
 } from '../core/protocol.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest } from '../rpc/session.ts'
@@ -81,15 +84,34 @@ export class AgentHost {
     if (request.operation === AgentOperation.request) {
       const meta = request.meta as AgentRouteMeta
       const agent = this.#table(meta?.agentId).agent
-      return encode(
-        await agent.request(meta.target, meta.operation, decode(request.body), meta.clientId),
-      )
+      return await requestContainer(agent, request, meta.target, meta.operation, meta.clientId)
     }
     const params = decode(request.body) as AgentContainerParams
     const table = this.#table(params?.agentId)
     switch (request.operation) {
-      case AgentOperation.start:
-        return encode(await table.agent.get((params as unknown as AgentStartParams).options))
+      case AgentOperation.start: {
+        const { options } = params as unknown as AgentStartParams
+        const start = () => table.agent.get(options)
+        if (!tracingEnabled()) return encode(await start())
+        const attributes = {
+          'rpc.system': 'huly-network',
+          'rpc.method': request.operation,
+          'huly.agent.id': table.agent.uuid,
+          'huly.container.uuid': String(options?.uuid),
+          'huly.container.kind': String(options?.kind),
+        }
+        const name = `${request.operation} ${options?.kind}`
+        return encode(
+          await withRequestSpan(
+            TracerName.agent,
+            name,
+            SpanKind.SERVER,
+            request.trace,
+            attributes,
+            start,
+          ),
+        )
+      }
       case AgentOperation.terminate:
         await table.agent.terminate(params.uuid)
         return encode(null)
@@ -122,9 +144,7 @@ export async function handleEndpointRequest(
   if (request.operation === ContainerOperation.request) {
     const meta = request.meta as RouteMeta
     guard?.checkUse(request.session, table.agent.getRecord(meta?.target))
-    return encode(
-      await table.agent.request(meta?.target, meta?.operation, decode(request.body), clientId),
-    )
+    return await requestContainer(table.agent, request, meta?.target, meta?.operation, clientId)
   }
   const { uuid } = (decode(request.body) ?? {}) as { uuid: ContainerUuid }
   switch (request.operation) {
@@ -136,4 +156,71 @@ export async function handleEndpointRequest(
     default:
       throw new ProtocolError(`unknown container operation "${request.operation}"`)
   }
+}
+
+/**
+ * Passes a request to a hosted container; when metrics or tracing are on, timed,
+ * in a span of the agent whose child span times the container's own work.
+ */
+async function requestContainer(
+  agent: AgentImpl,
+  request: IncomingRequest,
+  target: ContainerUuid,
+  operation: string,
+  clientId: ClientUuid | undefined,
+): Promise<Uint8Array> {
+  const metrics = ClientMetrics.get()
+  if (metrics === undefined && !tracingEnabled()) {
+    return encode(await agent.request(target, operation, decode(request.body), clientId))
+  }
+  const kind = agent.getRecord(target)?.kind ?? ''
+  const started = performance.now()
+  try {
+    const answer = tracingEnabled()
+      ? await tracedRequest(agent, request, target, kind, operation, clientId)
+      : encode(await agent.request(target, operation, decode(request.body), clientId))
+    metrics?.served(kind, (performance.now() - started) / 1000, false)
+    return answer
+  } catch (error) {
+    metrics?.served(kind, (performance.now() - started) / 1000, true)
+    throw error
+  }
+}
+
+function tracedRequest(
+  agent: AgentImpl,
+  request: IncomingRequest,
+  target: ContainerUuid,
+  kind: string,
+  operation: string,
+  clientId: ClientUuid | undefined,
+): Promise<Uint8Array> {
+  const attributes = {
+    'rpc.system': 'huly-network',
+    'rpc.method': request.operation,
+    'huly.agent.id': agent.uuid,
+    'huly.client.id': clientId ?? '',
+    'huly.container.uuid': String(target),
+    'huly.container.kind': kind,
+    'huly.container.operation': String(operation),
+  }
+  return withRequestSpan(
+    TracerName.agent,
+    `${request.operation} ${kind}`,
+    SpanKind.SERVER,
+    request.trace,
+    attributes,
+    async (trace) => {
+      const data = decode(request.body)
+      const answer = await withRequestSpan(
+        TracerName.agent,
+        `container ${kind}.${operation}`,
+        SpanKind.INTERNAL,
+        trace,
+        attributes,
+        () => agent.request(target, operation, data, clientId),
+      )
+      return encode(answer)
+    },
+  )
 }

@@ -5,6 +5,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { PeerGrant } from '../core/access.ts'
+import { SpanKind } from '@opentelemetry/api'
 import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
 import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
@@ -17,6 +18,8 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { ClientMetrics } from './_metrics.ts'
 import type {
   AgentRecord,
   AgentUuid,
@@ -288,8 +291,14 @@ class NetworkClientImpl implements NetworkClient {
       handler: (request) => this.#agentHost.handle(request),
       onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
       onConnect: (first) => {
-        if (!first) this.#recover()
+        if (!first) {
+          ClientMetrics.get()?.reconnect()
+          this.#recover()
+        }
         this.#notifyConnection(true)
+      },
+      onBusy: (direction) => {
+        if (direction === 'received') ClientMetrics.get()?.busy()
       },
       onDisconnect: (reason) => this.#notifyConnection(false, reason),
     })
@@ -304,7 +313,22 @@ class NetworkClientImpl implements NetworkClient {
   }
 
   async call<T>(operation: string, params: unknown = null): Promise<T> {
-    return decode(await this.rpc.request(operation, encode(params))) as T
+    const body = encode(params)
+    if (!tracingEnabled()) return decode(await this.rpc.request(operation, body)) as T
+    const attributes = {
+      'rpc.system': 'huly-network',
+      'rpc.method': operation,
+      'huly.client.id': this.clientId,
+    }
+    const reply = await withRequestSpan(
+      TracerName.client,
+      operation,
+      SpanKind.CLIENT,
+      undefined,
+      attributes,
+      (trace) => this.rpc.request(operation, body, { trace }),
+    )
+    return decode(reply) as T
   }
 
   async register(agent: AgentImpl): Promise<RegisterResult> {
@@ -418,11 +442,7 @@ class NetworkClientImpl implements NetworkClient {
     options: RequestOptions = {},
   ): Promise<unknown> {
     requireName(target, 'target')
-    requireName(operation, 'operation')
-    const meta: RouteMeta = { target: target as ContainerUuid, operation }
-    return decode(
-      await this.rpc.request(NetworkOperation.request, encode(data), { ...options, meta }),
-    )
+    return await this.routedRequest(undefined, target as ContainerUuid, operation, data, options)
   }
 
   onUpdate(listener: NetworkEventListener): () => void {
@@ -517,10 +537,36 @@ class NetworkClientImpl implements NetworkClient {
     const meta: RouteMeta = { target, operation }
     const link = via === undefined ? undefined : this.#direct.get(via)
     const body = encode(data)
-    const reply = link === undefined
-      ? await this.rpc.request(NetworkOperation.request, body, { ...options, meta })
-      : await link.request(ContainerOperation.request, body, { ...options, meta })
-    return decode(reply)
+    const rpc = link ?? this.rpc
+    const rpcOperation = link === undefined ? NetworkOperation.request : ContainerOperation.request
+    const metrics = ClientMetrics.get()
+    if (metrics === undefined && !tracingEnabled()) {
+      return decode(await rpc.request(rpcOperation, body, { ...options, meta }))
+    }
+    const started = performance.now()
+    try {
+      const reply = !tracingEnabled()
+        ? await rpc.request(rpcOperation, body, { ...options, meta })
+        : await withRequestSpan(
+          TracerName.client,
+          rpcOperation,
+          SpanKind.CLIENT,
+          options.trace,
+          {
+            'rpc.system': 'huly-network',
+            'rpc.method': rpcOperation,
+            'huly.client.id': this.clientId,
+            'huly.container.uuid': target,
+            'huly.container.operation': operation,
+          },
+          (trace) => rpc.request(rpcOperation, body, { ...options, meta, trace }),
+        )
+      metrics?.request(rpcOperation, (performance.now() - started) / 1000, false)
+      return decode(reply)
+    } catch (error) {
+      metrics?.request(rpcOperation, (performance.now() - started) / 1000, true)
+      throw error
+    }
   }
 
   /**

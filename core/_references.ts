@@ -11,9 +11,17 @@ type Holders = ClientUuid | Map<ClientUuid, number>
 export class ReferenceTable {
   private readonly byContainer = new Map<ContainerUuid, Holders>()
   private readonly byClient = new Map<ClientUuid, Set<ContainerUuid>>()
+  /** References held in all, kept as they change (metrics read it at every scrape). */
+  #total = 0
+
+  /** References held in all. */
+  get total(): number {
+    return this.#total
+  }
 
   /** Adds one reference of `client` to `uuid`. */
   acquire(client: ClientUuid, uuid: ContainerUuid): void {
+    this.#total++
     const holders = this.byContainer.get(uuid)
     if (holders === undefined) this.byContainer.set(uuid, client)
     else {
@@ -38,11 +46,13 @@ export class ReferenceTable {
       if (count === undefined) return false
       if (count > 1) {
         holders.set(client, count - 1)
+        this.#total--
         return true
       }
       holders.delete(client)
       if (holders.size === 0) this.byContainer.delete(uuid)
     }
+    this.#total--
     this.#unhold(client, uuid)
     return true
   }
@@ -52,6 +62,7 @@ export class ReferenceTable {
     const held = [...(this.byClient.get(client) ?? [])]
     for (const uuid of held) {
       const holders = this.byContainer.get(uuid)
+      this.#total -= this.holdersOf(uuid)?.get(client) ?? 0
       if (typeof holders === 'string') this.byContainer.delete(uuid)
       else {
         holders?.delete(client)
@@ -64,9 +75,10 @@ export class ReferenceTable {
 
   /** Forgets every reference to a container that is gone. */
   dropContainer(uuid: ContainerUuid): void {
-    const holders = this.byContainer.get(uuid)
-    const clients = typeof holders === 'string' ? [holders] : holders?.keys() ?? []
-    for (const client of clients) this.#unhold(client, uuid)
+    for (const [client, count] of this.holdersOf(uuid) ?? []) {
+      this.#total -= count
+      this.#unhold(client, uuid)
+    }
     this.byContainer.delete(uuid)
   }
 
@@ -79,6 +91,17 @@ export class ReferenceTable {
   /** Whether anyone holds `uuid`. */
   isHeld(uuid: ContainerUuid): boolean {
     return this.byContainer.has(uuid)
+  }
+
+  /** References to `uuid`, by the client holding them. */
+  holdersOf(uuid: ContainerUuid): ReadonlyMap<ClientUuid, number> | undefined {
+    const holders = this.byContainer.get(uuid)
+    return typeof holders === 'string' ? new Map([[holders, 1]]) : holders
+  }
+
+  /** Every client holding something, with the containers it holds. */
+  clients(): IterableIterator<[ClientUuid, ReadonlySet<ContainerUuid>]> {
+    return this.byClient.entries()
   }
 
   /** Whether `client` holds anything. */

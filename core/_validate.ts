@@ -15,6 +15,14 @@ export function requireId<T extends string>(value: unknown, what: string): T {
   return value as T
 }
 
+/** A TCP port number, 0 (any free port) to 65535. */
+export function requirePort(value: unknown, what = 'port'): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
+    throw new InvalidArgumentError(`${what} must be an integer from 0 to 65535, got ${value}`)
+  }
+  return value as number
+}
+
 /** An array of non-empty strings, returned without duplicates. */
 export function requireLabels(value: unknown, what = 'labels'): string[] {
   if (value === undefined) return []

@@ -151,10 +151,10 @@ export class AgentImpl implements NetworkAgent {
     return this.containers.get(uuid)?.container
   }
 
-  /** The record of the container with this uuid, if this agent hosts it. */
+  /** The record of a container this agent hosts. */
   getRecord(uuid: ContainerUuid): ContainerRecord | undefined {
-    const hosted = this.containers.get(uuid)
-    return hosted === undefined ? undefined : { ...hosted.record }
+    const record = this.containers.get(uuid)?.record
+    return record === undefined ? undefined : { ...record }
   }
 
   /** Records of the containers this agent hosts, of one kind or all. */

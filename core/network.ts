@@ -20,14 +20,19 @@ import type {
   AgentRecord,
   AgentRegistration,
   AgentUuid,
+  ClientStatus,
   ClientUuid,
   ContainerKind,
   ContainerRecord,
+  ContainerState,
+  ContainerStatus,
   ContainerUuid,
   GetOptions,
   Network,
   NetworkAgent,
+  NetworkCounts,
   NetworkEventListener,
+  NetworkSnapshot,
   RegisterResult,
 } from './types.ts'
 import { EventBatcher } from './_events.ts'
@@ -326,6 +331,75 @@ export class NetworkImpl implements Network {
     const kinds = new Set<ContainerKind>()
     for (const agent of this.agentsById.values()) for (const kind of agent.kinds) kinds.add(kind)
     return [...kinds]
+  }
+
+  /** How many agents, clients, references, and containers by kind and state, now. */
+  counts(): NetworkCounts {
+    this.#assertOpen()
+    const containers: NetworkCounts['containers'] = []
+    const add = (kind: ContainerKind, state: ContainerState, count: number) => {
+      if (count > 0) containers.push({ kind, state, count })
+    }
+    for (const [kind, uuids] of this.#byKind) {
+      let unused = 0
+      for (const uuid of uuids) if (this.containers.get(uuid)?.unusedSince !== undefined) unused++
+      add(kind, 'live', uuids.size - unused)
+      add(kind, 'unused', unused)
+    }
+    const tally = (kinds: Iterable<ContainerKind>, state: ContainerState) => {
+      const byKind = new Map<ContainerKind, number>()
+      for (const kind of kinds) byKind.set(kind, (byKind.get(kind) ?? 0) + 1)
+      for (const [kind, count] of byKind) add(kind, state, count)
+    }
+    tally([...this.pending.values()].map((start) => start.kind), 'starting')
+    tally([...this.standbys.values()].flat().map((record) => record.kind), 'standby')
+    let clients = this.clients.size
+    for (const [clientId] of this.references.clients()) if (!this.clients.has(clientId)) clients++
+    return {
+      agents: this.agentsById.size,
+      clients,
+      references: this.references.total,
+      containers,
+    }
+  }
+
+  /** Everything known now: agents, containers with state and references, clients. */
+  snapshot(): NetworkSnapshot {
+    this.#assertOpen()
+    const containers: ContainerStatus[] = []
+    let references = 0
+    for (const [uuid, entry] of this.containers) {
+      let held = 0
+      for (const count of this.references.holdersOf(uuid)?.values() ?? []) held += count
+      references += held
+      const state = entry.unusedSince === undefined ? 'live' : 'unused'
+      containers.push(containerStatus(entry.record, state, held))
+    }
+    for (const [uuid, start] of this.pending) {
+      const { kind, agentId, labels } = start
+      containers.push({ uuid, kind, agentId, labels, state: 'starting', references: 0 })
+    }
+    for (const records of this.standbys.values()) {
+      for (const record of records) containers.push(containerStatus(record, 'standby', 0))
+    }
+    const clients = new Map<ClientUuid, ClientStatus>()
+    for (const [clientId, lastSeen] of this.clients) {
+      clients.set(clientId, { clientId, lastSeen, references: [] })
+    }
+    for (const [clientId, held] of this.references.clients()) {
+      let client = clients.get(clientId)
+      if (client === undefined) clients.set(clientId, client = { clientId, references: [] })
+      for (const uuid of held) {
+        client.references.push({ uuid, count: this.references.holdersOf(uuid)?.get(clientId) ?? 0 })
+      }
+    }
+    return {
+      agents: this.agents(),
+      containers,
+      clients: [...clients.values()],
+      references,
+      recovering: this.recovering,
+    }
   }
 
   /** Subscribes to change events, delivered in order one turn after they happen. */
@@ -634,6 +708,24 @@ export class NetworkImpl implements Network {
 
   #assertOpen(): void {
     if (this.closed) throw new ClosedError('the network is closed')
+  }
+}
+
+function containerStatus(
+  record: ContainerRecord,
+  state: ContainerState,
+  references: number,
+): ContainerStatus {
+  const { uuid, kind, agentId, labels, endpoint, stateless } = record
+  return {
+    uuid,
+    kind,
+    agentId,
+    labels,
+    endpoint,
+    state,
+    references,
+    ...(stateless ? { stateless } : {}),
   }
 }
 

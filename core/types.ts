@@ -356,6 +356,117 @@ export interface NetworkAgent {
 }
 
 /**
+ * Where a container is in its life, as the coordinator sees it: `starting` (its
+ * agent is starting it), `live` (someone holds a reference), `unused` (nobody
+ * does; it is terminated after `unusedContainerTimeout`), `standby` (a stateless
+ * copy waiting for its owner to go).
+ *
+ * @example
+ * ```ts
+ * import type { ContainerState } from '@huly/network/core'
+ * const state: ContainerState = 'live'
+ * ```
+ */
+export type ContainerState = 'starting' | 'live' | 'unused' | 'standby'
+
+/**
+ * A container in a {@link NetworkSnapshot}: its record, state and reference count.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerStatus } from '@huly/network/core'
+ * declare const status: ContainerStatus
+ * console.log(status.uuid, status.state, status.references)
+ * ```
+ */
+export interface ContainerStatus {
+  /** Its uuid. */
+  uuid: ContainerUuid
+  /** Its kind. */
+  kind: ContainerKind
+  /** The agent serving it (or starting it, or standing by with it). */
+  agentId: AgentUuid
+  /** Its labels. */
+  labels: string[]
+  /** Where it is in its life. */
+  state: ContainerState
+  /** References held on it, by every client. */
+  references: number
+  /** Its endpoint, once started. */
+  endpoint?: EndpointRef
+  /** Whether it is a stateless (HA) container. */
+  stateless?: boolean
+}
+
+/**
+ * A client the coordinator knows: connected lately, or holding references.
+ *
+ * @example
+ * ```ts
+ * import type { ClientStatus } from '@huly/network/core'
+ * declare const client: ClientStatus
+ * console.log(client.clientId, client.references)
+ * ```
+ */
+export interface ClientStatus {
+  /** Its id. */
+  clientId: ClientUuid
+  /** When it was last heard from (ms since the epoch), if it is still counted alive. */
+  lastSeen?: number
+  /** The containers it holds, with the number of references on each. */
+  references: Array<{ uuid: ContainerUuid; count: number }>
+}
+
+/**
+ * How many of each thing the coordinator knows now: what its gauges report,
+ * counted without copying any record.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager, NetworkImpl, type NetworkCounts } from '@huly/network/core'
+ * const network = new NetworkImpl(new ManualTickManager())
+ * const counts: NetworkCounts = network.counts()
+ * console.log(counts.agents, counts.containers)
+ * await network.close()
+ * ```
+ */
+export interface NetworkCounts {
+  /** Registered agents. */
+  agents: number
+  /** Clients known alive or holding references. */
+  clients: number
+  /** References held in all. */
+  references: number
+  /** Containers by kind and state (only the pairs that have some). */
+  containers: Array<{ kind: ContainerKind; state: ContainerState; count: number }>
+}
+
+/**
+ * Everything the coordinator knows at one moment, for dashboards and metrics.
+ *
+ * @example
+ * ```ts
+ * import { ManualTickManager, NetworkImpl, type NetworkSnapshot } from '@huly/network/core'
+ * const network = new NetworkImpl(new ManualTickManager())
+ * const snapshot: NetworkSnapshot = network.snapshot()
+ * console.log(snapshot.agents.length, snapshot.references)
+ * await network.close()
+ * ```
+ */
+export interface NetworkSnapshot {
+  /** Registered agents. */
+  agents: AgentRecord[]
+  /** Containers: live, unused, starting and standing by. */
+  containers: ContainerStatus[]
+  /** Clients known alive or holding references. */
+  clients: ClientStatus[]
+  /** References held in all. */
+  references: number
+  /** Whether placement is held while agents re-register after a restart. */
+  recovering: boolean
+}
+
+/**
  * The coordinator: registry, placement, references, liveness and events.
  *
  * @example

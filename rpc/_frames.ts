@@ -73,6 +73,8 @@ export type Header =
     operation: string
     timeoutMs: number
     meta: unknown
+    /** The caller's W3C `traceparent`; an optional field (index 5), absent when not traced. */
+    trace?: string
     /**
      * The sender has settled every request of its own with an id up to this one, so
      * the receiver may forget its answers to them; an optional field (index 6).
@@ -106,15 +108,25 @@ export function headerFrame(header: Header): Uint8Array {
     case Kind.pong:
       return encode([header.kind, 0])
     case Kind.request:
+      if (header.ack === undefined && header.trace === undefined) {
+        return encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+      }
       return header.ack === undefined
-        ? encode([header.kind, header.id, header.operation, header.timeoutMs, header.meta])
+        ? encode([
+          header.kind,
+          header.id,
+          header.operation,
+          header.timeoutMs,
+          header.meta,
+          header.trace,
+        ])
         : encode([
           header.kind,
           header.id,
           header.operation,
           header.timeoutMs,
           header.meta,
-          null,
+          header.trace ?? null,
           header.ack,
         ])
     case Kind.reply:
@@ -257,7 +269,8 @@ function parseNew(message: Uint8Array[]): { header: Header; body: Uint8Array } {
     case Kind.pong:
       return { header: { kind }, body }
     case Kind.request: {
-      const header = { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4] }
+      const trace = typeof raw[5] === 'string' ? raw[5] : undefined
+      const header = { kind, id, operation: text(2), timeoutMs: number(3), meta: raw[4], trace }
       return { header: raw[6] === undefined ? header : { ...header, ack: number(6) }, body }
     }
     case Kind.reply:

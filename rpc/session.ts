@@ -30,6 +30,8 @@ export interface RequestOptions {
   signal?: AbortSignal
   /** Small routing data carried in the header, readable without decoding the body. */
   meta?: unknown
+  /** The W3C `traceparent` of the caller's span, carried in the header. */
+  trace?: string
   /**
    * An incoming request this one serves (a forward): when that one is aborted (its
    * caller cancelled, timed out or left), this one is cancelled too. It does what
@@ -61,6 +63,8 @@ export interface IncomingRequest {
   signal: AbortSignal
   /** The session it came on. */
   session: RpcSession
+  /** The caller's W3C `traceparent`, when the request is traced. */
+  trace: string | undefined
 }
 
 /**
@@ -96,6 +100,8 @@ export interface SessionOptions {
    * running twice.
    */
   replayCacheBytes?: number
+  /** Told of every "busy" push-back: one this side `sent`, or one it `received`. */
+  onBusy?: (direction: 'sent' | 'received') => void
 }
 
 interface Outgoing {
@@ -103,6 +109,7 @@ interface Outgoing {
   operation: string
   body: Uint8Array
   meta: unknown
+  trace: string | undefined
   timeoutMs: number
   deadline: number
   resolve: (body: Uint8Array) => void
@@ -137,6 +144,7 @@ export class RpcSession {
   readonly #maxInFlight: number
   readonly #replayCache: number
   readonly #replayCacheBytes: number
+  readonly #onBusy: SessionOptions['onBusy']
   #answeredBytes = 0
   #send: ((message: Uint8Array[]) => void) | undefined
   readonly #pending = new Map<number, Outgoing>()
@@ -155,6 +163,7 @@ export class RpcSession {
     this.#maxInFlight = options.maxInFlight ?? 1024
     this.#replayCache = options.replayCache ?? 1024
     this.#replayCacheBytes = options.replayCacheBytes ?? 1024 * 1024
+    this.#onBusy = options.onBusy
     this.#outgoingDeadlines = new Deadlines(clock, (request) =>
       this.#settle(
         request.id,
@@ -213,6 +222,7 @@ export class RpcSession {
       operation,
       body,
       meta: options.meta,
+      trace: options.trace,
       timeoutMs,
       deadline: this.#clock.now() + timeoutMs,
       resolve,
@@ -256,7 +266,7 @@ export class RpcSession {
     switch (header.kind) {
       case Kind.request:
         if (header.ack !== undefined) this.#forgetAnswered(header.ack)
-        this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body)
+        this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body, header.trace)
         return true
       case Kind.reply:
         this.#settle(header.id, body, false)
@@ -268,6 +278,7 @@ export class RpcSession {
         this.#running.get(header.id)?.abort(new ClosedError('the caller cancelled the request'))
         return true
       case Kind.busy:
+        this.#onBusy?.('received')
         this.#retryLater(header.id)
         return true
       default:
@@ -312,6 +323,7 @@ export class RpcSession {
       operation: request.operation,
       timeoutMs: remaining,
       meta: request.meta,
+      trace: request.trace,
       ...(ack > 0 ? { ack } : {}),
     }, request.body))
   }
@@ -350,7 +362,14 @@ export class RpcSession {
     }, delay)
   }
 
-  #serve(id: number, operation: string, timeoutMs: number, meta: unknown, body: Uint8Array): void {
+  #serve(
+    id: number,
+    operation: string,
+    timeoutMs: number,
+    meta: unknown,
+    body: Uint8Array,
+    trace: string | undefined,
+  ): void {
     const answered = this.#answered.get(id)
     if (answered !== undefined) {
       this.#send?.(answered)
@@ -358,6 +377,7 @@ export class RpcSession {
     }
     if (this.#running.has(id) || this.#closed) return
     if (this.#running.size >= this.#maxInFlight) {
+      this.#onBusy?.('sent')
       this.#send?.(frames({ kind: Kind.busy, id }))
       return
     }
@@ -368,6 +388,7 @@ export class RpcSession {
       timeoutMs,
       this,
       this.#clock.now() + timeoutMs,
+      trace,
     )
     this.#running.set(id, served)
     this.#incomingDeadlines.add(served)
@@ -433,6 +454,7 @@ class ServedRequest implements IncomingRequest {
     readonly timeoutMs: number,
     readonly session: RpcSession,
     readonly deadline: number,
+    readonly trace: string | undefined,
   ) {}
 
   get signal(): AbortSignal {

@@ -8,6 +8,7 @@
  *                 [--unused-timeout 5] [--request-timeout 30] [--ping-interval 1]
  *                 [--log-level info] [--log-format text] [--access FILE] [--insecure]
  *                 [--rate-limit N] [--rate-burst N] [--max-in-flight N]
+ *                 [--http-host 127.0.0.1] [--http-port 3780] [--no-http]
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
@@ -16,15 +17,11 @@
  * @module
  */
 import { parseArgs } from 'node:util'
-import {
-  configure,
-  getConsoleSink,
-  getLogger,
-  jsonLinesFormatter,
-  type LogLevel,
-} from '@logtape/logtape'
-import { audit } from '../core/access.ts'
+import { getLogger, type LogLevel } from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
+import { HttpEndpoint } from './http.ts'
+import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
+import { audit } from '../core/access.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
 
@@ -45,6 +42,9 @@ export const coordinatorEnvironment = {
   'rate-limit': 'HULY_NETWORK_RATE_LIMIT',
   'rate-burst': 'HULY_NETWORK_RATE_BURST',
   'max-in-flight': 'HULY_NETWORK_MAX_IN_FLIGHT',
+  'http-host': 'HULY_NETWORK_HTTP_HOST',
+  'http-port': 'HULY_NETWORK_HTTP_PORT',
+  http: 'HULY_NETWORK_HTTP',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -64,16 +64,18 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'rate-limit': '0',
   'rate-burst': '0',
   'max-in-flight': '1024',
+  'http-host': '127.0.0.1',
+  'http-port': '3780',
+  http: 'on',
 }
-
-const logLevels = ['trace', 'debug', 'info', 'warning', 'error', 'fatal']
 
 /** The help text of the coordinator. */
 export const coordinatorUsage = `Usage: deno task start [options]
        deno task net serve [options]      (compiled: huly-network serve [options])
 
-Starts the Huly Network coordinator. It prints "listening on tcp://HOST:PORT"
-once it accepts connections; SIGINT or SIGTERM stop it gracefully (exit 0).
+Starts the Huly Network coordinator. It prints "http endpoint on http://HOST:PORT"
+(unless --no-http), then "listening on tcp://HOST:PORT" once it accepts
+connections; SIGINT or SIGTERM stop it gracefully (exit 0).
 
 Options (environment variable and default in brackets):
   --host HOST           address to bind [HULY_NETWORK_HOST] (127.0.0.1; 0.0.0.0 for all)
@@ -92,6 +94,10 @@ Options (environment variable and default in brackets):
   --rate-burst N        requests a peer may send at once [HULY_NETWORK_RATE_BURST] (the rate)
   --max-in-flight N     requests of one peer served at once; more wait ("busy")
                         [HULY_NETWORK_MAX_IN_FLIGHT] (1024)
+  --http-host HOST      address of the HTTP endpoint: dashboard, /metrics, /healthz, /readyz,
+                        /api/state [HULY_NETWORK_HTTP_HOST] (127.0.0.1)
+  --http-port PORT      its port, 0 for any free one [HULY_NETWORK_HTTP_PORT] (3780)
+  --no-http             no HTTP endpoint, no port opened [HULY_NETWORK_HTTP=off] (on)
   -h, --help            show this help
 
 Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value
@@ -126,6 +132,8 @@ export interface CoordinatorConfig {
   rateBurst: number
   /** Requests of one peer served at once. */
   maxInFlight: number
+  /** Where the HTTP endpoint listens; `undefined` when it is off. */
+  http: { host: string; port: number } | undefined
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -163,6 +171,9 @@ export function readCoordinatorConfig(
         'rate-limit': { type: 'string' },
         'rate-burst': { type: 'string' },
         'max-in-flight': { type: 'string' },
+        'http-host': { type: 'string' },
+        'http-port': { type: 'string' },
+        'no-http': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -174,6 +185,7 @@ export function readCoordinatorConfig(
   if (parsed.values.help) return undefined
   const { insecure, ...strings } = parsed.values
   const flags = strings as Partial<Record<Flag, string>>
+  if (parsed.values['no-http']) flags.http = 'off'
   if (insecure) flags.insecure = 'true'
   /** The text of a setting and where it came from, for the error message. */
   const setting = (flag: Flag): { text: string; source: string } => {
@@ -191,18 +203,27 @@ export function readCoordinatorConfig(
     }
     return number
   }
-  const port = setting('port')
-  if (!/^\d{1,5}$/.test(port.text) || Number(port.text) > 65535) {
-    throw new CoordinatorUsageError(
-      `${port.source} must be an integer from 0 to 65535, got "${port.text}"`,
-    )
+  const portOf = (flag: 'port' | 'http-port'): number => {
+    const { text, source } = setting(flag)
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+      throw new CoordinatorUsageError(`${source} must be an integer from 0 to 65535, got "${text}"`)
+    }
+    return Number(text)
   }
-  const host = setting('host')
-  if (!/^[\w.\-:*]+$/.test(host.text)) {
-    throw new CoordinatorUsageError(`${host.source} is not an address: "${host.text}"`)
+  const hostOf = (flag: 'host' | 'http-host'): string => {
+    const { text, source } = setting(flag)
+    if (!/^[\w.\-:*]+$/.test(text)) {
+      throw new CoordinatorUsageError(`${source} is not an address: "${text}"`)
+    }
+    return text
   }
+  const http = setting('http')
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(http.text)) {
+    throw new CoordinatorUsageError(`${http.source} must be on or off, got "${http.text}"`)
+  }
+  const httpOn = ['on', 'true', '1'].includes(http.text)
   const level = setting('log-level')
-  if (!logLevels.includes(level.text)) {
+  if (!isLogLevel(level.text)) {
     throw new CoordinatorUsageError(
       `${level.source} must be one of ${logLevels.join(', ')}, got "${level.text}"`,
     )
@@ -226,23 +247,26 @@ export function readCoordinatorConfig(
   }
   const access = setting('access').text
   const config: CoordinatorConfig = {
-    host: host.text,
-    port: Number(port.text),
+    host: hostOf('host'),
+    port: portOf('port'),
     pingInterval: seconds('ping-interval'),
     aliveTimeout: seconds('alive-timeout'),
     unusedContainerTimeout: seconds('unused-timeout'),
     requestTimeout: seconds('request-timeout'),
-    logLevel: level.text as LogLevel,
+    logLevel: level.text,
     logFormat: format.text,
     access: access === '' ? undefined : access,
     insecure: insecureSetting.text === 'true' || insecureSetting.text === '1',
     rateLimit: count('rate-limit', 0),
     rateBurst: count('rate-burst', 0),
     maxInFlight: count('max-in-flight', 1),
+    http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
   }
   if (config.access === undefined && !config.insecure && !isLoopback(config.host)) {
     throw new CoordinatorUsageError(
-      `${host.source} ${config.host} is not a loopback address: without keys (--access) anyone who reaches it may do anything; give --access FILE, or --insecure to accept that`,
+      `${
+        setting('host').source
+      } ${config.host} is not a loopback address: without keys (--access) anyone who reaches it may do anything; give --access FILE, or --insecure to accept that`,
     )
   }
   if (config.aliveTimeout <= config.pingInterval) {
@@ -262,17 +286,6 @@ export function isLoopback(host: string): boolean {
 function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
   const bytes = new TextEncoder().encode(text)
   for (let offset = 0; offset < bytes.length;) offset += stream.writeSync(bytes.subarray(offset))
-}
-
-async function configureLogging(config: CoordinatorConfig): Promise<void> {
-  const formatter = config.logFormat === 'json' ? jsonLinesFormatter : undefined
-  await configure({
-    sinks: { console: getConsoleSink({ formatter }) },
-    loggers: [
-      { category: ['huly-network'], lowestLevel: config.logLevel, sinks: ['console'] },
-      { category: ['logtape', 'meta'], lowestLevel: 'warning', sinks: ['console'] },
-    ],
-  })
 }
 
 /** SIGHUP: reads the access file again; a bad file keeps the current list. */
@@ -327,7 +340,7 @@ export async function runCoordinator(
       return 2
     }
   }
-  await configureLogging(config)
+  await configureLogging(config.logLevel, config.logFormat)
   if (access === undefined) {
     logger.warn(
       'no keys (--access): traffic is not encrypted and every peer may do anything; bind loopback only',
@@ -359,6 +372,23 @@ export async function runCoordinator(
     clock.stop()
     return 1
   }
+  let http
+  if (config.http !== undefined) {
+    try {
+      http = new HttpEndpoint(server, clock, config.http)
+    } catch (error) {
+      write(
+        Deno.stderr,
+        `${program}: cannot listen on http ${config.http.host}:${config.http.port}: ${
+          (error as Error).message
+        }\n`,
+      )
+      await server.close()
+      await network.close()
+      clock.stop()
+      return 1
+    }
+  }
   // Listen for signals before saying where we listen: whoever waits for that line
   // may stop us right after it.
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>()
@@ -369,12 +399,15 @@ export async function runCoordinator(
     Deno.addSignalListener('SIGHUP', () => void reloadAccess(server, config.access!, access!))
   }
   const curve = access === undefined ? '' : ` (CURVE, public key ${access.publicKey})`
+  if (http !== undefined) write(Deno.stdout, `huly-network http endpoint on ${http.url}\n`)
   write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}${curve}\n`)
   const signal = await stopped
   logger.info('{signal}: shutting down', { signal })
   // Peers were told we are going away; never let a stuck close hold the exit.
   const deadline = setTimeout(() => Deno.exit(0), 1500)
+  // Not ready (503 on /readyz) while peers are told; then the HTTP endpoint goes too.
   await server.close()
+  await http?.close()
   await network.close()
   clock.stop()
   clearTimeout(deadline)

@@ -14,5 +14,19 @@
  * @module
  */
 
-export { type NetworkSecurity, NetworkServer, type NetworkServerOptions } from './network_server.ts'
+export {
+  type AgentRate,
+  HttpEndpoint,
+  type HttpEndpointOptions,
+  type LiveStats,
+  type RequestRate,
+} from './http.ts'
+export { CoordinatorMetrics, type CoordinatorSources, type RequestTotals } from './metrics.ts'
+export {
+  type AgentStatus,
+  type CoordinatorState,
+  NetworkServer,
+  type NetworkServerOptions,
+} from './network_server.ts'
+export type { NetworkSecurity } from './network_server.ts'
 export { type AccessConfig, isZ85Key, readAccessFile, readKeyFile, writeKeyPair } from './keys.ts'

@@ -4,6 +4,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
+import { type Span, SpanKind } from '@opentelemetry/api'
 import type { TickManager } from '../core/clock.ts'
 import {
   audit,
@@ -21,6 +22,8 @@ import {
   ProtocolError,
   RateLimitError,
 } from '../core/errors.ts'
+import type { MetricsRegistry } from '../core/metrics.ts'
+import { requirePort } from '../core/_validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -30,6 +33,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import type {
+  AgentRecord,
   AgentRegistration,
   AgentUuid,
   ClientUuid,
@@ -38,12 +42,22 @@ import type {
   ContainerUuid,
   GetOptions,
   NetworkEvent,
+  NetworkSnapshot,
 } from '../core/types.ts'
+import {
+  endRequestSpan,
+  startRequestSpan,
+  traceparentOf,
+  TracerName,
+  tracingEnabled,
+  withTraceparent,
+} from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { AccessGuard } from './_guard.ts'
 import { RateLimiter } from './_rate_limiter.ts'
+import { CoordinatorMetrics } from './metrics.ts'
 import { RemoteAgent } from './remote_agent.ts'
 
 const logger = getLogger(['huly-network', 'server'])
@@ -79,6 +93,8 @@ export interface NetworkServerOptions {
    * when absent.
    */
   rateLimit?: { perSecond: number; burst?: number }
+  /** The registry the coordinator's metrics go into (a new one when absent). */
+  metrics?: MetricsRegistry
 }
 
 /**
@@ -104,6 +120,47 @@ export interface NetworkSecurity {
 }
 
 /**
+ * An agent in a {@link CoordinatorState}: its record, the client serving it, and
+ * the requests forwarded to it.
+ *
+ * @example
+ * ```ts
+ * import type { AgentStatus } from '@huly/network/server'
+ * declare const agent: AgentStatus
+ * console.log(agent.agentId, agent.kinds, agent.containers, agent.requests)
+ * ```
+ */
+export interface AgentStatus extends AgentRecord {
+  /** The client connection that serves it. */
+  clientId?: ClientUuid
+  /** Requests forwarded to it so far. */
+  requests: number
+  /** Forwarded requests not answered yet. */
+  inFlight: number
+}
+
+/**
+ * What the coordinator knows now, as `/api/state` shows it.
+ *
+ * @example
+ * ```ts
+ * import type { CoordinatorState } from '@huly/network/server'
+ * declare const state: CoordinatorState
+ * console.log(state.endpoint, state.agents.length, state.containers.length)
+ * ```
+ */
+export interface CoordinatorState extends Omit<NetworkSnapshot, 'agents'> {
+  /** The rpc endpoint. */
+  endpoint: string
+  /** When this state was taken (ms since the epoch). */
+  at: number
+  /** Agents, with their load. */
+  agents: AgentStatus[]
+  /** Client ids with an open rpc session now. */
+  sessions: ClientUuid[]
+}
+
+/**
  * The network coordinator over ZeroMQ: clients get, release and request
  * containers; agents register and serve them. Request bodies are forwarded to
  * agents without being decoded.
@@ -124,6 +181,8 @@ export interface NetworkSecurity {
 export class NetworkServer {
   /** The endpoint the server listens on, such as `tcp://127.0.0.1:3737`. */
   readonly endpoint: string
+  /** The coordinator's metrics (rendered by `/metrics`). */
+  readonly metrics: CoordinatorMetrics
   readonly #network: NetworkImpl
   readonly #rpc: RpcServer
   /** Which client connection speaks for each agent. */
@@ -140,11 +199,9 @@ export class NetworkServer {
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
     const host = options.host ?? '127.0.0.1'
-    const port = options.port ?? 3737
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${port}`)
-    }
+    const port = requirePort(options.port ?? 3737)
     this.#network = network
+    this.metrics = new CoordinatorMetrics(options.metrics)
     const { timeouts } = network
     const guard = options.security && new AccessGuard(options.security.peers)
     this.#guard = guard
@@ -174,7 +231,9 @@ export class NetworkServer {
         options.authenticate?.(hello)
       },
       peerIdOf: guard?.peerIdOf,
+      onBusy: (direction) => this.metrics.busy(direction),
       onSession: (_session, resumed, hello) => {
+        if (hello.resume) this.metrics.reconnect()
         // A peer that was connected before, to a coordinator that is gone: this one
         // restarted, so agents get time to re-register before containers are placed.
         if (hello.resume && !resumed && !network.recovering) network.beginRecovery()
@@ -183,9 +242,56 @@ export class NetworkServer {
       onEvent: (session, topic, meta, body) => this.#agentEvent(session, topic, meta, body),
     })
     this.endpoint = this.#rpc.listen(`tcp://${host}:${port}`)
-    this.#unsubscribe = network.subscribe((event) => this.#publish(event))
+    this.#unsubscribe = network.subscribe((event) => {
+      this.metrics.event(event)
+      this.#publish(event)
+    })
+    this.metrics.attach({
+      counts: () => this.#network.counts(),
+      sessions: () => this.#rpc.sessions().length,
+      stats: () => this.#rpc.stats,
+    })
     this.#unregisterPing = clock.register(() => this.#pingLiveSessions(), timeouts.pingInterval)
     logger.info('network server listening on {endpoint}', { endpoint: this.endpoint })
+  }
+
+  /** The network this server serves. */
+  get network(): NetworkImpl {
+    return this.#network
+  }
+
+  /** Whether it accepts peers: listening and not closing. */
+  get ready(): boolean {
+    return !this.#closed
+  }
+
+  /** Requests routed to each agent so far, and those not answered yet. */
+  agentLoads(): Array<{ agentId: AgentUuid; requests: number; inFlight: number }> {
+    return [...this.#agentOwners].map(([agentId, { agent }]) => ({
+      agentId,
+      requests: agent.requests,
+      inFlight: agent.inFlight,
+    }))
+  }
+
+  /** Agents (with their load), containers, clients and sessions now. */
+  state(): CoordinatorState {
+    const { agents, ...rest } = this.#network.snapshot()
+    return {
+      endpoint: this.endpoint,
+      at: Date.now(),
+      ...rest,
+      agents: agents.map((record) => {
+        const owner = this.#agentOwners.get(record.agentId)
+        return {
+          ...record,
+          clientId: owner?.clientId,
+          requests: owner?.agent.requests ?? 0,
+          inFlight: owner?.agent.inFlight ?? 0,
+        }
+      }),
+      sessions: this.#rpc.sessions().map((session) => session.peerId as ClientUuid),
+    }
   }
 
   /** Counters of malformed and refused input. */
@@ -224,17 +330,80 @@ export class NetworkServer {
     for (const session of agentSessions) session.event(EventTopic.revoked, body)
   }
 
-  #handle(request: IncomingRequest): Promise<Uint8Array> {
-    if (this.#limiter !== undefined) {
-      const session = request.session
-      if (!this.#limiter.take(session.userId || session.peerId)) {
-        return Promise.reject(
-          new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`),
-        )
+  /** Serves one request, timed and counted, in a span when tracing is on. */
+  async #handle(request: IncomingRequest): Promise<Uint8Array> {
+    const started = performance.now()
+    const { operation } = request
+    let kind = ''
+    let span: Span | undefined
+    try {
+      if (this.#limiter !== undefined) {
+        const session = request.session
+        if (!this.#limiter.take(session.userId || session.peerId)) {
+          throw new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`)
+        }
       }
+      const route = operation === NetworkOperation.request ? this.#route(request) : undefined
+      if (route !== undefined) kind = route.record.kind
+      if (tracingEnabled()) span = this.#startSpan(request, route?.record)
+      let reply: Uint8Array
+      if (route !== undefined) {
+        // The hot path: the body goes to the container's agent undecoded.
+        const { agent, record } = route
+        agent.requests++
+        agent.inFlight++
+        try {
+          reply = await agent.forward(
+            record.uuid,
+            (request.meta as RouteMeta).operation,
+            request.body,
+            request.session.peerId as ClientUuid,
+            request.timeoutMs,
+            request,
+            traceparentOf(span, request.trace),
+          )
+        } finally {
+          agent.inFlight--
+        }
+      } else {
+        const trace = traceparentOf(span, request.trace)
+        const result = await (trace === undefined
+          ? this.#handleControl(request)
+          : withTraceparent(trace, () =>
+            this.#handleControl(request)))
+        if (operation === NetworkOperation.get) kind = (result as ContainerRecord).kind
+        reply = encode(result)
+      }
+      this.metrics.request(operation, kind, (performance.now() - started) / 1000)
+      endRequestSpan(span)
+      return reply
+    } catch (error) {
+      this.metrics.request(operation, kind, (performance.now() - started) / 1000, error)
+      endRequestSpan(span, error)
+      throw error
     }
-    if (request.operation === NetworkOperation.request) return this.#forward(request)
-    return this.#handleControl(request).then(encode)
+  }
+
+  #startSpan(request: IncomingRequest, record: ContainerRecord | undefined): Span | undefined {
+    const attributes: Record<string, string> = {
+      'rpc.system': 'huly-network',
+      'rpc.method': request.operation,
+      'huly.client.id': request.session.peerId,
+    }
+    if (record !== undefined) {
+      attributes['huly.container.uuid'] = record.uuid
+      attributes['huly.container.kind'] = record.kind
+      attributes['huly.container.operation'] = (request.meta as RouteMeta).operation
+      attributes['huly.agent.id'] = record.agentId
+    }
+    const name = record === undefined ? request.operation : `${request.operation} ${record.kind}`
+    return startRequestSpan(
+      TracerName.coordinator,
+      name,
+      SpanKind.SERVER,
+      request.trace,
+      attributes,
+    )
   }
 
   async #handleControl(request: IncomingRequest): Promise<unknown> {
@@ -327,36 +496,22 @@ export class NetworkServer {
     }
   }
 
-  /** The hot path: pass the body to the container's agent without decoding it. */
-  #forward(request: IncomingRequest): Promise<Uint8Array> {
+  /**
+   * The hot path: the container's record and agent, to pass the body on without
+   * decoding it. Throws (so the request fails) when the target is not live.
+   */
+  #route(request: IncomingRequest): { record: ContainerRecord; agent: RemoteAgent } {
     const meta = request.meta as Partial<RouteMeta> | undefined
     const target = meta?.target
-    const operation = meta?.operation
-    if (typeof target !== 'string' || typeof operation !== 'string') {
-      return Promise.reject(
-        new InvalidArgumentError('a routed request needs meta { target, operation }'),
-      )
+    if (typeof target !== 'string' || typeof meta?.operation !== 'string') {
+      throw new InvalidArgumentError('a routed request needs meta { target, operation }')
     }
     const route = this.#network.route(target)
     if (route === undefined || !(route.agent instanceof RemoteAgent)) {
-      return Promise.reject(new ContainerNotFoundError(`container "${target}" is not live`))
+      throw new ContainerNotFoundError(`container "${target}" is not live`)
     }
-    if (this.#guard !== undefined) {
-      try {
-        this.#checkUse(request.session, route.record)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-    }
-    const clientId = request.session.peerId as ClientUuid
-    return route.agent.forward(
-      target,
-      operation,
-      request.body,
-      clientId,
-      request.timeoutMs,
-      request,
-    )
+    this.#checkUse(request.session, route.record)
+    return route as { record: ContainerRecord; agent: RemoteAgent }
   }
 
   async #register(session: RpcSession, registration: AgentRegistration): Promise<unknown> {
@@ -435,7 +590,9 @@ export class NetworkServer {
       this.#rpc.stats.rejected++
       return
     }
-    this.#rpc.session(clientId)?.event(EventTopic.container, body, { uuid })
+    if (this.#rpc.session(clientId)?.event(EventTopic.container, body, { uuid })) {
+      this.metrics.containerEvent()
+    }
   }
 
   /** Live rpc sessions keep their client, and the agents they serve, alive. */

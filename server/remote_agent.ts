@@ -8,16 +8,24 @@ import type {
   NetworkAgent,
   StartOptions,
 } from '../core/types.ts'
+import { currentTraceparent } from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 
 /** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
 export class RemoteAgent implements NetworkAgent {
+  /** Requests routed to the agent so far (counted by the server). */
+  requests = 0
+  /** Routed requests not answered yet. */
+  inFlight = 0
+
   constructor(readonly uuid: AgentUuid, readonly session: RpcSession) {}
 
   async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
     const body = encode({ agentId: this.uuid, options })
-    return decode(await this.session.request(AgentOperation.start, body)) as {
+    // Traced when the get that asked for this start is.
+    const trace = currentTraceparent()
+    return decode(await this.session.request(AgentOperation.start, body, { trace })) as {
       uuid: ContainerUuid
       endpoint: EndpointRef
     }
@@ -44,9 +52,10 @@ export class RemoteAgent implements NetworkAgent {
     clientId?: ClientUuid,
     timeoutMs?: number,
     follows?: IncomingRequest,
+    trace?: string,
   ): Promise<Uint8Array> {
     const meta: AgentRouteMeta = { agentId: this.uuid, target, operation, clientId }
-    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, follows })
+    return this.session.request(AgentOperation.request, body, { meta, timeoutMs, follows, trace })
   }
 
   /** Connects (or disconnects) a client to the container's events. */

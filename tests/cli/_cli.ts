@@ -168,7 +168,10 @@ export async function startServe(
   args: string[] = [],
   options: RunOptions = {},
 ): Promise<{ serve: Running; address: string; port: number }> {
-  const serve = startCli(['serve', '--port', '0', '--log-level', 'warning', ...args], options)
+  const serve = startCli(
+    ['serve', '--port', '0', '--http-port', '0', '--log-level', 'warning', ...args],
+    options,
+  )
   try {
     const match = await serve.waitFor(/listening on tcp:\/\/(127\.0\.0\.1:(\d+))$/)
     return { serve, address: match[1], port: Number(match[2]) }

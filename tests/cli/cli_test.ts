@@ -76,7 +76,7 @@ Deno.test('SIGTERM stops serve with exit 0 within 2 s; the agent waits for the c
     await new Promise((resolve) => setTimeout(resolve, 500))
     assert.equal(await Promise.race([agent.status.then(() => 'exited'), 'running']), 'running')
 
-    const again = startCli(['serve', '--port', String(port), '--log-level', 'warning'])
+    const again = startCli(['serve', '--port', String(port), '--no-http', '--log-level', 'warning'])
     try {
       await again.waitFor(/listening on /)
       await agent.waitFor(/^agent agent-cli registered again with /, { timeoutMs: 10_000 })

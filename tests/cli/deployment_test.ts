@@ -95,7 +95,7 @@ Deno.test('every file the Dockerfile copies exists, and nothing it needs is in .
   assert.ok(ignored.includes('node_modules'), 'node_modules is rebuilt inside the image')
 })
 
-Deno.test('the image runs the coordinator as a non-root user, bound to 0.0.0.0:3737 by its environment', () => {
+Deno.test('the image runs the coordinator as a non-root user, bound to 0.0.0.0:3737 and HTTP on 0.0.0.0:3780 by its environment', () => {
   const users = all('USER')
   assert.ok(users.length > 0)
   assert.ok(!['root', '0'].includes(users.at(-1)!), 'non-root')
@@ -109,8 +109,12 @@ Deno.test('the image runs the coordinator as a non-root user, bound to 0.0.0.0:3
   const config = readCoordinatorConfig([], (name) => env[name])!
   assert.equal(config.host, '0.0.0.0')
   assert.equal(String(config.port), coordinatorDefaults.port)
-  assert.deepEqual(all('EXPOSE'), [coordinatorDefaults.port])
+  assert.deepEqual(config.http, { host: '0.0.0.0', port: Number(coordinatorDefaults['http-port']) })
+  assert.deepEqual(all('EXPOSE'), [
+    `${coordinatorDefaults.port} ${coordinatorDefaults['http-port']}`,
+  ])
   assert.equal(coordinatorDefaults.port, '3737')
+  assert.equal(coordinatorDefaults['http-port'], '3780')
 })
 
 Deno.test("the entry point is the CLI with the tasks' permissions, and CMD a command it has", async () => {

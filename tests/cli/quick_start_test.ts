@@ -20,7 +20,7 @@ Deno.test('the README quick start starts the coordinator with `deno task start`,
   // Exactly `deno task start`; the port comes from the environment so the test
   // never collides with a coordinator already on 3737.
   const coordinator = new Running('deno task start', Deno.execPath(), ['task', 'start'], {
-    env: { HULY_NETWORK_PORT: '0' },
+    env: { HULY_NETWORK_PORT: '0', HULY_NETWORK_HTTP_PORT: '0' },
   })
   try {
     const match = await coordinator.waitFor(/listening on (tcp:\/\/127\.0\.0\.1:\d+)$/)

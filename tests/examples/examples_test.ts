@@ -84,6 +84,19 @@ const expectations: Record<string, { permissions: string[]; check: (lines: strin
         'an unknown key is admitted: false',
       ]),
   },
+  'observability.ts': {
+    permissions: [...basic, '--allow-net'],
+    check: (lines) => {
+      assert.match(lines[0], /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/)
+      assert.deepEqual(lines.slice(1), [
+        'healthz: ok',
+        'huly_network_requests_total{operation="network.request",kind="counter",outcome="ok"} 100',
+        'huly_network_requests_total{operation="network.request",kind="counter",outcome="error"} 0',
+        'huly_network_containers{kind="counter",state="live"} 1',
+        'state: visits (counter, live) on agent-1, 1 reference(s)',
+      ])
+    },
+  },
   'typed_service.ts': {
     permissions: basic,
     check: (lines) =>

@@ -128,6 +128,8 @@ export async function startCoordinator(
     '0.5',
     '--log-level',
     'warning',
+    '--http-port',
+    '0',
     ...extra,
   ])
   try {

@@ -58,7 +58,10 @@ Deno.test({
   sanitizeResources: true,
   fn() {
     const request = { kind: Kind.request, id: 9, operation: 'op', timeoutMs: 5, meta: null, ack: 8 }
-    assert.deepEqual(parseMessage(frames(request, body)).header, request)
+    // Every parsed request has a `trace` field (one shape for V8), undefined when not traced.
+    assert.deepEqual(parseMessage(frames(request, body)).header, { ...request, trace: undefined })
+    const traced = { ...request, trace: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }
+    assert.deepEqual(parseMessage(frames(traced, body)).header, traced)
     const bad = encode([Kind.request, 9, 'op', 5, null, null, 'eight'])
     assert.throws(() => parseMessage([bad, body]), ProtocolError)
   },

@@ -14,7 +14,8 @@ import {
   RpcSession,
   type SessionOptions,
 } from './session.ts'
-import { DealerSocket, type DealerSocketOptions } from './zmq/mod.ts'
+import { DealerSocket } from './socket.ts'
+import type { DealerSocketOptions } from './zmq/mod.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'client'])
 

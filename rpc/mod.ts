@@ -12,6 +12,13 @@
  */
 
 export * from './zmq/mod.ts'
+export {
+  DealerSocket,
+  defaultTransport,
+  parseTransport,
+  RouterSocket,
+  ZmqSocket,
+} from './socket.ts'
 export { decode, encode } from './codec.ts'
 export { type Header, Kind, PROTOCOL_VERSION } from './_frames.ts'
 export { RpcClient, type RpcClientOptions } from './client.ts'

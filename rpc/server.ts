@@ -17,7 +17,8 @@ import {
   ProtocolFrameError,
 } from './_frames.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
-import { RouterSocket, type RouterSocketOptions } from './zmq/mod.ts'
+import { RouterSocket } from './socket.ts'
+import type { RouterSocketOptions } from './zmq/mod.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'server'])
 

@@ -1,12 +1,10 @@
 /**
- * The ZeroMQ socket layer: ROUTER and DEALER sockets for Deno over the libzmq C
- * API, CURVE keys, ZAP and monitor events. See `socket.ts` for how it works and
- * which permissions it needs.
+ * The libzmq transport's shared parts: socket options, CURVE keys, ZAP and
+ * monitor event types, and errors. The sockets themselves are `rpc/socket.ts`.
  *
  * @module
  */
 
-export { DealerSocket, RouterSocket, ZmqSocket } from './socket.ts'
 export { curveKeyPair, curvePublicKey } from './curve.ts'
 export { LibzmqLoadError, PeerUnreachableError } from './errors.ts'
 export type {
@@ -20,6 +18,7 @@ export type {
   SocketEventType,
   SocketOptions,
   TcpKeepaliveOptions,
+  Transport,
   ZapHandler,
   ZapRequest,
   ZapVerdict,

@@ -92,7 +92,7 @@ const RETRY_MAX_MS = 50
  * await socket.close()
  * ```
  */
-export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDisposable {
+export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDisposable {
   #native: NativeSocket
   #context: NativeContext
   #ownsContext: boolean
@@ -396,7 +396,7 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
  * await server.close()
  * ```
  */
-export class RouterSocket extends ZmqSocket {
+export class LibzmqRouter extends LibzmqSocket {
   #queues: PeerSendQueues
 
   /** Creates a ROUTER socket; it does nothing until bound or connected. */
@@ -464,7 +464,7 @@ export class RouterSocket extends ZmqSocket {
  * await client.close()
  * ```
  */
-export class DealerSocket extends ZmqSocket {
+export class LibzmqDealer extends LibzmqSocket {
   /** Creates a DEALER socket; it does nothing until bound or connected. */
   constructor(options: DealerSocketOptions = {}) {
     super(c.ZMQ_DEALER, options, [], new SocketSendQueue(options.batch === true))
@@ -487,7 +487,7 @@ function assertCount(value: number | undefined, name: string, min = 0): void {
 }
 
 /** Checks the options before anything is created. */
-function validateOptions(options: SocketOptions): void {
+export function validateOptions(options: SocketOptions): void {
   assertCount(options.linger, 'linger')
   assertCount(options.sendHighWaterMark, 'sendHighWaterMark')
   assertCount(options.receiveHighWaterMark, 'receiveHighWaterMark')
@@ -529,6 +529,9 @@ function validateOptions(options: SocketOptions): void {
   }
   if (options.batch !== undefined && typeof options.batch !== 'boolean') {
     throw new InvalidArgumentError('batch must be a boolean')
+  }
+  if (options.transport !== undefined && !['zmtp', 'libzmq'].includes(options.transport)) {
+    throw new InvalidArgumentError('transport must be zmtp or libzmq')
   }
   for (const name of ['onMessage', 'onEvent', 'onError', 'zapHandler'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {

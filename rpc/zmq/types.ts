@@ -112,8 +112,22 @@ export interface SocketEvent {
   reason?: string
 }
 
+/**
+ * The implementation of the ZeroMQ sockets: `zmtp`, ZMTP spoken by this library
+ * on Deno's TCP (no native code), or `libzmq` through FFI. Both interoperate.
+ *
+ * @example
+ * ```ts
+ * import type { Transport } from '@huly/network/rpc'
+ * const transport: Transport = 'zmtp'
+ * ```
+ */
+export type Transport = 'zmtp' | 'libzmq'
+
 /** Options of a ROUTER or DEALER socket. */
 export interface SocketOptions {
+  /** The transport (see {@link Transport}); `defaultTransport()` when absent. */
+  transport?: Transport
   /**
    * Milliseconds libzmq keeps trying to deliver messages it already accepted after
    * `close()`; default 0. Must be finite so that closing never hangs.

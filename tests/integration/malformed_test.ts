@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import { encode } from '../../rpc/codec.ts'
-import { DealerSocket } from '../../rpc/zmq/mod.ts'
+import { DealerSocket } from '../../rpc/mod.ts'
 import { type Proc, startAgent, startCoordinator, within } from './_process.ts'
 
 /** Every kind of bad input we can think of, as ZeroMQ messages. */

@@ -4,7 +4,7 @@ import { frames, Kind, PROTOCOL_VERSION } from '../../rpc/_frames.ts'
 import { RpcClient } from '../../rpc/client.ts'
 import { decode, encode } from '../../rpc/codec.ts'
 import { RpcServer } from '../../rpc/server.ts'
-import { DealerSocket } from '../../rpc/zmq/mod.ts'
+import { DealerSocket } from '../../rpc/mod.ts'
 
 Deno.test('a client that does not read is disconnected past the bound, while another gets every event in order', async () => {
   const clock = new TickManagerImpl(20)

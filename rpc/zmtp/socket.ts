@@ -1,0 +1,704 @@
+/**
+ * ROUTER and DEALER sockets that speak ZMTP 3.1 themselves, on Deno's own TCP
+ * (`Deno.listen`, `Deno.connect`): no FFI, no thread but the JS one, and only
+ * `--allow-net`. They are wire-compatible with libzmq (NULL and CURVE) and behave
+ * like the libzmq sockets of `rpc/zmq` (the same options, events and errors).
+ *
+ * - Each connection reads and writes on the event loop (`_connection.ts`); what is
+ *   queued for a peer leaves in one write per turn of the loop.
+ * - A ROUTER keeps one queue per peer (a slow peer holds up only itself); a
+ *   message to an unknown peer is a `PeerUnreachableError` (ROUTER_MANDATORY). A
+ *   DEALER keeps one queue that survives reconnects, and reconnects with back-off
+ *   (100 ms doubling to 2 s) until `close()` or `disconnect()`.
+ * - High-water marks: a connection takes at most a 256 KiB chunk from its queue
+ *   per write; the rest waits in the queue (see `pendingFor`).
+ * - `close()` is idempotent, waits at most `linger` ms (at least a few ms, so a
+ *   goodbye already queued leaves) and never hangs.
+ *
+ * @module
+ */
+
+import { getLogger } from '@logtape/logtape'
+import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import { splitBatch, takeBatch } from '../zmq/_batch.ts'
+import { Fifo } from '../zmq/_fifo.ts'
+import { PeerUnreachableError } from '../zmq/errors.ts'
+import type {
+  DealerSocketOptions,
+  RouterSocketOptions,
+  SocketEvent,
+  SocketEventType,
+  SocketOptions,
+  ZapVerdict,
+} from '../zmq/types.ts'
+import { Connection, type ConnectionOwner, type ConnectionSettings } from './_connection.ts'
+import type { Mechanism, MechanismContext, Metadata } from './_mechanism.ts'
+import { nullMechanism } from './_null.ts'
+
+const logger = getLogger(['huly-network', 'zmtp'])
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** Messages, and bytes, buffered for `for await` before reading pauses. */
+const INBOX_LIMIT = 1024
+const INBOX_BYTES = 1024 * 1024
+const RECONNECT_MIN_MS = 100
+const RECONNECT_MAX_MS = 2000
+
+/** A TCP endpoint `tcp://host:port`; `*` is every interface, port `0` or `*` any free port. */
+function parseEndpoint(endpoint: string, action: string): { hostname: string; port: number } {
+  const match = /^tcp:\/\/(\[[^\]]+\]|[^:]+):(\d+|\*)$/.exec(endpoint)
+  const port = match === null ? -1 : match[2] === '*' ? 0 : Number(match[2])
+  if (match === null || port > 65535) {
+    throw new NetworkError(`cannot ${action} ${endpoint}: expected tcp://host:port`, 'ZMQ')
+  }
+  const host = match[1].replace(/^\[|\]$/g, '')
+  return { hostname: host === '*' ? '0.0.0.0' : host, port }
+}
+
+function formatEndpoint(address: Deno.NetAddr): string {
+  const host = address.hostname.includes(':') ? `[${address.hostname}]` : address.hostname
+  return `tcp://${host}:${address.port}`
+}
+
+/** A string key for a routing id, for maps. */
+function keyOf(routingId: Uint8Array): string {
+  let key = ''
+  for (let i = 0; i < routingId.length; i++) key += String.fromCharCode(routingId[i])
+  return key
+}
+
+function messageBytes(frames: Uint8Array[]): number {
+  let bytes = 0
+  for (const frame of frames) bytes += frame.length
+  return bytes
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** A connect() target: reconnects until disconnected. */
+interface Connector {
+  endpoint: string
+  connection: Connection | undefined
+  delay: number
+  timer: ReturnType<typeof setTimeout> | undefined
+  stopped: boolean
+}
+
+/**
+ * A ZMTP socket over Deno TCP: the common part of {@link ZmtpRouter} and
+ * {@link ZmtpDealer}.
+ */
+export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8Array[]> {
+  protected readonly options: SocketOptions
+  readonly #socketType: 'ROUTER' | 'DEALER'
+  readonly #listeners = new Map<string, Deno.Listener>()
+  readonly #connectors = new Map<string, Connector>()
+  protected readonly connections = new Set<Connection>()
+  readonly #inbox = new Fifo<Uint8Array[]>()
+  #inboxBytes = 0
+  #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
+  #closed = false
+  #closing: Promise<void> | undefined
+  readonly #prefix: number
+
+  protected constructor(type: 'ROUTER' | 'DEALER', options: SocketOptions) {
+    this.options = options
+    this.#socketType = type
+    this.#prefix = type === 'ROUTER' ? 1 : 0
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Binds to `tcp://host:port` and returns the endpoint bound (the port chosen for `0`). */
+  bind(endpoint: string): string {
+    this.#assertOpen()
+    const { hostname, port } = parseEndpoint(endpoint, 'bind')
+    let listener: Deno.Listener
+    try {
+      listener = Deno.listen({ hostname, port, transport: 'tcp' })
+    } catch (error) {
+      this.#event('bind-failed', endpoint, describe(error))
+      throw new NetworkError(`cannot bind ${endpoint}: ${describe(error)}`, 'ZMQ', { cause: error })
+    }
+    const bound = formatEndpoint(listener.addr as Deno.NetAddr)
+    this.#listeners.set(bound, listener)
+    this.#event('listening', bound)
+    this.#accept(listener, bound)
+    return bound
+  }
+
+  /** Connects to `tcp://host:port` in the background, and reconnects until closed. */
+  connect(endpoint: string): void {
+    this.#assertOpen()
+    parseEndpoint(endpoint, 'connect')
+    if (this.#connectors.has(endpoint)) return
+    const connector: Connector = {
+      endpoint,
+      connection: undefined,
+      delay: RECONNECT_MIN_MS,
+      timer: undefined,
+      stopped: false,
+    }
+    this.#connectors.set(endpoint, connector)
+    this.#dial(connector)
+  }
+
+  /** Stops connecting to an endpoint given to {@link connect}, and closes its connection. */
+  disconnect(endpoint: string): void {
+    this.#assertOpen()
+    const connector = this.#connectors.get(endpoint)
+    if (connector === undefined) {
+      throw new NetworkError(`cannot disconnect ${endpoint}: not connected`, 'ZMQ')
+    }
+    this.#connectors.delete(endpoint)
+    connector.stopped = true
+    clearTimeout(connector.timer)
+    connector.connection?.close('disconnected by the application')
+  }
+
+  /**
+   * Queues a multipart message and returns at once; see `RouterSocket.send` and
+   * `DealerSocket.send`. Throws a {@link ClosedError} once the socket is closed.
+   */
+  send(frames: Uint8Array[]): void {
+    this.#assertOpen()
+    if (!Array.isArray(frames) || frames.length === 0) {
+      throw new InvalidArgumentError('a message needs at least one frame')
+    }
+    for (const frame of frames) {
+      if (!(frame instanceof Uint8Array)) {
+        throw new InvalidArgumentError('every frame must be a Uint8Array')
+      }
+    }
+    this.route(frames)
+  }
+
+  /** Messages queued by `send` and not yet written (for all peers). */
+  abstract get pendingSends(): number
+
+  /** Reads messages as they arrive; ends when the socket is closed. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array[]> {
+    if (this.options.onMessage !== undefined) {
+      throw new InvalidArgumentError('this socket delivers its messages to onMessage')
+    }
+    const next = (): Promise<IteratorResult<Uint8Array[]>> => {
+      const value = this.#inbox.shift()
+      if (value !== undefined) {
+        const wasFull = this.#inboxFull()
+        this.#inboxBytes -= messageBytes(value)
+        if (wasFull && !this.#inboxFull()) { for (const c of this.connections) c.resume() }
+        return Promise.resolve({ value, done: false })
+      }
+      if (this.#closed) return Promise.resolve({ value: undefined, done: true })
+      return new Promise((resolve) => this.#readers.push(resolve))
+    }
+    const iterator: AsyncIterableIterator<Uint8Array[]> = {
+      next,
+      return: () => Promise.resolve({ value: undefined, done: true }),
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  /** Closes the socket; idempotent, never hangs; messages still queued are dropped. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true
+    for (const listener of this.#listeners.values()) {
+      try {
+        listener.close()
+      } catch {
+        // Already closed.
+      }
+    }
+    this.#listeners.clear()
+    for (const connector of this.#connectors.values()) {
+      connector.stopped = true
+      clearTimeout(connector.timer)
+    }
+    this.#connectors.clear()
+    // What is already queued may leave within the linger time, as with libzmq.
+    const linger = Math.max(this.options.linger ?? 0, 20)
+    const drained = [...this.connections].map((connection) => connection.drained())
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.all(drained),
+      new Promise((resolve) => (timer = setTimeout(resolve, linger))),
+    ])
+    clearTimeout(timer)
+    for (const connection of [...this.connections]) connection.close('socket closed')
+    this.clearQueues()
+    for (const reader of this.#readers.splice(0)) reader({ value: undefined, done: true })
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('socket is closed')
+  }
+
+  async #accept(listener: Deno.Listener, endpoint: string): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn
+      try {
+        conn = await listener.accept()
+      } catch (error) {
+        if (this.#closed || !this.#listeners.has(endpoint)) return
+        // Out of file descriptors, for instance: say so, wait a little, go on.
+        this.#event('accept-failed', endpoint, describe(error))
+        logger.warn('accepting on {endpoint} failed: {error}', { endpoint, error: describe(error) })
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        continue
+      }
+      if (this.#closed) {
+        conn.close()
+        return
+      }
+      this.#event('accepted', endpoint)
+      this.#open(conn, endpoint, true)
+    }
+  }
+
+  #dial(connector: Connector): void {
+    if (connector.stopped || this.#closed) return
+    const { hostname, port } = parseEndpoint(connector.endpoint, 'connect')
+    Deno.connect({ hostname, port, transport: 'tcp' }).then((conn) => {
+      if (connector.stopped || this.#closed) return conn.close()
+      this.#event('connected', connector.endpoint)
+      connector.connection = this.#open(conn, connector.endpoint, false)
+    }, (error) => {
+      if (connector.stopped || this.#closed) return
+      this.#event('connect-retried', connector.endpoint, describe(error))
+      this.#redial(connector)
+    })
+  }
+
+  #redial(connector: Connector): void {
+    connector.connection = undefined
+    if (connector.stopped || this.#closed) return
+    const delay = connector.delay
+    connector.delay = Math.min(RECONNECT_MAX_MS, delay * 2)
+    connector.timer = setTimeout(() => this.#dial(connector), delay)
+  }
+
+  #open(conn: Deno.Conn, endpoint: string, accepted: boolean): Connection {
+    const options = this.options
+    const curve = options.curve
+    const asServer = curve !== undefined ? !('serverKey' in curve) : accepted
+    let connection: Connection | undefined
+    const context: MechanismContext = {
+      asServer,
+      metadata: this.#metadata(),
+      authenticate: (mechanism, publicKey) =>
+        this.#authenticate(connection as Connection, mechanism, publicKey),
+    }
+    const heartbeat = options.heartbeat
+    const settings: ConnectionSettings = {
+      mechanism: this.mechanism(context),
+      asServer,
+      maxMessageSize: options.maxMessageSize ?? -1,
+      handshakeMs: options.handshakeInterval ?? 30_000,
+      heartbeat: heartbeat === undefined ? undefined : {
+        interval: heartbeat.interval,
+        timeout: heartbeat.timeout ?? heartbeat.interval,
+        ttl: heartbeat.ttl ?? 0,
+      },
+      paused: () => this.#inboxFull(),
+    }
+    if (options.tcpKeepalive !== undefined && options.tcpKeepalive !== false) {
+      try {
+        ;(conn as Deno.TcpConn).setKeepAlive(true)
+      } catch {
+        // Not a TCP stream.
+      }
+    }
+    connection = new Connection(conn, endpoint, this, settings)
+    this.connections.add(connection)
+    return connection
+  }
+
+  /** The security mechanism of a new connection (NULL, or CURVE when configured). */
+  protected mechanism(context: MechanismContext): Mechanism {
+    if (this.options.curve !== undefined) {
+      throw new InvalidArgumentError('CURVE is not available on the zmtp transport yet')
+    }
+    return nullMechanism(context)
+  }
+
+  #metadata(): Metadata {
+    const metadata: Metadata = new Map([['Socket-Type', encoder.encode(this.#socketType)]])
+    const id = this.options.routingId
+    if (id !== undefined) {
+      metadata.set('Identity', typeof id === 'string' ? encoder.encode(id) : id)
+    }
+    return metadata
+  }
+
+  async #authenticate(
+    connection: Connection,
+    mechanism: 'NULL' | 'CURVE',
+    publicKey?: string,
+  ): Promise<ZapVerdict | null> {
+    const handler = this.options.zapHandler
+    // As libzmq: NULL asks ZAP only when the socket has a ZAP domain.
+    if (handler === undefined || (mechanism === 'NULL' && this.options.zapDomain === undefined)) {
+      return { userId: '' }
+    }
+    try {
+      const verdict = await handler({
+        domain: this.options.zapDomain ?? '',
+        address: connection.peerAddress.replace(/^tcp:\/\/|:\d+$/g, '').replace(/^\[|\]$/g, ''),
+        routingId: new Uint8Array(0),
+        mechanism,
+        publicKey,
+      })
+      return verdict === false ? null : verdict
+    } catch (error) {
+      logger.warn('the ZAP handler threw; the connection is refused: {error}', {
+        error: describe(error),
+      })
+      return null
+    }
+  }
+
+  /** ConnectionOwner: the handshake of `connection` completed. */
+  handshakeDone(connection: Connection, metadata: Metadata, _userId: string): void {
+    const type = decoder.decode(metadata.get('socket-type') ?? new Uint8Array(0))
+    if (!this.compatible(type)) {
+      this.#event('handshake-failed', connection.endpoint, `a ${type} peer cannot talk to a ROUTER`)
+      connection.close(`incompatible socket type ${type || '(none)'}`)
+      return
+    }
+    if (!this.attach(connection, metadata.get('identity'))) return
+    this.#event('handshake-succeeded', connection.endpoint)
+    for (const connector of this.#connectors.values()) {
+      if (connector.connection === connection) connector.delay = RECONNECT_MIN_MS
+    }
+  }
+
+  /** ConnectionOwner: one message arrived on `connection`. */
+  received(connection: Connection, frames: Uint8Array[]): void {
+    if (this.#closed) return
+    const userId = this.options.readUserId === true ? connection.userId : ''
+    const message = this.#prefix === 1 ? [connection.routingId, ...frames] : frames
+    const batch = this.options.batch === true ? splitBatch(message, this.#prefix) : null
+    if (batch === null) this.#deliver(message, userId)
+    else for (const part of batch) this.#deliver(part, userId)
+  }
+
+  /** ConnectionOwner: `connection` closed. */
+  lost(connection: Connection, reason: string, handshake: boolean): void {
+    this.connections.delete(connection)
+    if (handshake) {
+      if (!this.#closed) {
+        logger.debug('handshake with {peer} failed: {reason}', {
+          peer: connection.peerAddress,
+          reason,
+        })
+      }
+      this.#event('handshake-failed', connection.endpoint, reason)
+    } else {
+      this.detach(connection)
+      if (!this.#closed) {
+        logger.debug('connection to {peer} closed: {reason}', {
+          peer: connection.peerAddress,
+          reason,
+        })
+      }
+      this.#event('disconnected', connection.endpoint, reason)
+    }
+    if (reason.startsWith('a message of more than')) {
+      logger.warn('{peer} sent {reason}; its connection is closed', {
+        peer: connection.peerAddress,
+        reason,
+      })
+    }
+    for (const connector of this.#connectors.values()) {
+      if (connector.connection === connection) this.#redial(connector)
+    }
+  }
+
+  /** ConnectionOwner: encodes queued messages for `connection`. */
+  abstract fill(connection: Connection): number
+
+  /** Whether a peer of socket type `type` may talk to this socket. */
+  protected abstract compatible(type: string): boolean
+  /** Takes a connection whose handshake completed into service; false if refused. */
+  protected abstract attach(connection: Connection, identity: Uint8Array | undefined): boolean
+  /** Takes a closed connection out of service. */
+  protected abstract detach(connection: Connection): void
+  /** Queues a message for its peer. */
+  protected abstract route(frames: Uint8Array[]): void
+  /** Drops every queue on close. */
+  protected abstract clearQueues(): void
+
+  /**
+   * Encodes the oldest messages of `queue` for `connection` until its chunk is
+   * full, packing small ones into batches when the socket batches; returns how many.
+   */
+  protected encode(connection: Connection, queue: Fifo<Uint8Array[]>, prefix: number): number {
+    let count = 0
+    const batching = this.options.batch === true
+    while (queue.length > 0 && !connection.full()) {
+      // A batch only where the peer must not mistake a plain message for one.
+      const batch = batching ? takeBatch(queue, prefix, 1) : null
+      if (batch !== null) {
+        for (let i = 0; i < batch.count; i++) queue.shift()
+        connection.write(batch.frames, prefix)
+        count += batch.count
+        continue
+      }
+      connection.write(queue.shift() as Uint8Array[], prefix)
+      count++
+    }
+    return count
+  }
+
+  /** Reports an error about one message to `onError`, or logs it. */
+  protected report(error: NetworkError): void {
+    const onError = this.options.onError
+    if (onError === undefined) {
+      logger.warn('zmtp socket error: {error}', { error })
+      return
+    }
+    try {
+      onError(error)
+    } catch (thrown) {
+      logger.error('onError threw: {error}', { error: thrown })
+    }
+  }
+
+  #inboxFull(): boolean {
+    return this.options.onMessage === undefined &&
+      (this.#inbox.length >= INBOX_LIMIT || this.#inboxBytes >= INBOX_BYTES)
+  }
+
+  #deliver(frames: Uint8Array[], userId: string): void {
+    const onMessage = this.options.onMessage
+    if (onMessage !== undefined) {
+      try {
+        onMessage(frames, userId)
+      } catch (error) {
+        logger.error('onMessage threw: {error}', { error })
+      }
+      return
+    }
+    const reader = this.#readers.shift()
+    if (reader !== undefined) reader({ value: frames, done: false })
+    else {
+      this.#inbox.push(frames)
+      this.#inboxBytes += messageBytes(frames)
+    }
+  }
+
+  #event(type: SocketEventType, endpoint: string, reason?: string): void {
+    const onEvent = this.options.onEvent
+    if (onEvent === undefined) return
+    const event: SocketEvent = reason === undefined
+      ? { type, endpoint, value: 0 }
+      : { type, endpoint, value: 0, reason }
+    try {
+      onEvent(event)
+    } catch (error) {
+      logger.error('onEvent threw: {error}', { error })
+    }
+  }
+}
+
+/** A peer of a ROUTER: its connection (none yet for an unknown id) and the messages waiting for it. */
+interface RouterPeer {
+  connection: Connection | undefined
+  queue: Fifo<Uint8Array[]>
+}
+
+/**
+ * A ZMTP ROUTER over Deno TCP: each message starts with the routing id of its
+ * peer. See `RouterSocket` for the behaviour; this is its native implementation.
+ */
+export class ZmtpRouter extends ZmtpSocket {
+  readonly #peers = new Map<string, RouterPeer>()
+  readonly #mandatory: boolean
+  readonly #handover: boolean
+  #nextId = crypto.getRandomValues(new Uint32Array(1))[0]
+  #pending = 0
+  #unknownCheck = false
+
+  /** Creates the ROUTER; it does nothing until bound or connected. */
+  constructor(options: RouterSocketOptions = {}) {
+    super('ROUTER', options)
+    this.#mandatory = options.mandatory !== false
+    this.#handover = options.handover === true
+  }
+
+  /** Messages queued and not yet written, for all peers. */
+  get pendingSends(): number {
+    return this.#pending
+  }
+
+  /** Messages queued for the peer with `routingId` and not yet written. */
+  pendingFor(routingId: Uint8Array): number {
+    return this.#peers.get(keyOf(routingId))?.queue.length ?? 0
+  }
+
+  /** Drops the messages queued for the peer with `routingId`; returns how many. */
+  dropPeer(routingId: Uint8Array): number {
+    const peer = this.#peers.get(keyOf(routingId))
+    if (peer === undefined) return 0
+    const count = peer.queue.length
+    peer.queue.clear()
+    this.#pending -= count
+    return count
+  }
+
+  protected compatible(type: string): boolean {
+    return type === 'DEALER' || type === 'REQ' || type === 'ROUTER'
+  }
+
+  protected attach(connection: Connection, identity: Uint8Array | undefined): boolean {
+    let routingId = identity !== undefined && identity.length > 0 ? identity : undefined
+    if (routingId === undefined) {
+      const id = new Uint8Array(5)
+      new DataView(id.buffer).setUint32(1, this.#nextId++ >>> 0)
+      routingId = id
+    }
+    const key = keyOf(routingId)
+    const existing = this.#peers.get(key)
+    if (existing?.connection !== undefined) {
+      if (!this.#handover) {
+        connection.close('routing id already in use')
+        return false
+      }
+      existing.connection.routingKey = ''
+      existing.connection.close('routing id taken over by a new connection')
+    }
+    connection.routingId = routingId
+    connection.routingKey = key
+    this.#peers.set(key, { connection, queue: existing?.queue ?? new Fifo() })
+    return true
+  }
+
+  protected detach(connection: Connection): void {
+    const peer = this.#peers.get(connection.routingKey)
+    if (peer === undefined || peer.connection !== connection) return
+    this.#peers.delete(connection.routingKey)
+    this.#unreachable(peer)
+  }
+
+  protected route(frames: Uint8Array[]): void {
+    if (frames.length < 2) {
+      throw new InvalidArgumentError('a ROUTER message needs a routing id and a body')
+    }
+    const key = keyOf(frames[0])
+    let peer = this.#peers.get(key)
+    if (peer === undefined) {
+      if (!this.#mandatory) return
+      // As libzmq: queued now, reported unreachable when the queue is next drained.
+      peer = { connection: undefined, queue: new Fifo() }
+      this.#peers.set(key, peer)
+      if (!this.#unknownCheck) {
+        this.#unknownCheck = true
+        queueMicrotask(() => this.#dropUnknown())
+      }
+    }
+    peer.queue.push(frames)
+    this.#pending++
+    peer.connection?.kick()
+  }
+
+  fill(connection: Connection): number {
+    const peer = this.#peers.get(connection.routingKey)
+    if (peer === undefined || peer.connection !== connection) return 0
+    const count = this.encode(connection, peer.queue, 1)
+    this.#pending -= count
+    return count
+  }
+
+  protected clearQueues(): void {
+    this.#peers.clear()
+    this.#pending = 0
+  }
+
+  /** Reports the queues of peers that are not connected, once each, and drops them. */
+  #dropUnknown(): void {
+    this.#unknownCheck = false
+    for (const [key, peer] of this.#peers) {
+      if (peer.connection !== undefined) continue
+      this.#peers.delete(key)
+      this.#unreachable(peer)
+    }
+  }
+
+  /** One `PeerUnreachableError` for what was queued for a peer that is gone. */
+  #unreachable(peer: RouterPeer): void {
+    const first = peer.queue.shift()
+    if (first === undefined) return
+    const discarded = peer.queue.length
+    peer.queue.clear()
+    this.#pending -= discarded + 1
+    if (this.#mandatory) this.report(new PeerUnreachableError(first[0], first, discarded))
+  }
+}
+
+/**
+ * A ZMTP DEALER over Deno TCP. See `DealerSocket` for the behaviour; this is its
+ * native implementation. With several connections, messages go to them in turn.
+ */
+export class ZmtpDealer extends ZmtpSocket {
+  readonly #queue = new Fifo<Uint8Array[]>()
+  readonly #ready: Connection[] = []
+  #turn = 0
+
+  /** Creates the DEALER; it does nothing until bound or connected. */
+  constructor(options: DealerSocketOptions = {}) {
+    super('DEALER', options)
+  }
+
+  /** Messages queued and not yet written. */
+  get pendingSends(): number {
+    return this.#queue.length
+  }
+
+  protected compatible(type: string): boolean {
+    return type === 'ROUTER' || type === 'REP' || type === 'DEALER'
+  }
+
+  protected attach(connection: Connection): boolean {
+    this.#ready.push(connection)
+    connection.kick()
+    return true
+  }
+
+  protected detach(connection: Connection): void {
+    const index = this.#ready.indexOf(connection)
+    if (index >= 0) this.#ready.splice(index, 1)
+  }
+
+  protected route(frames: Uint8Array[]): void {
+    this.#queue.push(frames)
+    const count = this.#ready.length
+    if (count === 0) return
+    this.#turn = (this.#turn + 1) % count
+    this.#ready[this.#turn].kick()
+  }
+
+  fill(connection: Connection): number {
+    return this.encode(connection, this.#queue, 0)
+  }
+
+  protected clearQueues(): void {
+    this.#queue.clear()
+  }
+}

@@ -42,13 +42,7 @@ export interface HeartbeatOptions {
   ttl?: number
 }
 
-/** A CURVE Z85 key pair. */
-export interface CurveKeyPair {
-  /** The public key, 40 Z85 characters. */
-  publicKey: string
-  /** The secret key, 40 Z85 characters. */
-  secretKey: string
-}
+export type { CurveKeyPair } from '../curve_keys.ts'
 
 /** A ZAP (ZeroMQ authentication protocol) request about one incoming connection. */
 export interface ZapRequest {

@@ -324,10 +324,7 @@ export class Connection {
         name || '(none)'
       }, this side ${this.#mechanism.name}`
     }
-    const peerServer = bytes[32] === 1
-    if (this.#mechanism.name !== 'NULL' && peerServer === this.#settings.asServer) {
-      return `both sides are CURVE ${peerServer ? 'servers' : 'clients'}`
-    }
+    // libzmq sends as-server 0 even as a CURVE server, so that byte is not checked.
     return ''
   }
 

@@ -30,6 +30,7 @@ import {
   decodeMetadata,
   encodeMetadata,
   errorCommand,
+  errorReason,
   FLAG_COMMAND,
   FLAG_MORE,
   type HandshakeStep,
@@ -39,7 +40,6 @@ import {
 import { boxKey, boxKeyPair, open, randomBytes, seal } from './_nacl.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 const HELLO_NONCE = encoder.encode('CurveZMQHELLO---')
 const INITIATE_NONCE = encoder.encode('CurveZMQINITIATE')
@@ -167,7 +167,7 @@ export function curveClientMechanism(context: MechanismContext, keys: CurveClien
         return fail(`CURVE handshake failed: ${(error as Error).message}`)
       }
       if (name === 'ERROR' && (state === 'expect-welcome' || state === 'expect-ready')) {
-        return fail(peerRefusal(body))
+        return fail(errorReason(body))
       }
       return fail(`unexpected ${name || 'command'} in CURVE handshake (${state})`)
     },
@@ -285,7 +285,7 @@ export function curveServerMechanism(context: MechanismContext, keys: CurveServe
       } catch (error) {
         return fail(`CURVE handshake failed: ${(error as Error).message}`)
       }
-      if (name === 'ERROR' && state !== 'failed') return fail(peerRefusal(body))
+      if (name === 'ERROR' && state !== 'failed') return fail(errorReason(body))
       return fail(`unexpected ${name || 'command'} in CURVE handshake (${state})`)
     },
     encode: (flags, payload) => messages.encode(flags, payload),
@@ -381,13 +381,6 @@ function assertKey(key: Uint8Array, name: string): void {
   if (!(key instanceof Uint8Array) || key.length !== KEY_SIZE) {
     throw new InvalidArgumentError(`CURVE ${name} must be 32 bytes`)
   }
-}
-
-/** The reason of an ERROR command, in words. */
-function peerRefusal(body: Uint8Array): string {
-  const data = commandData(body)
-  if (data.length < 1 || data[0] > data.length - 1) return 'malformed CURVE ERROR'
-  return `peer refused: ${decoder.decode(data.subarray(1, 1 + data[0]))}`
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

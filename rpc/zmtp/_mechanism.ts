@@ -140,3 +140,16 @@ export function errorCommand(reason: string): Uint8Array {
   const text = encoder.encode(reason).subarray(0, 255)
   return command('ERROR', Uint8Array.of(text.length), text)
 }
+
+/**
+ * The reason of an ERROR command, in words; a three-digit reason is a ZAP status
+ * code, said the way libzmq's monitor says it.
+ */
+export function errorReason(body: Uint8Array): string {
+  const data = commandData(body)
+  if (data.length < 1 || data[0] > data.length - 1) return 'malformed ERROR'
+  const reason = decoder.decode(data.subarray(1, 1 + data[0]))
+  return /^[345]\d\d$/.test(reason)
+    ? `authentication refused (ZAP status ${reason})`
+    : `peer refused: ${reason}`
+}

@@ -13,12 +13,11 @@ import {
   decodeMetadata,
   encodeMetadata,
   errorCommand,
+  errorReason,
   type HandshakeStep,
   type Mechanism,
   type MechanismContext,
 } from './_mechanism.ts'
-
-const decoder = new TextDecoder()
 
 /** Creates the NULL mechanism of one connection. */
 export function nullMechanism(context: MechanismContext): Mechanism {
@@ -28,17 +27,14 @@ export function nullMechanism(context: MechanismContext): Mechanism {
     start: () => ({ send: context.asServer ? [] : [ready()] }),
     async receive(body: Uint8Array): Promise<HandshakeStep> {
       const name = commandName(body)
-      if (name === 'ERROR') {
-        const data = commandData(body)
-        return { send: [], error: `peer refused: ${decoder.decode(data.subarray(1, 1 + data[0]))}` }
-      }
+      if (name === 'ERROR') return { send: [], error: errorReason(body) }
       if (name !== 'READY') return { send: [], error: `unexpected ${name || 'command'} in NULL` }
       const metadata = decodeMetadata(commandData(body))
       if (metadata === null) return { send: [], error: 'malformed READY metadata' }
       if (!context.asServer) return { send: [], ready: metadata }
       const verdict = await context.authenticate('NULL')
       if (verdict === null || verdict === false) {
-        return { send: [errorCommand('authentication refused')], error: 'ZAP refused the peer' }
+        return { send: [errorCommand('400')], error: 'ZAP refused the peer' }
       }
       const userId = typeof verdict === 'object' ? verdict.userId : ''
       return { send: [ready()], ready: metadata, userId }

@@ -34,6 +34,8 @@ import type {
 import { Connection, type ConnectionOwner, type ConnectionSettings } from './_connection.ts'
 import type { Mechanism, MechanismContext, Metadata } from './_mechanism.ts'
 import { nullMechanism } from './_null.ts'
+import { type CurveClientKeys, curveClientMechanism, curveServerMechanism } from './_curve.ts'
+import { curveKeyPair, curvePublicKey, z85Decode } from '../curve_keys.ts'
 
 const logger = getLogger(['huly-network', 'zmtp'])
 const encoder = new TextEncoder()
@@ -59,6 +61,28 @@ function parseEndpoint(endpoint: string, action: string): { hostname: string; po
 function formatEndpoint(address: Deno.NetAddr): string {
   const host = address.hostname.includes(':') ? `[${address.hostname}]` : address.hostname
   return `tcp://${host}:${address.port}`
+}
+
+/** The raw CURVE keys of a socket, decoded once; null without CURVE. */
+function curveKeys(
+  options: SocketOptions,
+): CurveClientKeys | { secretKey: Uint8Array; publicKey: Uint8Array } | null {
+  const curve = options.curve
+  if (curve === undefined) return null
+  if (!('serverKey' in curve)) {
+    return {
+      secretKey: z85Decode(curve.secretKey),
+      publicKey: z85Decode(curvePublicKey(curve.secretKey)),
+    }
+  }
+  const own = curve.publicKey !== undefined && curve.secretKey !== undefined
+    ? { publicKey: curve.publicKey, secretKey: curve.secretKey }
+    : curveKeyPair()
+  return {
+    serverKey: z85Decode(curve.serverKey),
+    publicKey: z85Decode(own.publicKey),
+    secretKey: z85Decode(own.secretKey),
+  }
 }
 
 /** A string key for a routing id, for maps. */
@@ -103,6 +127,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
   #closed = false
   #closing: Promise<void> | undefined
   readonly #prefix: number
+  #curveKeys: CurveClientKeys | { secretKey: Uint8Array; publicKey: Uint8Array } | null | undefined
 
   protected constructor(type: 'ROUTER' | 'DEALER', options: SocketOptions) {
     this.options = options
@@ -298,12 +323,13 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     const options = this.options
     const curve = options.curve
     const asServer = curve !== undefined ? !('serverKey' in curve) : accepted
-    let connection: Connection | undefined
+    // The mechanism asks ZAP about the connection it is created for, made just below.
+    const made: { connection?: Connection } = {}
     const context: MechanismContext = {
       asServer,
       metadata: this.#metadata(),
       authenticate: (mechanism, publicKey) =>
-        this.#authenticate(connection as Connection, mechanism, publicKey),
+        this.#authenticate(made.connection as Connection, mechanism, publicKey),
     }
     const heartbeat = options.heartbeat
     const settings: ConnectionSettings = {
@@ -325,17 +351,18 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
         // Not a TCP stream.
       }
     }
-    connection = new Connection(conn, endpoint, this, settings)
+    const connection = made.connection = new Connection(conn, endpoint, this, settings)
     this.connections.add(connection)
     return connection
   }
 
   /** The security mechanism of a new connection (NULL, or CURVE when configured). */
   protected mechanism(context: MechanismContext): Mechanism {
-    if (this.options.curve !== undefined) {
-      throw new InvalidArgumentError('CURVE is not available on the zmtp transport yet')
-    }
-    return nullMechanism(context)
+    const keys = this.#curveKeys ??= curveKeys(this.options)
+    if (keys === null) return nullMechanism(context)
+    return 'serverKey' in keys
+      ? curveClientMechanism(context, keys)
+      : curveServerMechanism(context, keys)
   }
 
   #metadata(): Metadata {

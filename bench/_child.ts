@@ -12,13 +12,26 @@ export const runFlags: string[] = flagsWith()
 /** `deno run` flags with `extra` V8 flags added to those of HULY_BENCH_V8_FLAGS. */
 function flagsWith(...extra: string[]): string[] {
   const v8 = [...(v8Flags ? [v8Flags] : []), ...extra].join(',')
-  return ['run', '--allow-read', '--allow-ffi', '--allow-env', ...(v8 ? [`--v8-flags=${v8}`] : [])]
+  return [
+    'run',
+    '--allow-read',
+    '--allow-ffi',
+    '--allow-env',
+    '--allow-net',
+    ...(v8 ? [`--v8-flags=${v8}`] : []),
+  ]
 }
 
 /** The p-th percentile of sorted samples. */
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
+
+/**
+ * The environment added to every child's (which inherits this process's); the
+ * load benchmark sets `HULY_NETWORK_TRANSPORT` in it to pick the transport.
+ */
+export const childEnvironment: Record<string, string> = { NO_COLOR: '1' }
 
 /** A child process whose stdout lines can be awaited. */
 export class Child {
@@ -33,7 +46,7 @@ export class Child {
       stdin,
       stdout: 'piped',
       stderr: 'inherit',
-      env: { NO_COLOR: '1' },
+      env: { ...childEnvironment },
     }).spawn()
     this.#ended = this.#read()
   }

@@ -7,15 +7,16 @@
  * socket layer from the same run. stdout gets a table and one JSON object;
  * progress goes to stderr.
  *
- * Run: `deno task bench:load` (or `deno task net bench`).
+ * Run: `deno task bench:load [--transport zmtp|libzmq]` (both transports side by
+ * side when none is named), or `deno task net bench` (the default transport).
  *
  * @module
  */
 import { join } from 'node:path'
 import { createNetworkClient, type NetworkClientOptions } from '../client/mod.ts'
-import { curvePublicKey } from '../rpc/mod.ts'
+import { curvePublicKey, defaultTransport, parseTransport, type Transport } from '../rpc/mod.ts'
 import { readKeyFile, writeKeyPair } from '../server/keys.ts'
-import { Child, percentile, runFlags, startCoordinatorChild } from './_child.ts'
+import { Child, childEnvironment, percentile, runFlags, startCoordinatorChild } from './_child.ts'
 
 /** The figures of one run. */
 export interface LoadResult {
@@ -307,15 +308,15 @@ async function untilQuiet(done: () => boolean, lastEventAt: () => number): Promi
 }
 
 /** The raw socket echo (bench/socket_echo.ts) in two processes: rps and latency. */
-async function socketBaseline(): Promise<
+async function socketBaseline(transport: Transport): Promise<
   Pick<LoadResult, 'socket_echo_round_trips_per_s' | 'socket_echo_p50_us' | 'socket_echo_p99_us'>
 > {
   const script = new URL('socket_echo.ts', here).pathname
-  const server = new Child('socket echo server', [...runFlags, script, 'server'])
+  const server = new Child('socket echo server', [...runFlags, script, 'server', transport])
   try {
     const endpoint = JSON.parse((await server.line(/^\{.*/))[0]).endpoint as string
     const output = await new Deno.Command(Deno.execPath(), {
-      args: [...runFlags, script, 'client', endpoint],
+      args: [...runFlags, script, 'client', transport, endpoint],
       stdin: 'null',
       stderr: 'inherit',
     }).output()
@@ -335,9 +336,15 @@ async function socketBaseline(): Promise<
   }
 }
 
-/** Runs the whole benchmark: three processes, then the socket baseline. */
-export async function runLoadBenchmark(): Promise<LoadResult> {
+/**
+ * Runs the whole benchmark on `transport` (every process uses it): three
+ * processes, then the socket baseline.
+ */
+export async function runLoadBenchmark(
+  transport: Transport = defaultTransport(),
+): Promise<LoadResult> {
   const children: Child[] = []
+  childEnvironment.HULY_NETWORK_TRANSPORT = transport
   try {
     progress('starting the coordinator')
     const { coordinator, network } = await startCoordinatorChild()
@@ -360,7 +367,7 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
     )
     for (const child of children.splice(0)) await child.stop()
     progress('raw socket echo baseline')
-    const baseline = await socketBaseline()
+    const baseline = await socketBaseline(transport)
     return {
       ...figures,
       rss_coordinator_mib,
@@ -376,6 +383,28 @@ export async function runLoadBenchmark(): Promise<LoadResult> {
 
 /** The table of one result, one row per figure, with its ratio to the socket ceiling. */
 export function formatLoadTable(result: LoadResult): string {
+  return formatRows(loadRows(result))
+}
+
+/** The results of several transports side by side, one column each. */
+export function formatLoadComparison(results: Partial<Record<Transport, LoadResult>>): string {
+  const names = Object.keys(results) as Transport[]
+  const columns = names.map((name) => loadRows(results[name]!))
+  const rows = columns[0].map((row, i) => [
+    row[0],
+    ...columns.map((column) => `${column[i][1]}${column[i][2] ? ` (${column[i][2]})` : ''}`),
+  ])
+  return formatRows([['', ...names], ...rows])
+}
+
+function formatRows(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)))
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
+    .join('\n')
+}
+
+/** One row per figure: its name, its value, and a note (its ratio to the socket ceiling). */
+function loadRows(result: LoadResult): [string, string, string][] {
   const ceiling = result.socket_echo_round_trips_per_s
   const ratio = (value: number) => `${(value / ceiling * 100).toFixed(0)} % of socket echo`
   const rows: [string, string, string][] = [
@@ -426,9 +455,7 @@ export function formatLoadTable(result: LoadResult): string {
       ...cost(plainDirect, curveDirect),
     ])
   }
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)))
-  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
-    .join('\n')
+  return rows
 }
 
 if (import.meta.main) {
@@ -441,11 +468,19 @@ if (import.meta.main) {
     // Stays alive so the parent can read its RSS, until it is stopped.
     setInterval(() => {}, 60_000)
   } else {
-    const result = await runLoadBenchmark()
+    const named = Deno.args.indexOf('--transport')
+    const transports: Transport[] = named >= 0
+      ? [parseTransport(Deno.args[named + 1] ?? '', '--transport')]
+      : ['zmtp', 'libzmq']
+    const results: Partial<Record<Transport, LoadResult>> = {}
+    for (const transport of transports) {
+      progress(`transport ${transport}`)
+      results[transport] = await runLoadBenchmark(transport)
+    }
     console.log(
       `load benchmark: 3 processes on 127.0.0.1, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`,
     )
-    console.log(formatLoadTable(result))
-    console.log(JSON.stringify(result))
+    console.log(formatLoadComparison(results))
+    console.log(JSON.stringify(results))
   }
 }

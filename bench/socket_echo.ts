@@ -1,20 +1,22 @@
 // deno-lint-ignore-file no-console
 /**
- * Echo benchmark of the ZeroMQ socket layer against zeromq.js under Node.
+ * Echo benchmark of the ZeroMQ socket layer, on both transports, against zeromq.js
+ * under Node.
  *
  * For each implementation the echo server (ROUTER) and the client (DEALER) run in
  * two separate processes on 127.0.0.1. Printed: round trips per second with 100
  * messages in flight, p50/p99 latency with one in flight, and the CPU seconds an
  * idle process with a bound ROUTER and a connected DEALER uses in 10 s.
  *
- * Run: `deno task bench:socket` (installs zeromq@6.8.0 for Node into
- * `bench/node/node_modules` on first use).
+ * Run: `deno task bench:socket [--transport zmtp|libzmq]` (both transports when
+ * none is named; installs zeromq@6.8.0 for Node into `bench/node/node_modules` on
+ * first use).
  *
  * @module
  */
 
 import process from 'node:process'
-import { DealerSocket, RouterSocket } from '../rpc/mod.ts'
+import { DealerSocket, parseTransport, RouterSocket, type Transport } from '../rpc/mod.ts'
 
 const ROUND_TRIPS = 200_000
 const LATENCY_SAMPLES = 20_000
@@ -28,17 +30,18 @@ interface ClientResult {
   latencies: number[]
 }
 
-function denoServer(): void {
+function denoServer(transport: Transport): void {
   const router: RouterSocket = new RouterSocket({
+    transport,
     onMessage: ([peer, body]) => router.send([peer, body]),
   })
   console.log(JSON.stringify({ endpoint: router.bind('tcp://127.0.0.1:0') }))
   // Runs until the parent kills it.
 }
 
-async function denoClient(endpoint: string): Promise<ClientResult> {
+async function denoClient(endpoint: string, transport: Transport): Promise<ClientResult> {
   let onReply: () => void = () => {}
-  const dealer = new DealerSocket({ onMessage: () => onReply() })
+  const dealer = new DealerSocket({ transport, onMessage: () => onReply() })
   dealer.connect(endpoint)
   await new Promise<void>((resolve) => {
     onReply = resolve
@@ -77,13 +80,14 @@ function cpuSecondsOfThisProcess(): number {
   return (usage.user + usage.system) / 1e6
 }
 
-async function denoIdle(): Promise<void> {
+async function denoIdle(transport: Transport): Promise<void> {
   const router: RouterSocket = new RouterSocket({
+    transport,
     onMessage: ([peer, body]) => router.send([peer, body]),
     onEvent: () => {},
   })
   let replied: () => void = () => {}
-  const dealer = new DealerSocket({ onMessage: () => replied(), onEvent: () => {} })
+  const dealer = new DealerSocket({ transport, onMessage: () => replied(), onEvent: () => {} })
   dealer.connect(router.bind('tcp://127.0.0.1:0'))
   await new Promise<void>((resolve) => {
     replied = resolve
@@ -142,7 +146,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
-const denoFlags = ['run', '--allow-read', '--allow-ffi', new URL(import.meta.url).pathname]
+const denoFlags = [
+  'run',
+  '--allow-read',
+  '--allow-ffi',
+  '--allow-net',
+  new URL(import.meta.url).pathname,
+]
+const TRANSPORT_NAMES: Record<Transport, string> = {
+  zmtp: 'huly zmtp (Deno TCP, native)',
+  libzmq: 'huly libzmq (Deno FFI)',
+}
 
 async function main(): Promise<void> {
   await ensureNodeZeromq()
@@ -158,18 +172,26 @@ async function main(): Promise<void> {
     })
   }
 
-  const denoServerProcess = await startServer(Deno.execPath(), [...denoFlags, 'server'])
-  const denoResult = await runJson<ClientResult>(Deno.execPath(), [
-    ...denoFlags,
-    'client',
-    denoServerProcess.endpoint,
-  ])
-  await stop(denoServerProcess.child)
-  const denoIdleResult = await runJson<{ cpuSeconds: number }>(Deno.execPath(), [
-    ...denoFlags,
-    'idle',
-  ])
-  addRow('huly rpc/zmq (Deno FFI)', denoResult, denoIdleResult.cpuSeconds)
+  const named = Deno.args.indexOf('--transport')
+  const transports: Transport[] = named >= 0
+    ? [parseTransport(Deno.args[named + 1] ?? '', '--transport')]
+    : ['zmtp', 'libzmq']
+  for (const transport of transports) {
+    const server = await startServer(Deno.execPath(), [...denoFlags, 'server', transport])
+    const result = await runJson<ClientResult>(Deno.execPath(), [
+      ...denoFlags,
+      'client',
+      transport,
+      server.endpoint,
+    ])
+    await stop(server.child)
+    const idle = await runJson<{ cpuSeconds: number }>(Deno.execPath(), [
+      ...denoFlags,
+      'idle',
+      transport,
+    ])
+    addRow(TRANSPORT_NAMES[transport], result, idle.cpuSeconds)
+  }
 
   const nodeServer = await startServer('node', ['echo.mjs', 'server'], nodeDir)
   const nodeResult = await runJson<ClientResult>(
@@ -198,13 +220,13 @@ async function nodeVersion(): Promise<string> {
 
 switch (Deno.args[0]) {
   case 'server':
-    denoServer()
+    denoServer(parseTransport(Deno.args[1]))
     break
   case 'client':
-    console.log(JSON.stringify(await denoClient(Deno.args[1])))
+    console.log(JSON.stringify(await denoClient(Deno.args[2], parseTransport(Deno.args[1]))))
     break
   case 'idle':
-    await denoIdle()
+    await denoIdle(parseTransport(Deno.args[1]))
     break
   default:
     await main()

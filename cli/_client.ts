@@ -36,6 +36,7 @@ export async function connect(
     timeouts: { requestTimeout: flags.requestTimeout },
     onConnectionChange,
     socket: await curveOptions(flags),
+    transport: flags.transport,
   })
   try {
     await client.waitConnection(flags.connectTimeoutMs)

@@ -46,6 +46,8 @@ export interface ClientFlags {
   logLevel: LogLevel
   /** Log records as text or JSON Lines. */
   logFormat: 'text' | 'json'
+  /** The socket transport. */
+  transport: 'zmtp' | 'libzmq'
 }
 
 /** The parseArgs options of {@link ClientFlags}, plus `--help`. */
@@ -58,6 +60,7 @@ export const clientOptions = {
   json: { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  transport: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig
 
@@ -75,6 +78,8 @@ export const clientOptionsHelp = `Connection options (environment variable and d
   --log-level LEVEL         library log records to stderr from LEVEL up: trace, debug, info,
                             warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (warning)
   --log-format FORMAT       text, or json for JSON Lines [HULY_NETWORK_LOG_FORMAT] (text)
+  --transport NAME          zmtp (ZeroMQ on Deno's TCP) or libzmq (FFI)
+                            [HULY_NETWORK_TRANSPORT] (zmtp)
   -h, --help                show this help`
 
 /** parseArgs with strict flags; its errors become {@link UsageError}s. */
@@ -165,7 +170,14 @@ export function clientFlags(
     const source = values['log-format'] !== undefined ? '--log-format' : 'HULY_NETWORK_LOG_FORMAT'
     throw new UsageError(`${source} must be text or json, got "${logFormat}"`)
   }
+  const transport = (values.transport as string | undefined) ??
+    env('HULY_NETWORK_TRANSPORT') ?? 'zmtp'
+  if (transport !== 'zmtp' && transport !== 'libzmq') {
+    const source = values.transport !== undefined ? '--transport' : 'HULY_NETWORK_TRANSPORT'
+    throw new UsageError(`${source} must be zmtp or libzmq, got "${transport}"`)
+  }
   return {
+    transport,
     network,
     connectTimeoutMs: connect * 1000,
     requestTimeout,

@@ -88,6 +88,11 @@ export interface NetworkClientOptions {
    * coordinator knows.
    */
   socket?: RpcClientOptions['socket']
+  /**
+   * The socket transport of every link and agent endpoint: `zmtp` (ZMTP on Deno's
+   * TCP, the default) or `libzmq` (FFI). It talks to peers on either transport.
+   */
+  transport?: RpcClientOptions['transport']
   /** The clock (a real one, started and stopped by the client, when absent). */
   clock?: TickManager
   /**
@@ -134,6 +139,8 @@ export interface ServeAgentOptions {
   stateless?: StatelessContainer[]
   /** The address clients use to reach the endpoint, when it differs from the bound one. */
   advertise?: string
+  /** The endpoint's socket transport; the client's (`NetworkClientOptions.transport`) when absent. */
+  transport?: RpcClientOptions['transport']
 }
 
 /**
@@ -285,6 +292,7 @@ class NetworkClientImpl implements NetworkClient {
       clientId: this.clientId,
       credentials: options.credentials,
       socket: options.socket,
+      transport: options.transport,
       aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
       pingIntervalMs: this.timeouts.pingInterval * 1000,
       requestTimeoutMs: this.timeouts.requestTimeout * 1000,
@@ -355,6 +363,7 @@ class NetworkClientImpl implements NetworkClient {
       clock: this.clock,
       handler: (request) => handleEndpointRequest(table!, request, guard),
       serverId: agentId,
+      transport: options.transport ?? this.#options.transport,
       aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
       checkIntervalMs: this.timeouts.pingInterval * 1000,
       onSessionClosed: (session) => table?.clientGone(session.peerId as ClientUuid),
@@ -513,6 +522,7 @@ class NetworkClientImpl implements NetworkClient {
         socket: curve === undefined
           ? this.#options.socket
           : { ...this.#options.socket, curve: { ...curve, serverKey: endpoint.publicKey! } },
+        transport: this.#options.transport,
         aliveTimeoutMs: this.timeouts.aliveTimeout * 1000,
         pingIntervalMs: this.timeouts.pingInterval * 1000,
         requestTimeoutMs: this.timeouts.requestTimeout * 1000,

@@ -3,7 +3,7 @@
  * Events: a client connects to a `chat` container and receives what it pushes;
  * another client listens to the network's own change events.
  *
- *     deno run --allow-read --allow-ffi --allow-env examples/events.ts
+ *     deno run --allow-net examples/events.ts
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { Broadcast, ClientUuid, ContainerFactory } from '@huly/network/core'

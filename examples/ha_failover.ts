@@ -5,7 +5,7 @@
  * coordinator notices within its alive timeout and the standby takes over. The
  * client's reference follows without the client doing anything.
  *
- *     deno run --allow-read --allow-ffi --allow-env --allow-run examples/ha_failover.ts
+ *     deno run --allow-net --allow-read --allow-run examples/ha_failover.ts
  *
  * Run with `--agent <id> <endpoint>`, this file is one of the agent processes.
  */
@@ -80,9 +80,7 @@ async function startAgentProcess(agentId: string, endpoint: string): Promise<Den
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       'run',
-      '--allow-read',
-      '--allow-ffi',
-      '--allow-env',
+      '--allow-net',
       import.meta.filename!,
       '--agent',
       agentId,

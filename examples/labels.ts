@@ -3,7 +3,7 @@
  * Labels for multi-tenant placement: each tenant gets its own `workspace`
  * container, found by its label; new containers go round-robin over the agents.
  *
- *     deno run --allow-read --allow-ffi --allow-env examples/labels.ts
+ *     deno run --allow-net examples/labels.ts
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { ContainerFactory } from '@huly/network/core'

@@ -6,7 +6,7 @@
  * (run with `--keep` to keep it running until Ctrl-C). Run any process with
  * `OTEL_DENO=true` to export the same metrics and the traces over OTLP.
  *
- *     deno run --allow-read --allow-ffi --allow-env --allow-net examples/observability.ts
+ *     deno run --allow-net examples/observability.ts
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { ContainerFactory } from '@huly/network/core'

@@ -3,7 +3,7 @@
  * Request/response: an agent hosts `greeter` containers; a client gets one by uuid,
  * asks it, and sees a remote error as a `RemoteError`.
  *
- *     deno run --allow-read --allow-ffi --allow-env examples/request_response.ts
+ *     deno run --allow-net examples/request_response.ts
  */
 import { createNetworkClient } from '@huly/network/client'
 import { type ContainerFactory, RemoteError } from '@huly/network/core'

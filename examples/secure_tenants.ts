@@ -4,7 +4,7 @@
  * agent whose endpoint encrypts too, and two tenants each limited to its own
  * `workspace` label. Everything on the wire is encrypted.
  *
- *     deno run --allow-read --allow-ffi --allow-env examples/secure_tenants.ts
+ *     deno run --allow-net examples/secure_tenants.ts
  */
 import { createNetworkClient, type NetworkClient } from '@huly/network/client'
 import {

@@ -3,7 +3,7 @@
  * A typed service: the container serves a class through `createProxyHandler`, the
  * client calls it through `cast<T>()` as if it were local.
  *
- *     deno run --allow-read --allow-ffi --allow-env examples/typed_service.ts
+ *     deno run --allow-net examples/typed_service.ts
  */
 import { createNetworkClient } from '@huly/network/client'
 import { type ContainerFactory, createProxyHandler, RemoteError } from '@huly/network/core'

@@ -15,7 +15,7 @@ import {
   type SessionOptions,
 } from './session.ts'
 import { DealerSocket } from './socket.ts'
-import type { DealerSocketOptions } from './zmq/mod.ts'
+import type { DealerSocketOptions, Transport } from './zmq/mod.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'client'])
 
@@ -50,6 +50,8 @@ export interface RpcClientOptions extends SessionOptions {
   credentials?: unknown
   /** Options of the DEALER socket (CURVE, limits). */
   socket?: Omit<DealerSocketOptions, 'onMessage'>
+  /** The socket transport (`zmtp` or `libzmq`); the default of `defaultTransport()` when absent. */
+  transport?: Transport
   /** The protocol version to announce; only tests change it. */
   protocolVersion?: number
 }
@@ -165,6 +167,7 @@ export class RpcClient {
       sendHighWaterMark: 1000,
       receiveHighWaterMark: 1000,
       ...this.#options.socket,
+      transport: this.#options.transport ?? this.#options.socket?.transport,
       // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
       batch: true,
       onMessage: (message) => {

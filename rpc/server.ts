@@ -18,7 +18,7 @@ import {
 } from './_frames.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
-import type { RouterSocketOptions } from './zmq/mod.ts'
+import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'server'])
 
@@ -108,6 +108,8 @@ export interface RpcServerOptions extends SessionOptions {
   peerIdOf?: (hello: Hello) => string
   /** Options of the ROUTER socket (CURVE, ZAP, limits). */
   socket?: Omit<RouterSocketOptions, 'onMessage'>
+  /** The socket transport (`zmtp` or `libzmq`); the default of `defaultTransport()` when absent. */
+  transport?: Transport
 }
 
 interface Peer {
@@ -187,6 +189,7 @@ export class RpcServer {
       handshakeInterval: 10_000,
       heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
+      transport: options.transport ?? options.socket?.transport,
       // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
       batch: true,
       onMessage: (message, userId) => this.#receive(message, userId),

@@ -24,6 +24,7 @@ import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
 import { audit } from '../core/access.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
+import type { Transport } from '../rpc/mod.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
 
@@ -45,6 +46,7 @@ export const coordinatorEnvironment = {
   'http-host': 'HULY_NETWORK_HTTP_HOST',
   'http-port': 'HULY_NETWORK_HTTP_PORT',
   http: 'HULY_NETWORK_HTTP',
+  transport: 'HULY_NETWORK_TRANSPORT',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -67,6 +69,7 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'http-host': '127.0.0.1',
   'http-port': '3780',
   http: 'on',
+  transport: 'zmtp',
 }
 
 /** The help text of the coordinator. */
@@ -98,6 +101,8 @@ Options (environment variable and default in brackets):
                         /api/state [HULY_NETWORK_HTTP_HOST] (127.0.0.1)
   --http-port PORT      its port, 0 for any free one [HULY_NETWORK_HTTP_PORT] (3780)
   --no-http             no HTTP endpoint, no port opened [HULY_NETWORK_HTTP=off] (on)
+  --transport NAME      zmtp (ZeroMQ spoken on Deno's TCP) or libzmq (through FFI); peers
+                        on either can connect [HULY_NETWORK_TRANSPORT] (zmtp)
   -h, --help            show this help
 
 Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value
@@ -134,6 +139,8 @@ export interface CoordinatorConfig {
   maxInFlight: number
   /** Where the HTTP endpoint listens; `undefined` when it is off. */
   http: { host: string; port: number } | undefined
+  /** The socket transport. */
+  transport: Transport
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -174,6 +181,7 @@ export function readCoordinatorConfig(
         'http-host': { type: 'string' },
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean' },
+        transport: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -246,6 +254,12 @@ export function readCoordinatorConfig(
     )
   }
   const access = setting('access').text
+  const transport = setting('transport')
+  if (transport.text !== 'zmtp' && transport.text !== 'libzmq') {
+    throw new CoordinatorUsageError(
+      `${transport.source} must be zmtp or libzmq, got "${transport.text}"`,
+    )
+  }
   const config: CoordinatorConfig = {
     host: hostOf('host'),
     port: portOf('port'),
@@ -261,6 +275,7 @@ export function readCoordinatorConfig(
     rateBurst: count('rate-burst', 0),
     maxInFlight: count('max-in-flight', 1),
     http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
+    transport: transport.text,
   }
   if (config.access === undefined && !config.insecure && !isLoopback(config.host)) {
     throw new CoordinatorUsageError(
@@ -358,6 +373,7 @@ export async function runCoordinator(
       host: config.host,
       port: config.port,
       maxInFlight: config.maxInFlight,
+      transport: config.transport,
       security: access && { secretKey: access.secretKey, peers: access.peers },
       rateLimit: config.rateLimit > 0
         ? { perSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }

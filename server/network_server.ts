@@ -80,6 +80,11 @@ export interface NetworkServerOptions {
   maxInFlight?: number
   /** Options of the ROUTER socket (CURVE, ZAP, limits). */
   socket?: RpcServerOptions['socket']
+  /**
+   * The socket transport: `zmtp` (ZMTP on Deno's TCP, the default) or `libzmq`
+   * (FFI); clients and agents on either transport can connect.
+   */
+  transport?: RpcServerOptions['transport']
   /** Checks each client's handshake; throwing refuses it. */
   authenticate?: RpcServerOptions['authenticate']
   /**
@@ -220,6 +225,7 @@ export class NetworkServer {
       checkIntervalMs: timeouts.pingInterval * 1000,
       requestTimeoutMs: timeouts.requestTimeout * 1000,
       maxInFlight: options.maxInFlight,
+      transport: options.transport,
       socket: guard === undefined ? options.socket : {
         ...options.socket,
         curve: { secretKey: options.security!.secretKey },

@@ -19,8 +19,8 @@ async function run(file: string, permissions: string[]): Promise<string[]> {
   }
 }
 
-/** The permissions of every example but the one that starts processes. */
-const basic = ['--allow-read', '--allow-ffi', '--allow-env']
+/** The permissions of every example but the one that starts processes: the net only. */
+const basic = ['--allow-net']
 
 const expectations: Record<string, { permissions: string[]; check: (lines: string[]) => void }> = {
   'request_response.ts': {
@@ -59,7 +59,7 @@ const expectations: Record<string, { permissions: string[]; check: (lines: strin
     },
   },
   'ha_failover.ts': {
-    permissions: [...basic, '--allow-run'],
+    permissions: [...basic, '--allow-read', '--allow-run'],
     check: (lines) => {
       assert.deepEqual(lines.slice(0, 5), [
         'leader-1 is served by agent-1',
@@ -85,7 +85,7 @@ const expectations: Record<string, { permissions: string[]; check: (lines: strin
       ]),
   },
   'observability.ts': {
-    permissions: [...basic, '--allow-net'],
+    permissions: basic,
     check: (lines) => {
       assert.match(lines[0], /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/)
       assert.deepEqual(lines.slice(1), [

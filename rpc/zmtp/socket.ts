@@ -119,6 +119,8 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
   protected readonly options: SocketOptions
   readonly #socketType: 'ROUTER' | 'DEALER'
   readonly #listeners = new Map<string, Deno.Listener>()
+  /** The accept loops, which end once their listener's port is released. */
+  readonly #accepting = new Set<Promise<void>>()
   readonly #connectors = new Map<string, Connector>()
   protected readonly connections = new Set<Connection>()
   readonly #inbox = new Fifo<Uint8Array[]>()
@@ -154,7 +156,9 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     const bound = formatEndpoint(listener.addr as Deno.NetAddr)
     this.#listeners.set(bound, listener)
     this.#event('listening', bound)
-    this.#accept(listener, bound)
+    const loop = this.#accept(listener, bound)
+    this.#accepting.add(loop)
+    loop.finally(() => this.#accepting.delete(loop))
     return bound
   }
 
@@ -257,12 +261,13 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
       clearTimeout(connector.timer)
     }
     this.#connectors.clear()
-    // What is already queued may leave within the linger time, as with libzmq.
+    // What is already queued may leave within the linger time, as with libzmq; and
+    // close() returns once the ports are free again, so they can be bound at once.
     const linger = Math.max(this.options.linger ?? 0, 20)
     const drained = [...this.connections].map((connection) => connection.drained())
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([
-      Promise.all(drained),
+      Promise.all([...drained, ...this.#accepting]),
       new Promise((resolve) => (timer = setTimeout(resolve, linger))),
     ])
     clearTimeout(timer)

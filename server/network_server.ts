@@ -56,7 +56,7 @@ import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { AccessGuard } from './_guard.ts'
-import { RateLimiter } from './_rate_limiter.ts'
+import { RateLimiter } from '../rpc/_rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
 import { RemoteAgent } from './remote_agent.ts'
 

@@ -5,7 +5,16 @@ import { getLogger } from '@logtape/logtape'
 
 const logger = getLogger(['huly-network', 'rpc', 'limits'])
 
-/** Limits of an rpc server or client; every field has a default. */
+/**
+ * Limits an rpc server enforces against hostile peers before it decodes or works
+ * (`docs/limits.md` lists every limit); every field has a default.
+ *
+ * @example
+ * ```ts
+ * import type { RpcLimits } from '@huly/network/rpc'
+ * const limits: RpcLimits = { maxMessageBytes: 4 * 1024 * 1024, maxSessions: 1000 }
+ * ```
+ */
 export interface RpcLimits {
   /** Bytes of one message, summed over its frames (16 MiB). */
   maxMessageBytes?: number
@@ -17,7 +26,15 @@ export interface RpcLimits {
   maxHelloBytes?: number
 }
 
-/** The defaults of {@link RpcLimits}. */
+/**
+ * The defaults of {@link RpcLimits}.
+ *
+ * @example
+ * ```ts
+ * import { defaultLimits } from '@huly/network/rpc'
+ * console.log(defaultLimits.maxMessageBytes) // 16777216
+ * ```
+ */
 export const defaultLimits: Required<RpcLimits> = {
   maxMessageBytes: 16 * 1024 * 1024,
   maxSessions: 10_000,

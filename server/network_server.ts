@@ -95,6 +95,8 @@ export interface NetworkServerOptions {
   rateLimit?: { perSecond: number; burst?: number }
   /** The registry the coordinator's metrics go into (a new one when absent). */
   metrics?: MetricsRegistry
+  /** Limits against hostile peers (see `docs/limits.md`); each has a default. */
+  limits?: RpcServerOptions['limits']
 }
 
 /**
@@ -220,6 +222,7 @@ export class NetworkServer {
       checkIntervalMs: timeouts.pingInterval * 1000,
       requestTimeoutMs: timeouts.requestTimeout * 1000,
       maxInFlight: options.maxInFlight,
+      limits: options.limits,
       socket: guard === undefined ? options.socket : {
         ...options.socket,
         curve: { secretKey: options.security!.secretKey },

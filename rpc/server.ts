@@ -358,6 +358,7 @@ export class RpcServer {
     } catch (error) {
       this.stats.rejected++
       if (error instanceof LimitExceededError) {
+        this.#refusals.refuse(error.limit, error.message)
         this.#reject(routingId, 0, retryable.has(error.limit) ? 'TRY_LATER' : error.code, {
           name: error.name,
           message: error.message,
@@ -439,6 +440,7 @@ export class RpcServer {
       )
     }
     if (error === undefined) return true
+    this.#refusals.refuse(error.limit, error.message)
     const peer = this.#byRouting.get(routingKey)
     const id = requestIdOf(message[1])
     if (peer !== undefined && peer.userId === userId && id > 0) this.#fail(routingId, id, error)
@@ -474,9 +476,8 @@ export class RpcServer {
     )
   }
 
-  /** A refusal by `limit`: counted, logged at most every few seconds, and returned. */
+  /** A refusal by `limit`; the hello path counts and logs it where it is caught. */
   #limit(limit: string, message: string): LimitExceededError {
-    this.#refusals.refuse(limit, message)
     return new LimitExceededError(limit, `${limit}: ${message}`)
   }
 

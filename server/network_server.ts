@@ -19,6 +19,7 @@ import {
   AuthorizationError,
   ContainerNotFoundError,
   InvalidArgumentError,
+  LimitExceededError,
   ProtocolError,
   RateLimitError,
 } from '../core/errors.ts'
@@ -231,6 +232,13 @@ export class NetworkServer {
       },
       authenticate: (hello) => {
         guard?.authenticate(hello)
+        // The rate limit counts hellos too: a key cannot open sessions at any rate.
+        if (this.#limiter !== undefined && !this.#limiter.take(hello.userId || hello.clientId)) {
+          throw new LimitExceededError(
+            'hello-rate',
+            `hello-rate: more than ${this.#limiter.perSecond} requests and hellos/s from this peer`,
+          )
+        }
         options.authenticate?.(hello)
       },
       peerIdOf: guard?.peerIdOf,

@@ -5,6 +5,7 @@
 // the p99 of the well-behaved requests during the attack.
 import assert from 'node:assert/strict'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
+import { type Header, parseMessage } from '../../rpc/_frames.ts'
 import { DealerSocket, type DealerSocketOptions } from '../../rpc/zmq/mod.ts'
 import { type Proc, startAgent, startCoordinator } from '../integration/_process.ts'
 
@@ -72,6 +73,15 @@ export class AttackStage implements AsyncDisposable {
     }
   }
 
+  /** A raw DEALER that keeps the headers of what the coordinator answers it. */
+  attacker(): { socket: DealerSocket; received: Header[] } {
+    const received: Header[] = []
+    const socket = this.dealer({
+      onMessage: (frames) => received.push(parseMessage(frames).header),
+    })
+    return { socket, received }
+  }
+
   /** A raw DEALER connected to the coordinator, for attackers that speak ZeroMQ. */
   dealer(options: DealerSocketOptions = {}): DealerSocket {
     const socket = new DealerSocket({ linger: 0, ...options })
@@ -133,10 +143,15 @@ export class AttackStage implements AsyncDisposable {
   }
 
   /** The value of `huly_network_refused_total{limit="…"}` now. */
-  async refused(limit: string): Promise<number> {
+  refused(limit: string): Promise<number> {
+    return this.metric(`huly_network_refused_total{limit="${limit}"}`)
+  }
+
+  /** The value of one series of `/metrics` now (0 when absent). */
+  async metric(series: string): Promise<number> {
     const text = await (await fetch(`${this.httpUrl}/metrics`)).text()
-    const match = text.match(new RegExp(`huly_network_refused_total\\{limit="${limit}"\\} (\\d+)`))
-    return match === null ? 0 : Number(match[1])
+    const line = text.split('\n').find((line) => line.startsWith(`${series} `))
+    return line === undefined ? 0 : Number(line.slice(series.length + 1))
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

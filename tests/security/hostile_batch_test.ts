@@ -1,7 +1,6 @@
 // Break 1 of issue 14: a batch frame of 210k empty messages, sent before any
 // handshake, stalled the coordinator for seconds and made it drop its agents.
 import assert from 'node:assert/strict'
-import { type Header, parseMessage } from '../../rpc/_frames.ts'
 import { assertSurvived, AttackStage, sleep, transports } from './_attack.ts'
 
 /** A batch blob of `count` messages of one empty frame each (5 bytes per message). */
@@ -15,10 +14,7 @@ function batchBomb(count: number): Uint8Array {
 for (const transport of transports) {
   Deno.test(`[${transport}] a batch bomb before the handshake is refused whole: no stall, no agent dropped`, async () => {
     await using stage = await AttackStage.start(transport)
-    const refusals: Header[] = []
-    const attacker = stage.dealer({
-      onMessage: (frames) => refusals.push(parseMessage(frames).header),
-    })
+    const { socket: attacker, received: refusals } = stage.attacker()
     const bomb = batchBomb(210_000) // 1 MiB
     try {
       const report = await stage.measure(async () => {

@@ -1,7 +1,6 @@
 // Break 2 of issue 14: the size limit was checked per frame, so a multipart message
 // of 60 MiB frames took the coordinator's RSS past 4 GiB.
 import assert from 'node:assert/strict'
-import { type Header, parseMessage } from '../../rpc/_frames.ts'
 import { assertSurvived, AttackStage, sleep, transports } from './_attack.ts'
 
 const MiB = 1024 * 1024
@@ -9,10 +8,7 @@ const MiB = 1024 * 1024
 for (const transport of transports) {
   Deno.test(`[${transport}] a message of many frames past 16 MiB in all is refused, and a larger frame cuts the connection`, async () => {
     await using stage = await AttackStage.start(transport)
-    const refusals: Header[] = []
-    const attacker = stage.dealer({
-      onMessage: (frames) => refusals.push(parseMessage(frames).header),
-    })
+    const { socket: attacker, received: refusals } = stage.attacker()
     const frame = new Uint8Array(6 * MiB)
     try {
       const report = await stage.measure(async () => {

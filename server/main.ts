@@ -9,6 +9,9 @@
  *                 [--log-level info] [--log-format text] [--access FILE] [--insecure]
  *                 [--rate-limit N] [--rate-burst N] [--max-in-flight N]
  *                 [--http-host 127.0.0.1] [--http-port 3780] [--no-http]
+ *                 [--max-message-bytes N] [--max-sessions N] [--hellos-per-second N]
+ *                 [--max-hello-bytes N] [--http-max-connections N] [--http-header-timeout S]
+ *                 [--http-idle-timeout S] [--http-stream-bytes N]
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
@@ -24,6 +27,7 @@ import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
 import { audit } from '../core/access.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
+import type { RpcLimits } from '../rpc/mod.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
 
@@ -45,6 +49,14 @@ export const coordinatorEnvironment = {
   'http-host': 'HULY_NETWORK_HTTP_HOST',
   'http-port': 'HULY_NETWORK_HTTP_PORT',
   http: 'HULY_NETWORK_HTTP',
+  'max-message-bytes': 'HULY_NETWORK_MAX_MESSAGE_BYTES',
+  'max-sessions': 'HULY_NETWORK_MAX_SESSIONS',
+  'hellos-per-second': 'HULY_NETWORK_HELLOS_PER_SECOND',
+  'max-hello-bytes': 'HULY_NETWORK_MAX_HELLO_BYTES',
+  'http-max-connections': 'HULY_NETWORK_HTTP_MAX_CONNECTIONS',
+  'http-header-timeout': 'HULY_NETWORK_HTTP_HEADER_TIMEOUT',
+  'http-idle-timeout': 'HULY_NETWORK_HTTP_IDLE_TIMEOUT',
+  'http-stream-bytes': 'HULY_NETWORK_HTTP_STREAM_BYTES',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -67,6 +79,14 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'http-host': '127.0.0.1',
   'http-port': '3780',
   http: 'on',
+  'max-message-bytes': String(16 * 1024 * 1024),
+  'max-sessions': '10000',
+  'hellos-per-second': '5',
+  'max-hello-bytes': String(16 * 1024),
+  'http-max-connections': '500',
+  'http-header-timeout': '10',
+  'http-idle-timeout': '60',
+  'http-stream-bytes': String(4 * 1024 * 1024),
 }
 
 /** The help text of the coordinator. */
@@ -98,6 +118,23 @@ Options (environment variable and default in brackets):
                         /api/state [HULY_NETWORK_HTTP_HOST] (127.0.0.1)
   --http-port PORT      its port, 0 for any free one [HULY_NETWORK_HTTP_PORT] (3780)
   --no-http             no HTTP endpoint, no port opened [HULY_NETWORK_HTTP=off] (on)
+
+Limits against hostile peers (docs/limits.md):
+  --max-message-bytes N   bytes of one message over all its frames
+                          [HULY_NETWORK_MAX_MESSAGE_BYTES] (16777216)
+  --max-sessions N        sessions served at once [HULY_NETWORK_MAX_SESSIONS] (10000)
+  --hellos-per-second N   handshakes/s per connection (per key: 10 times it)
+                          [HULY_NETWORK_HELLOS_PER_SECOND] (5)
+  --max-hello-bytes N     bytes of a handshake, credentials included
+                          [HULY_NETWORK_MAX_HELLO_BYTES] (16384)
+  --http-max-connections N  HTTP connections open at once, each costs a file descriptor
+                          [HULY_NETWORK_HTTP_MAX_CONNECTIONS] (500)
+  --http-header-timeout S a connection's request headers must arrive within S seconds
+                          [HULY_NETWORK_HTTP_HEADER_TIMEOUT] (10)
+  --http-idle-timeout S   a response to a peer that reads nothing for S seconds is cut
+                          [HULY_NETWORK_HTTP_IDLE_TIMEOUT] (60)
+  --http-stream-bytes N   bytes a live stream (/api/events) may hold unread
+                          [HULY_NETWORK_HTTP_STREAM_BYTES] (4194304)
   -h, --help            show this help
 
 Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value
@@ -132,8 +169,26 @@ export interface CoordinatorConfig {
   rateBurst: number
   /** Requests of one peer served at once. */
   maxInFlight: number
-  /** Where the HTTP endpoint listens; `undefined` when it is off. */
-  http: { host: string; port: number } | undefined
+  /** Where the HTTP endpoint listens and its limits; `undefined` when it is off. */
+  http: HttpConfig | undefined
+  /** Limits of the rpc server against hostile peers. */
+  limits: Required<RpcLimits>
+}
+
+/** Where the coordinator's HTTP endpoint listens, and its limits. */
+export interface HttpConfig {
+  /** Address to bind. */
+  host: string
+  /** Port to bind (0: any free one). */
+  port: number
+  /** Connections open at once. */
+  maxConnections: number
+  /** Milliseconds a connection has to send its request headers. */
+  headerTimeoutMs: number
+  /** Milliseconds a response waits on a peer that reads nothing. */
+  idleTimeoutMs: number
+  /** Bytes a live stream may hold unread. */
+  maxStreamBytes: number
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -174,6 +229,14 @@ export function readCoordinatorConfig(
         'http-host': { type: 'string' },
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean' },
+        'max-message-bytes': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'hellos-per-second': { type: 'string' },
+        'max-hello-bytes': { type: 'string' },
+        'http-max-connections': { type: 'string' },
+        'http-header-timeout': { type: 'string' },
+        'http-idle-timeout': { type: 'string' },
+        'http-stream-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -260,7 +323,22 @@ export function readCoordinatorConfig(
     rateLimit: count('rate-limit', 0),
     rateBurst: count('rate-burst', 0),
     maxInFlight: count('max-in-flight', 1),
-    http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
+    http: httpOn
+      ? {
+        host: hostOf('http-host'),
+        port: portOf('http-port'),
+        maxConnections: count('http-max-connections', 1),
+        headerTimeoutMs: seconds('http-header-timeout') * 1000,
+        idleTimeoutMs: seconds('http-idle-timeout') * 1000,
+        maxStreamBytes: count('http-stream-bytes', 1024),
+      }
+      : undefined,
+    limits: {
+      maxMessageBytes: count('max-message-bytes', 1024),
+      maxSessions: count('max-sessions', 1),
+      hellosPerSecond: count('hellos-per-second', 1),
+      maxHelloBytes: count('max-hello-bytes', 256),
+    },
   }
   if (config.access === undefined && !config.insecure && !isLoopback(config.host)) {
     throw new CoordinatorUsageError(
@@ -358,6 +436,7 @@ export async function runCoordinator(
       host: config.host,
       port: config.port,
       maxInFlight: config.maxInFlight,
+      limits: config.limits,
       security: access && { secretKey: access.secretKey, peers: access.peers },
       rateLimit: config.rateLimit > 0
         ? { perSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }

@@ -459,6 +459,9 @@ export class NetworkServer {
       const live = typeof query.uuid === 'string' ? this.#network.route(query.uuid) : undefined
       const labels = Array.isArray(query.labels) ? query.labels : []
       this.#checkUse(session, live?.record ?? { kind, labels, uuid: query.uuid })
+      if (live === undefined && typeof query.uuid === 'string') {
+        this.#checkScope(session, query.uuid)
+      }
     }
     const record = await this.#network.get(clientId, kind, query)
     try {
@@ -479,6 +482,24 @@ export class NetworkServer {
     const grant = this.#guard.of(session)
     if (mayUse(grant, container.kind, container.labels)) return
     requireAccess(false, grant, describeUse(container))
+  }
+
+  /**
+   * With keys, a client limited to labels may start a container by uuid only under
+   * one of its labels (`workspace:42/inbox`): a uuid outside them could be another
+   * tenant's, and taking it first would lock that tenant out of it.
+   */
+  #checkScope(session: RpcSession, uuid: string): void {
+    const labels = this.#guard!.of(session).labels ?? []
+    if (labels.length === 0 || labels.some((label) => uuid.startsWith(`${label}/`))) return
+    this.metrics.refuse('uuid-scope', `a uuid outside the caller's labels: ${uuid}`)
+    requireAccess(
+      false,
+      this.#guard!.of(session),
+      `start container ${uuid}: a uuid must start with one of ${
+        labels.map((label) => `"${label}/"`).join(', ')
+      }`,
+    )
   }
 
   /** The containers the caller may see. */

@@ -271,13 +271,17 @@ export class RpcClient {
     // 1 again: what we remember of the old one's must not answer them.
     if (this.#serverInstance !== undefined && this.#serverInstance !== serverInstance) {
       this.session.resetIncoming()
-      // The new session knows nothing of the requests sent to the old one: sending them
-      // again could run them twice, so their callers learn that the outcome is unknown.
-      this.session.failSent(
-        new OutcomeUnknownError(
-          `the server's session of ${this.#options.clientId} was replaced while the request was in flight`,
-        ),
-      )
+      // The same server process dropped our session and made a new one, which knows
+      // nothing of the requests sent to the old: sending them again could run them
+      // twice, so their callers learn that the outcome is unknown. A restarted server
+      // gets them again (requests survive an outage; docs/limits.md says what that risks).
+      if (sameProcess(this.#serverInstance, serverInstance)) {
+        this.session.failSent(
+          new OutcomeUnknownError(
+            `the server's session of ${this.#options.clientId} was replaced while the request was in flight`,
+          ),
+        )
+      }
     }
     this.#serverInstance = serverInstance
     this.#state = 'connected'
@@ -348,4 +352,9 @@ export class RpcClient {
     for (const waiter of this.#waiters) error ? waiter.reject(error) : waiter.resolve()
     this.#waiters.clear()
   }
+}
+
+/** Whether two session names (`process/number`, from welcomes) come from one server process. */
+function sameProcess(before: string, after: string): boolean {
+  return before.split('/')[0] === after.split('/')[0]
 }

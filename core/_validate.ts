@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from './errors.ts'
 
 const maxIdLength = 256
+/** Labels of one container at most: its record goes to every client and live stream. */
+const maxLabels = 256
 
 /** A non-empty string of at most 256 characters. */
 export function requireId<T extends string>(value: unknown, what: string): T {
@@ -28,6 +30,9 @@ export function requireLabels(value: unknown, what = 'labels'): string[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) {
     throw new InvalidArgumentError(`${what} must be an array of strings, got ${describe(value)}`)
+  }
+  if (value.length > maxLabels) {
+    throw new InvalidArgumentError(`${what} may hold ${maxLabels} labels, got ${value.length}`)
   }
   for (const label of value) requireId(label, `each of ${what}`)
   return [...new Set(value as string[])]

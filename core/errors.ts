@@ -237,3 +237,41 @@ export class RateLimitError extends NetworkError {
     super(message, 'RATE_LIMITED', options)
   }
 }
+
+/**
+ * A peer passed one of the limits that protect a process from hostile or runaway
+ * peers (message size, sessions, hellos per second, ...); `limit` names it, as
+ * `docs/limits.md` does. Nothing of the refused input was done.
+ *
+ * @example
+ * ```ts
+ * import { LimitExceededError } from '@huly/network/core'
+ * const error = new LimitExceededError('message-bytes', 'a message of 20 MiB passes 16 MiB')
+ * console.assert(error.code === 'LIMIT_EXCEEDED' && error.limit === 'message-bytes')
+ * ```
+ */
+export class LimitExceededError extends NetworkError {
+  /** Creates the error for the limit named `limit`. */
+  constructor(readonly limit: string, message: string, options?: ErrorOptions) {
+    super(message, 'LIMIT_EXCEEDED', options)
+  }
+}
+
+/**
+ * A request was sent, then the session that carried it ended and the peer started
+ * a new one: it may or may not have run, and it is not sent again (a request never
+ * runs twice). The caller decides whether repeating it is safe.
+ *
+ * @example
+ * ```ts
+ * import { OutcomeUnknownError } from '@huly/network/core'
+ * const error = new OutcomeUnknownError('the session of c1 was replaced')
+ * console.assert(error.code === 'OUTCOME_UNKNOWN')
+ * ```
+ */
+export class OutcomeUnknownError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'OUTCOME_UNKNOWN', options)
+  }
+}

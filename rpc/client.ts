@@ -6,8 +6,16 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { ClosedError, ProtocolError, TimeoutError } from '../core/errors.ts'
+import {
+  ClosedError,
+  LimitExceededError,
+  OutcomeUnknownError,
+  ProtocolError,
+  TimeoutError,
+} from '../core/errors.ts'
+import { decode } from './codec.ts'
 import { frames, Kind, parseMessage, PROTOCOL_VERSION } from './_frames.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './_limits.ts'
 import {
   type RequestHandler,
   type RequestOptions,
@@ -54,6 +62,8 @@ export interface RpcClientOptions extends SessionOptions {
   transport?: Transport
   /** The protocol version to announce; only tests change it. */
   protocolVersion?: number
+  /** Bytes of one received message, summed over its frames (16 MiB). */
+  maxMessageBytes?: number
 }
 
 type State = 'connecting' | 'connected' | 'failed' | 'closed'
@@ -89,12 +99,17 @@ export class RpcClient {
   #failure: Error | undefined
   #waiters = new Set<{ resolve: () => void; reject: (error: Error) => void }>()
   readonly #unregisterPing: () => void
+  readonly #maxMessageBytes: number
+  /** The server asked to say hello again later. */
+  #helloAgain = false
+  readonly #refusals = new Refusals()
 
   /** Creates the client and starts connecting to `endpoint` (`tcp://host:port`). */
   constructor(endpoint: string, options: RpcClientOptions) {
     this.#endpoint = endpoint
     this.#options = options
     this.#aliveMs = options.aliveTimeoutMs ?? 3000
+    this.#maxMessageBytes = options.maxMessageBytes ?? defaultLimits.maxMessageBytes
     const handler: RequestHandler = options.handler ??
       ((request) => Promise.reject(new ProtocolError(`no handler for ${request.operation}`)))
     this.session = new RpcSession(options.clock, handler, options)
@@ -110,6 +125,11 @@ export class RpcClient {
   /** Whether the handshake is done and the server alive. */
   get connected(): boolean {
     return this.#state === 'connected'
+  }
+
+  /** Input from the server refused by each limit (`docs/limits.md`), by the limit's name. */
+  get refused(): Readonly<Record<string, number>> {
+    return this.#refusals.counts
   }
 
   /** Resolves once connected; rejects after `timeoutMs` (0 or none waits forever). */
@@ -166,6 +186,7 @@ export class RpcClient {
       // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
       sendHighWaterMark: 1000,
       receiveHighWaterMark: 1000,
+      maxMessageSize: this.#maxMessageBytes,
       ...this.#options.socket,
       transport: this.#options.transport ?? this.#options.socket?.transport,
       // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
@@ -182,6 +203,7 @@ export class RpcClient {
 
   #hello(): void {
     this.#state = 'connecting'
+    this.#helloAgain = false
     this.session.detach()
     this.#socket?.send(frames({
       kind: Kind.hello,
@@ -195,6 +217,8 @@ export class RpcClient {
   }
 
   #receive(message: Uint8Array[]): void {
+    const bytes = messageBytes(message)
+    if (bytes > this.#maxMessageBytes) return this.#refuseLarge(message[0], bytes)
     let parsed
     try {
       parsed = parseMessage(message)
@@ -226,7 +250,20 @@ export class RpcClient {
           if (this.#state === 'connected') this.#lostSession('the server does not know this client')
           return
         }
-        return this.#fail(new ProtocolError(header.message, { cause: header.code }))
+        // Refused for now (too many hellos or sessions): the next tick says hello again.
+        if (header.code === 'TRY_LATER') {
+          this.#helloAgain = this.#state === 'connecting'
+          logger.warn('{endpoint} refused the handshake for now: {message}', {
+            endpoint: this.#endpoint,
+            message: header.message,
+          })
+          return
+        }
+        return this.#fail(
+          header.name === 'LimitExceededError'
+            ? new LimitExceededError(header.message.split(':')[0], header.message)
+            : new ProtocolError(header.message, { cause: header.code }),
+        )
       default:
         this.session.receive(header, body)
     }
@@ -238,6 +275,17 @@ export class RpcClient {
     // 1 again: what we remember of the old one's must not answer them.
     if (this.#serverInstance !== undefined && this.#serverInstance !== serverInstance) {
       this.session.resetIncoming()
+      // The same server process dropped our session and made a new one, which knows
+      // nothing of the requests sent to the old: sending them again could run them
+      // twice, so their callers learn that the outcome is unknown. A restarted server
+      // gets them again (requests survive an outage; docs/limits.md says what that risks).
+      if (sameProcess(this.#serverInstance, serverInstance)) {
+        this.session.failSent(
+          new OutcomeUnknownError(
+            `the server's session of ${this.#options.clientId} was replaced while the request was in flight`,
+          ),
+        )
+      }
     }
     this.#serverInstance = serverInstance
     this.#state = 'connected'
@@ -276,6 +324,24 @@ export class RpcClient {
       return
     }
     if (this.#state === 'connected') this.#socket?.send(frames({ kind: Kind.ping }))
+    else if (this.#state === 'connecting' && this.#helloAgain) this.#hello()
+  }
+
+  /** A message past the size limit is not decoded; the request it answers fails. */
+  #refuseLarge(header: Uint8Array | undefined, bytes: number): void {
+    const error = new LimitExceededError(
+      'message-bytes',
+      `message-bytes: a message of ${bytes} bytes passes the limit of ${this.#maxMessageBytes}`,
+    )
+    this.#refusals.refuse('message-bytes', error.message)
+    if (header === undefined || header.length > 64 * 1024) return
+    if (!isHeaderOfKind(header, Kind.reply) && !isHeaderOfKind(header, Kind.fail)) return
+    try {
+      const id = (decode(header) as unknown[])[1]
+      if (typeof id === 'number') this.session.abandon(id, error)
+    } catch {
+      // not a header after all: nothing to fail
+    }
   }
 
   #fail(error: Error): void {
@@ -290,4 +356,9 @@ export class RpcClient {
     for (const waiter of this.#waiters) error ? waiter.reject(error) : waiter.resolve()
     this.#waiters.clear()
   }
+}
+
+/** Whether two session names (`process/number`, from welcomes) come from one server process. */
+function sameProcess(before: string, after: string): boolean {
+  return before.split('/')[0] === after.split('/')[0]
 }

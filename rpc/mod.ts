@@ -22,6 +22,7 @@ export {
 export { decode, encode } from './codec.ts'
 export { type Header, Kind, PROTOCOL_VERSION } from './_frames.ts'
 export { RpcClient, type RpcClientOptions } from './client.ts'
+export { defaultLimits, type RpcLimits } from './_limits.ts'
 export { type Hello, RpcServer, type RpcServerOptions, type RpcServerStats } from './server.ts'
 export {
   describeError,

@@ -7,7 +7,14 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { AuthorizationError, ClosedError, NetworkError, ProtocolError } from '../core/errors.ts'
+import {
+  AuthorizationError,
+  ClosedError,
+  LimitExceededError,
+  NetworkError,
+  ProtocolError,
+} from '../core/errors.ts'
+import { decode } from './codec.ts'
 import {
   frames,
   type Header,
@@ -16,6 +23,8 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './_limits.ts'
+import { RateLimiter } from './_rate_limiter.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
 import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
@@ -110,6 +119,8 @@ export interface RpcServerOptions extends SessionOptions {
   socket?: Omit<RouterSocketOptions, 'onMessage'>
   /** The socket transport (`zmtp` or `libzmq`); the default of `defaultTransport()` when absent. */
   transport?: Transport
+  /** Limits against hostile peers (see `docs/limits.md`); each has a default. */
+  limits?: RpcLimits
 }
 
 interface Peer {
@@ -130,7 +141,7 @@ interface Peer {
  * @example
  * ```ts
  * import type { RpcServerStats } from '@huly/network/rpc'
- * const stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0, slow: 0 }
+ * const stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: {} }
  * ```
  */
 export interface RpcServerStats {
@@ -142,6 +153,8 @@ export interface RpcServerStats {
   dropped: number
   /** Sessions dropped because their peer could not keep up with what was sent to it. */
   slow: number
+  /** Input refused by each limit (`docs/limits.md`), by the limit's name. */
+  refused: Record<string, number>
 }
 
 /**
@@ -161,8 +174,15 @@ export interface RpcServerStats {
  */
 export class RpcServer {
   /** What was refused or dropped so far. */
-  readonly stats: RpcServerStats = { malformed: 0, rejected: 0, dropped: 0, slow: 0 }
+  readonly stats: RpcServerStats
   readonly #options: RpcServerOptions
+  readonly #limits: Required<RpcLimits>
+  readonly #refusals = new Refusals()
+  /** Hellos per connection, and per key. */
+  readonly #hellos: RateLimiter
+  readonly #keyHellos: RateLimiter
+  /** Replies to messages without a session: one each, but not at any rate. */
+  readonly #noSessionReplies: RateLimiter
   readonly #socket: RouterSocket
   readonly #byRouting = new Map<string, Peer>()
   readonly #byClient = new Map<string, Peer>()
@@ -176,6 +196,19 @@ export class RpcServer {
   /** Creates the server; call {@link RpcServer.listen} to accept clients. */
   constructor(options: RpcServerOptions) {
     this.#options = options
+    this.#limits = { ...defaultLimits, ...options.limits }
+    this.stats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: this.#refusals.counts }
+    this.#hellos = new RateLimiter(
+      options.clock,
+      this.#limits.hellosPerSecond,
+      2 * this.#limits.hellosPerSecond,
+    )
+    this.#keyHellos = new RateLimiter(
+      options.clock,
+      10 * this.#limits.hellosPerSecond,
+      20 * this.#limits.hellosPerSecond,
+    )
+    this.#noSessionReplies = new RateLimiter(options.clock, 1000, 1000)
     this.#aliveMs = options.aliveTimeoutMs ?? 3000
     this.#maxQueued = options.maxQueuedPerClient ?? 100_000
     this.#socket = new RouterSocket({
@@ -183,7 +216,8 @@ export class RpcServer {
       // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
       sendHighWaterMark: 1000,
       receiveHighWaterMark: 1000,
-      maxMessageSize: 64 * 1024 * 1024,
+      // No frame may pass the limit of a whole message.
+      maxMessageSize: this.#limits.maxMessageBytes,
       // A connection that does not complete the ZMTP handshake soon is closed; one that
       // does but never says hello holds no state here beyond libzmq's pipe.
       handshakeInterval: 10_000,
@@ -245,6 +279,7 @@ export class RpcServer {
   #receive(message: Uint8Array[], userId: string): void {
     const routingId = message[0]
     const routingKey = keyOf(routingId)
+    if (!this.#withinLimits(message, routingId, routingKey, userId)) return
     let parsed
     try {
       parsed = parseMessage(message.slice(1))
@@ -262,6 +297,10 @@ export class RpcServer {
     // A routing id is trusted only with the identity that said hello on it.
     if (peer === undefined || peer.userId !== userId) {
       this.stats.rejected++
+      if (!this.#noSessionReplies.take('')) {
+        this.#refusals.refuse('no-session-replies', 'messages without a session, past 1000/s')
+        return
+      }
       const id = header.kind === Kind.request ? header.id : 0
       this.#reject(routingId, id, 'NO_SESSION', 'no session: the handshake must come first')
       return
@@ -307,6 +346,7 @@ export class RpcServer {
       if (hello.clientId.length === 0 || hello.clientId.length > 256) {
         throw new ProtocolError('the client id must have 1 to 256 characters')
       }
+      this.#checkHelloRate(routingKey, userId)
       this.#options.authenticate?.(hello)
       peerId = this.#options.peerIdOf?.(hello) ?? hello.clientId
       const holder = this.#byClient.get(peerId)
@@ -315,13 +355,30 @@ export class RpcServer {
           `client id "${hello.clientId}" belongs to a session of another identity`,
         )
       }
+      this.#checkClientIdFree(holder, routingKey, hello)
+      if (holder === undefined && this.#byClient.size >= this.#limits.maxSessions) {
+        throw this.#limit('sessions', `this process serves ${this.#limits.maxSessions} sessions`)
+      }
     } catch (error) {
       this.stats.rejected++
+      if (error instanceof LimitExceededError) {
+        this.#refusals.refuse(error.limit, error.message)
+        this.#reject(routingId, 0, retryable.has(error.limit) ? 'TRY_LATER' : error.code, {
+          name: error.name,
+          message: error.message,
+        })
+        return
+      }
       const { code, message } = error instanceof NetworkError
         ? error
         : { code: 'REFUSED', message: String(error) }
       this.#reject(routingId, 0, code, message)
       return
+    }
+    // One session per connection: a second hello on it ends the first session.
+    const previous = this.#byRouting.get(routingKey)
+    if (previous !== undefined && previous.session.peerId !== peerId) {
+      this.#drop(previous, 'a new hello on its connection replaced it')
     }
     let existing = this.#byClient.get(peerId)
     if (existing !== undefined && existing.instance !== hello.instance) {
@@ -360,6 +417,74 @@ export class RpcServer {
     this.#options.onSession?.(peer.session, existing !== undefined, hello)
   }
 
+  /** Checks what can be checked before a message is decoded; false when it is refused. */
+  #withinLimits(
+    message: Uint8Array[],
+    routingId: Uint8Array,
+    routingKey: string,
+    userId: string,
+  ): boolean {
+    if (message.length < 2) return true
+    const bytes = messageBytes(message, 1)
+    let error: LimitExceededError | undefined
+    if (bytes > this.#limits.maxMessageBytes) {
+      error = this.#limit(
+        'message-bytes',
+        `a message of ${bytes} bytes passes the limit of ${this.#limits.maxMessageBytes}`,
+      )
+    } else if (message.length === 2 && message[1][0] === BATCH_MARK) {
+      // The socket splits every batch within its limits: this one was refused whole.
+      error = this.#limit('batch', `a batch of ${bytes} bytes passes the limits of a batch`)
+    } else if (
+      isHeaderOfKind(message[1], Kind.hello) && message[1].length > this.#limits.maxHelloBytes
+    ) {
+      error = this.#limit(
+        'hello-bytes',
+        `a hello of ${message[1].length} bytes passes the limit of ${this.#limits.maxHelloBytes}`,
+      )
+    }
+    if (error === undefined) return true
+    this.#refusals.refuse(error.limit, error.message)
+    const peer = this.#byRouting.get(routingKey)
+    const id = requestIdOf(message[1])
+    if (peer !== undefined && peer.userId === userId && id > 0) this.#fail(routingId, id, error)
+    else this.#reject(routingId, 0, error.code, error)
+    return false
+  }
+
+  /** Hellos per second per connection and per key; a refusal may be retried later. */
+  #checkHelloRate(routingKey: string, userId: string): void {
+    const perConnection = this.#hellos.take(routingKey)
+    // A key may have many connections: it gets ten times the rate of one.
+    const perKey = userId === '' || this.#keyHellos.take(userId)
+    if (!perConnection || !perKey) {
+      throw this.#limit(
+        'hello-rate',
+        `more than ${this.#limits.hellosPerSecond} hellos/s on one connection or key`,
+      )
+    }
+  }
+
+  /**
+   * Without keys a client id is bound to the connection that holds it: a hello from
+   * another connection with the same id and another instance (not a resume) waits
+   * until the holder falls silent, so a peer that read the id cannot knock it off.
+   */
+  #checkClientIdFree(holder: Peer | undefined, routingKey: string, hello: Hello): void {
+    if (holder === undefined || holder.userId !== '' || holder.routingKey === routingKey) return
+    if (holder.instance === hello.instance) return
+    if (this.#options.clock.now() - holder.lastSeen > this.#aliveMs / 2) return
+    throw this.#limit(
+      'client-id',
+      `client id "${hello.clientId}" is held by a live connection; retry once it is silent`,
+    )
+  }
+
+  /** A refusal by `limit`; the hello path counts and logs it where it is caught. */
+  #limit(limit: string, message: string): LimitExceededError {
+    return new LimitExceededError(limit, `${limit}: ${message}`)
+  }
+
   #checkLiveness(): void {
     const now = this.#options.clock.now()
     for (const peer of [...this.#byClient.values()]) {
@@ -390,8 +515,16 @@ export class RpcServer {
     )
   }
 
-  #reject(routingId: Uint8Array, id: number, code: string, message: string): void {
-    this.#send(routingId, frames({ kind: Kind.reject, id, name: 'ProtocolError', message, code }))
+  #reject(
+    routingId: Uint8Array,
+    id: number,
+    code: string,
+    what: string | { name: string; message: string },
+  ): void {
+    const { name, message } = typeof what === 'string'
+      ? { name: 'ProtocolError', message: what }
+      : what
+    this.#send(routingId, frames({ kind: Kind.reject, id, name, message, code }))
   }
 
   #send(routingId: Uint8Array, message: Uint8Array[]): void {
@@ -414,6 +547,23 @@ export class RpcServer {
       { clientId: peer?.session.peerId ?? '(no session)', queued, discarded },
     )
     if (peer !== undefined) this.#drop(peer, `could not keep up: ${queued} messages waiting`)
+  }
+}
+
+/** The first byte of a batch (rpc/zmq/_batch.ts); no rpc header starts with it. */
+const BATCH_MARK = 0xc1
+
+/** Limits whose refusal a well-behaved client may meet and retry after a while. */
+const retryable = new Set(['hello-rate', 'sessions', 'client-id'])
+
+/** The id of a request from its header frame alone, 0 when it is not a small request header. */
+function requestIdOf(header: Uint8Array): number {
+  if (!isHeaderOfKind(header, Kind.request) || header.length > 64 * 1024) return 0
+  try {
+    const id = (decode(header) as unknown[])[1]
+    return typeof id === 'number' ? id : 0
+  } catch {
+    return 0
   }
 }
 

@@ -115,6 +115,8 @@ interface Outgoing {
   resolve: (body: Uint8Array) => void
   reject: (error: unknown) => void
   busyRetries: number
+  /** It left at least once: the peer may have run it. */
+  sent: boolean
   signal?: AbortSignal
   onAbort?: () => void
   follows?: ServedRequest
@@ -152,6 +154,8 @@ export class RpcSession {
   readonly #outgoingDeadlines: Deadlines<Outgoing>
   readonly #incomingDeadlines: Deadlines<ServedRequest>
   readonly #answered = new Map<number, Uint8Array[]>()
+  /** Ids run, not acknowledged, whose answers the cache had no room for: they never run again. */
+  readonly #forgotten = new Set<number>()
   #nextId = 1
   #closed = false
 
@@ -228,6 +232,7 @@ export class RpcSession {
       resolve,
       reject,
       busyRetries: 0,
+      sent: false,
       signal,
     }
     if (signal !== undefined) {
@@ -287,6 +292,22 @@ export class RpcSession {
   }
 
   /**
+   * Fails every pending request that was sent with `error`, and keeps those that
+   * never left: the peer's new session does not know the sent ones, and sending
+   * them again could run them twice.
+   */
+  failSent(error: Error): void {
+    for (const [id, request] of [...this.#pending]) {
+      if (request.sent) this.#settle(id, error, false)
+    }
+  }
+
+  /** Fails one pending request with `error` and tells the peer to stop it. */
+  abandon(id: number, error: Error): void {
+    this.#settle(id, error, true)
+  }
+
+  /**
    * The peer is a new incarnation (it restarted): its request ids start again, so
    * what is remembered of the old one's requests is forgotten and its running
    * handlers are aborted.
@@ -296,6 +317,7 @@ export class RpcSession {
     this.#running.clear()
     this.#incomingDeadlines.clear()
     this.#answered.clear()
+    this.#forgotten.clear()
     this.#answeredBytes = 0
   }
 
@@ -309,6 +331,7 @@ export class RpcSession {
     this.#incomingDeadlines.clear()
     this.#outgoingDeadlines.clear()
     this.#answered.clear()
+    this.#forgotten.clear()
     this.#answeredBytes = 0
     this.#send = undefined
   }
@@ -317,7 +340,9 @@ export class RpcSession {
     const remaining = Math.max(1, request.deadline - this.#clock.now())
     // Every id below the oldest pending one is settled: the peer may forget those answers.
     const ack = (this.#pending.keys().next().value ?? this.#nextId) - 1
-    this.#send?.(frames({
+    if (this.#send === undefined) return
+    request.sent = true
+    this.#send(frames({
       kind: Kind.request,
       id,
       operation: request.operation,
@@ -333,6 +358,10 @@ export class RpcSession {
    * the oldest; answers finish nearly in id order, so this stops at the first newer one.
    */
   #forgetAnswered(ack: number): void {
+    for (const id of this.#forgotten) {
+      if (id > ack) break
+      this.#forgotten.delete(id)
+    }
     for (const [id, message] of this.#answered) {
       if (id > ack) return
       this.#answered.delete(id)
@@ -373,6 +402,16 @@ export class RpcSession {
     const answered = this.#answered.get(id)
     if (answered !== undefined) {
       this.#send?.(answered)
+      return
+    }
+    if (this.#forgotten.has(id)) {
+      this.#send?.(frames({
+        kind: Kind.fail,
+        id,
+        name: 'OutcomeUnknownError',
+        message: `${operation} ran once and its answer is no longer kept; it does not run again`,
+        code: 'OUTCOME_UNKNOWN',
+      }))
       return
     }
     if (this.#running.has(id) || this.#closed) return
@@ -432,6 +471,10 @@ export class RpcSession {
       const [oldest, kept] = this.#answered.entries().next().value!
       this.#answered.delete(oldest)
       this.#answeredBytes -= messageSize(kept)
+      this.#forgotten.add(oldest)
+    }
+    if (this.#forgotten.size > MAX_FORGOTTEN) {
+      this.#forgotten.delete(this.#forgotten.values().next().value!)
     }
   }
 }
@@ -473,6 +516,9 @@ class ServedRequest implements IncomingRequest {
     this.follower?.()
   }
 }
+
+/** Ids of forgotten answers kept per session (a few hundred KiB at most). */
+const MAX_FORGOTTEN = 65_536
 
 function messageSize(message: Uint8Array[]): number {
   let size = 0

@@ -11,6 +11,7 @@ import { estimateQuantile } from '../core/metrics.ts'
 import type { NetworkEvent } from '../core/types.ts'
 import { requirePort } from '../core/_validate.ts'
 import { dashboardPage } from './_dashboard.ts'
+import { HttpListener } from './_http_listener.ts'
 import type { RequestTotals } from './metrics.ts'
 import type { NetworkServer } from './network_server.ts'
 
@@ -34,6 +35,14 @@ export interface HttpEndpointOptions {
   streamIntervalMs?: number
   /** Live streams open at once; more are refused with 503 (64). */
   maxStreams?: number
+  /** Bytes a live stream may hold unread; a reader that lets more pile up is cut off (4 MiB). */
+  maxStreamBytes?: number
+  /** Connections open at once; more are closed on accept (500; keep it below the fd limit). */
+  maxConnections?: number
+  /** Milliseconds a new connection has to send its request's headers (10 000). */
+  headerTimeoutMs?: number
+  /** Milliseconds a response waits on a peer that reads nothing before it is closed (60 000). */
+  idleTimeoutMs?: number
 }
 
 /**
@@ -139,9 +148,10 @@ export class HttpEndpoint {
   /** Where it listens, such as `http://127.0.0.1:3780`. */
   readonly url: string
   readonly #server: NetworkServer
-  readonly #http: Deno.HttpServer<Deno.NetAddr>
+  readonly #http: HttpListener
   readonly #streams = new Set<Stream>()
   readonly #maxStreams: number
+  readonly #maxStreamBytes: number
   readonly #intervalMs: number
   readonly #unregisterTick: () => void
   readonly #unsubscribe: () => void
@@ -158,17 +168,20 @@ export class HttpEndpoint {
     const port = requirePort(options.port ?? 3780)
     this.#server = server
     this.#maxStreams = options.maxStreams ?? 64
+    this.#maxStreamBytes = options.maxStreamBytes ?? 4 * 1024 * 1024
     this.#intervalMs = options.streamIntervalMs ?? 1000
-    this.#http = Deno.serve({
-      hostname: host,
-      port,
-      onListen: () => {},
-      onError: (error) => {
-        logger.error('an HTTP request failed: {error}', { error })
-        return new Response('internal error\n', { status: 500 })
+    const listener = Deno.listen({ hostname: host, port })
+    this.#http = new HttpListener(
+      listener,
+      (request) => this.#respond(request),
+      {
+        maxConnections: options.maxConnections ?? 500,
+        headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
+        idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
       },
-    }, (request) => this.#route(request))
-    const { hostname, port: bound } = this.#http.addr
+      (limit, detail) => server.metrics.refuse(limit, detail),
+    )
+    const { hostname, port: bound } = listener.addr
     this.url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${bound}`
     this.#unregisterTick = clock.register(() => this.#tick(), this.#intervalMs / 1000)
     this.#unsubscribe = server.network.subscribe((event) => this.#change(event))
@@ -182,7 +195,16 @@ export class HttpEndpoint {
     this.#unregisterTick()
     this.#unsubscribe()
     for (const stream of [...this.#streams]) this.#end(stream)
-    await this.#http.shutdown()
+    await this.#http.close()
+  }
+
+  #respond(request: Request): Response {
+    try {
+      return this.#route(request)
+    } catch (error) {
+      logger.error('an HTTP request failed: {error}', { error })
+      return new Response('internal error\n', { status: 500 })
+    }
   }
 
   #route(request: Request): Response {
@@ -233,19 +255,23 @@ export class HttpEndpoint {
       cancel: () => {
         if (stream !== undefined) this.#streams.delete(stream)
       },
-    }, { highWaterMark: 1 })
+    }, new ByteLengthQueuingStrategy({ highWaterMark: this.#maxStreamBytes }))
     return new Response(body, { headers: streamHeaders })
   }
 
-  /** Sends one message; a reader that lets more than 1000 pile up is cut off. */
-  #send(stream: Stream, event: string, data: string): void {
-    if ((stream.controller.desiredSize ?? 0) < -1000) {
-      logger.warn('a live stream reader does not keep up; it is closed')
+  /** Sends one message; a reader that lets more than the byte bound pile up is cut off. */
+  #send(stream: Stream, event: string, data: string | Uint8Array): void {
+    const chunk = typeof data === 'string' ? sseMessage(event, data) : data
+    if (chunk.byteLength > (stream.controller.desiredSize ?? 0)) {
+      this.#server.metrics.refuse(
+        'http-stream-bytes',
+        `a live stream reader let ${this.#maxStreamBytes} bytes pile up; it is closed`,
+      )
       this.#end(stream)
       return
     }
     try {
-      stream.controller.enqueue(encoder.encode(`event: ${event}\ndata: ${data}\n\n`))
+      stream.controller.enqueue(chunk)
     } catch {
       this.#end(stream) // the reader went away
     }
@@ -261,7 +287,8 @@ export class HttpEndpoint {
   }
 
   #broadcast(event: string, data: string): void {
-    for (const stream of [...this.#streams]) this.#send(stream, event, data)
+    const chunk = sseMessage(event, data)
+    for (const stream of [...this.#streams]) this.#send(stream, event, chunk)
   }
 
   #change(event: NetworkEvent): void {
@@ -339,6 +366,10 @@ export class HttpEndpoint {
       rssBytes: Deno.memoryUsage().rss,
     }
   }
+}
+
+function sseMessage(event: string, data: string): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${data}\n\n`)
 }
 
 function round(value: number): number {

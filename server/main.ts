@@ -9,6 +9,9 @@
  *                 [--log-level info] [--log-format text] [--access FILE] [--insecure]
  *                 [--rate-limit N] [--rate-burst N] [--max-in-flight N]
  *                 [--http-host 127.0.0.1] [--http-port 3780] [--no-http]
+ *                 [--max-message-bytes N] [--max-sessions N] [--hellos-per-second N]
+ *                 [--max-hello-bytes N] [--http-max-connections N] [--http-header-timeout S]
+ *                 [--http-idle-timeout S] [--http-stream-bytes N]
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
@@ -24,7 +27,7 @@ import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
 import { audit } from '../core/access.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
-import type { Transport } from '../rpc/mod.ts'
+import type { RpcLimits, Transport } from '../rpc/mod.ts'
 
 const logger = getLogger(['huly-network', 'server', 'main'])
 
@@ -47,6 +50,14 @@ export const coordinatorEnvironment = {
   'http-port': 'HULY_NETWORK_HTTP_PORT',
   http: 'HULY_NETWORK_HTTP',
   transport: 'HULY_NETWORK_TRANSPORT',
+  'max-message-bytes': 'HULY_NETWORK_MAX_MESSAGE_BYTES',
+  'max-sessions': 'HULY_NETWORK_MAX_SESSIONS',
+  'hellos-per-second': 'HULY_NETWORK_HELLOS_PER_SECOND',
+  'max-hello-bytes': 'HULY_NETWORK_MAX_HELLO_BYTES',
+  'http-max-connections': 'HULY_NETWORK_HTTP_MAX_CONNECTIONS',
+  'http-header-timeout': 'HULY_NETWORK_HTTP_HEADER_TIMEOUT',
+  'http-idle-timeout': 'HULY_NETWORK_HTTP_IDLE_TIMEOUT',
+  'http-stream-bytes': 'HULY_NETWORK_HTTP_STREAM_BYTES',
 } as const
 
 type Flag = keyof typeof coordinatorEnvironment
@@ -70,6 +81,14 @@ export const coordinatorDefaults: Readonly<Record<Flag, string>> = {
   'http-port': '3780',
   http: 'on',
   transport: 'zmtp',
+  'max-message-bytes': String(16 * 1024 * 1024),
+  'max-sessions': '10000',
+  'hellos-per-second': '5',
+  'max-hello-bytes': String(16 * 1024),
+  'http-max-connections': '500',
+  'http-header-timeout': '10',
+  'http-idle-timeout': '60',
+  'http-stream-bytes': String(4 * 1024 * 1024),
 }
 
 /** The help text of the coordinator. */
@@ -103,6 +122,23 @@ Options (environment variable and default in brackets):
   --no-http             no HTTP endpoint, no port opened [HULY_NETWORK_HTTP=off] (on)
   --transport NAME      zmtp (ZeroMQ spoken on Deno's TCP) or libzmq (through FFI); peers
                         on either can connect [HULY_NETWORK_TRANSPORT] (zmtp)
+
+Limits against hostile peers (docs/limits.md):
+  --max-message-bytes N   bytes of one message over all its frames
+                          [HULY_NETWORK_MAX_MESSAGE_BYTES] (16777216)
+  --max-sessions N        sessions served at once [HULY_NETWORK_MAX_SESSIONS] (10000)
+  --hellos-per-second N   handshakes/s per connection (per key: 10 times it)
+                          [HULY_NETWORK_HELLOS_PER_SECOND] (5)
+  --max-hello-bytes N     bytes of a handshake, credentials included
+                          [HULY_NETWORK_MAX_HELLO_BYTES] (16384)
+  --http-max-connections N  HTTP connections open at once, each costs a file descriptor
+                          [HULY_NETWORK_HTTP_MAX_CONNECTIONS] (500)
+  --http-header-timeout S a connection's request headers must arrive within S seconds
+                          [HULY_NETWORK_HTTP_HEADER_TIMEOUT] (10)
+  --http-idle-timeout S   a response to a peer that reads nothing for S seconds is cut
+                          [HULY_NETWORK_HTTP_IDLE_TIMEOUT] (60)
+  --http-stream-bytes N   bytes a live stream (/api/events) may hold unread
+                          [HULY_NETWORK_HTTP_STREAM_BYTES] (4194304)
   -h, --help            show this help
 
 Exit codes: 0 stopped by a signal or --help, 1 cannot listen, 2 bad flag or value
@@ -137,10 +173,28 @@ export interface CoordinatorConfig {
   rateBurst: number
   /** Requests of one peer served at once. */
   maxInFlight: number
-  /** Where the HTTP endpoint listens; `undefined` when it is off. */
-  http: { host: string; port: number } | undefined
+  /** Where the HTTP endpoint listens and its limits; `undefined` when it is off. */
+  http: HttpConfig | undefined
+  /** Limits of the rpc server against hostile peers. */
+  limits: Required<RpcLimits>
   /** The socket transport. */
   transport: Transport
+}
+
+/** Where the coordinator's HTTP endpoint listens, and its limits. */
+export interface HttpConfig {
+  /** Address to bind. */
+  host: string
+  /** Port to bind (0: any free one). */
+  port: number
+  /** Connections open at once. */
+  maxConnections: number
+  /** Milliseconds a connection has to send its request headers. */
+  headerTimeoutMs: number
+  /** Milliseconds a response waits on a peer that reads nothing. */
+  idleTimeoutMs: number
+  /** Bytes a live stream may hold unread. */
+  maxStreamBytes: number
 }
 
 /** A bad flag or environment value: the process exits with code 2. */
@@ -182,6 +236,14 @@ export function readCoordinatorConfig(
         'http-port': { type: 'string' },
         'no-http': { type: 'boolean' },
         transport: { type: 'string' },
+        'max-message-bytes': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'hellos-per-second': { type: 'string' },
+        'max-hello-bytes': { type: 'string' },
+        'http-max-connections': { type: 'string' },
+        'http-header-timeout': { type: 'string' },
+        'http-idle-timeout': { type: 'string' },
+        'http-stream-bytes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -274,7 +336,22 @@ export function readCoordinatorConfig(
     rateLimit: count('rate-limit', 0),
     rateBurst: count('rate-burst', 0),
     maxInFlight: count('max-in-flight', 1),
-    http: httpOn ? { host: hostOf('http-host'), port: portOf('http-port') } : undefined,
+    http: httpOn
+      ? {
+        host: hostOf('http-host'),
+        port: portOf('http-port'),
+        maxConnections: count('http-max-connections', 1),
+        headerTimeoutMs: seconds('http-header-timeout') * 1000,
+        idleTimeoutMs: seconds('http-idle-timeout') * 1000,
+        maxStreamBytes: count('http-stream-bytes', 1024),
+      }
+      : undefined,
+    limits: {
+      maxMessageBytes: count('max-message-bytes', 1024),
+      maxSessions: count('max-sessions', 1),
+      hellosPerSecond: count('hellos-per-second', 1),
+      maxHelloBytes: count('max-hello-bytes', 256),
+    },
     transport: transport.text,
   }
   if (config.access === undefined && !config.insecure && !isLoopback(config.host)) {
@@ -374,6 +451,7 @@ export async function runCoordinator(
       port: config.port,
       maxInFlight: config.maxInFlight,
       transport: config.transport,
+      limits: config.limits,
       security: access && { secretKey: access.secretKey, peers: access.peers },
       rateLimit: config.rateLimit > 0
         ? { perSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }

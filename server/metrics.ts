@@ -14,6 +14,7 @@ import {
 } from '../core/metrics.ts'
 import { NetworkOperation } from '../core/protocol.ts'
 import type { ChangeType, NetworkCounts, NetworkEvent } from '../core/types.ts'
+import { Refusals } from '../rpc/_limits.ts'
 import type { RpcServerStats } from '../rpc/server.ts'
 
 /** The counters and the histogram of one (operation, kind), looked up once. */
@@ -103,6 +104,7 @@ export class CoordinatorMetrics {
   readonly #busy: Counter
   readonly #reconnects: Counter
   readonly #byOperation = new Map<string, Map<string, RequestSeries>>()
+  readonly #httpRefusals = new Refusals()
   #sources: CoordinatorSources | undefined
   #counts: { at: number; value: NetworkCounts } | undefined
 
@@ -206,6 +208,14 @@ export class CoordinatorMetrics {
     })
   }
 
+  /**
+   * Counts input the HTTP endpoint refused by `limit` (in `huly_network_refused_total`),
+   * with one log line per limit every few seconds.
+   */
+  refuse(limit: string, detail: string): void {
+    this.#httpRefusals.refuse(limit, detail)
+  }
+
   /** Containers by kind and state, agents, clients, sessions, references: read when scraped. */
   #defineStateGauges(): void {
     this.registry.gauge({
@@ -258,6 +268,15 @@ export class CoordinatorMetrics {
       const stats = this.#sources.stats()
       observe(stats.dropped, 'silent')
       observe(stats.slow, 'slow')
+    })
+    this.registry.counter({
+      name: 'huly_network_refused_total',
+      help: 'Input refused by a limit against hostile peers (docs/limits.md), by limit.',
+      labels: ['limit'],
+    }, (observe) => {
+      const rpc = this.#sources?.stats().refused ?? {}
+      for (const [limit, count] of Object.entries(rpc)) observe(count, limit)
+      for (const [limit, count] of Object.entries(this.#httpRefusals.counts)) observe(count, limit)
     })
   }
 

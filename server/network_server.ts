@@ -19,6 +19,7 @@ import {
   AuthorizationError,
   ContainerNotFoundError,
   InvalidArgumentError,
+  LimitExceededError,
   ProtocolError,
   RateLimitError,
 } from '../core/errors.ts'
@@ -56,7 +57,7 @@ import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { AccessGuard } from './_guard.ts'
-import { RateLimiter } from './_rate_limiter.ts'
+import { RateLimiter } from '../rpc/_rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
 import { RemoteAgent } from './remote_agent.ts'
 
@@ -100,6 +101,8 @@ export interface NetworkServerOptions {
   rateLimit?: { perSecond: number; burst?: number }
   /** The registry the coordinator's metrics go into (a new one when absent). */
   metrics?: MetricsRegistry
+  /** Limits against hostile peers (see `docs/limits.md`); each has a default. */
+  limits?: RpcServerOptions['limits']
 }
 
 /**
@@ -226,6 +229,7 @@ export class NetworkServer {
       requestTimeoutMs: timeouts.requestTimeout * 1000,
       maxInFlight: options.maxInFlight,
       transport: options.transport,
+      limits: options.limits,
       socket: guard === undefined ? options.socket : {
         ...options.socket,
         curve: { secretKey: options.security!.secretKey },
@@ -234,6 +238,13 @@ export class NetworkServer {
       },
       authenticate: (hello) => {
         guard?.authenticate(hello)
+        // The rate limit counts hellos too: a key cannot open sessions at any rate.
+        if (this.#limiter !== undefined && !this.#limiter.take(hello.userId || hello.clientId)) {
+          throw new LimitExceededError(
+            'hello-rate',
+            `hello-rate: more than ${this.#limiter.perSecond} requests and hellos/s from this peer`,
+          )
+        }
         options.authenticate?.(hello)
       },
       peerIdOf: guard?.peerIdOf,
@@ -454,6 +465,9 @@ export class NetworkServer {
       const live = typeof query.uuid === 'string' ? this.#network.route(query.uuid) : undefined
       const labels = Array.isArray(query.labels) ? query.labels : []
       this.#checkUse(session, live?.record ?? { kind, labels, uuid: query.uuid })
+      if (live === undefined && typeof query.uuid === 'string') {
+        this.#checkScope(session, query.uuid)
+      }
     }
     const record = await this.#network.get(clientId, kind, query)
     try {
@@ -474,6 +488,24 @@ export class NetworkServer {
     const grant = this.#guard.of(session)
     if (mayUse(grant, container.kind, container.labels)) return
     requireAccess(false, grant, describeUse(container))
+  }
+
+  /**
+   * With keys, a client limited to labels may start a container by uuid only under
+   * one of its labels (`workspace:42/inbox`): a uuid outside them could be another
+   * tenant's, and taking it first would lock that tenant out of it.
+   */
+  #checkScope(session: RpcSession, uuid: string): void {
+    const labels = this.#guard!.of(session).labels ?? []
+    if (labels.length === 0 || labels.some((label) => uuid.startsWith(`${label}/`))) return
+    this.metrics.refuse('uuid-scope', `a uuid outside the caller's labels: ${uuid}`)
+    requireAccess(
+      false,
+      this.#guard!.of(session),
+      `start container ${uuid}: a uuid must start with one of ${
+        labels.map((label) => `"${label}/"`).join(', ')
+      }`,
+    )
   }
 
   /** The containers the caller may see. */

@@ -13,7 +13,9 @@
  *
  * A message that would itself look like a batch (one payload frame starting with
  * 0xc1) is always sent inside one, so the format is unambiguous. A blob that does
- * not parse is delivered as it came, for the layer above to reject.
+ * not parse, or that passes the limits a sender keeps (256 messages; 64 KiB unless
+ * it holds one message), is delivered whole as it came, for the layer above to
+ * refuse: it is checked before anything is split, so a batch bomb costs one scan.
  *
  * @module
  */
@@ -21,9 +23,11 @@
 import type { Fifo } from './_fifo.ts'
 
 /** Messages per batch at most. */
-const MAX_MESSAGES = 256
+export const MAX_BATCH_MESSAGES = 256
 /** Bytes per batch blob at most (a single larger message may still be wrapped alone). */
-const MAX_BYTES = 64 * 1024
+export const MAX_BATCH_BYTES = 64 * 1024
+const MAX_MESSAGES = MAX_BATCH_MESSAGES
+const MAX_BYTES = MAX_BATCH_BYTES
 /** Frames larger than this are sent on their own: copying them would cost more than it saves. */
 const MAX_FRAME = 16 * 1024
 
@@ -95,28 +99,45 @@ export function takeBatch(
 
 /**
  * The messages of a received batch, each with the routing id in front when
- * `prefix` is 1; `null` when `frames` is not a batch or its blob does not parse.
- * Frames are views into the blob: nothing is copied.
+ * `prefix` is 1; `null` when `frames` is not a batch, its blob does not parse, or it
+ * passes the limits of a batch. Frames are views into the blob: nothing is copied.
  */
 export function splitBatch(frames: Uint8Array[], prefix: number): Uint8Array[][] | null {
   if (!looksLikeBatch(frames, prefix)) return null
   const blob = frames[prefix]
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength)
+  const count = countMessages(blob, view)
+  if (count === 0 || (count > 1 && blob.length > 1 + MAX_BYTES)) return null
   const messages: Uint8Array[][] = []
   let offset = 1
   while (offset < blob.length) {
     const count = blob[offset++]
-    if (count === 0) return null
     const message: Uint8Array[] = prefix === 1 ? [frames[0]] : []
     for (let i = 0; i < count; i++) {
-      if (offset + 4 > blob.length) return null
       const length = view.getUint32(offset, true)
-      offset += 4
-      if (length > blob.length - offset) return null
-      message.push(blob.subarray(offset, offset + length))
-      offset += length
+      message.push(blob.subarray(offset + 4, offset + 4 + length))
+      offset += 4 + length
     }
     messages.push(message)
   }
-  return messages.length > 0 ? messages : null
+  return messages
+}
+
+/** Messages in a blob, without splitting it; 0 when it does not parse or holds too many. */
+function countMessages(blob: Uint8Array, view: DataView): number {
+  let messages = 0
+  let offset = 1
+  while (offset < blob.length) {
+    if (++messages > MAX_MESSAGES) return 0
+    const count = blob[offset++]
+    if (count === 0) return 0
+    for (let i = 0; i < count; i++) {
+      if (offset + 4 > blob.length) return 0
+      const length = view.getUint32(offset, true)
+      offset += 4
+      if (length > blob.length - offset) return 0
+      offset += length
+    }
+  }
+  return messages
 }

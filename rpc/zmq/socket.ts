@@ -331,10 +331,11 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
       if (this.#native.more) continue
       const frames = this.#partial
       this.#partial = []
-      count++
       // Every message of a batch came on one connection: they share its User-Id.
       const userId = this.#options.readUserId ? this.#native.lastFrameUserId() : ''
       const batch = this.#options.batch === true ? splitBatch(frames, this.#routed) : null
+      // A batch counts as the messages it holds: the budget bounds the work of one turn.
+      count += batch === null ? 1 : batch.length
       if (batch === null) this.#deliver(frames, userId)
       else for (const message of batch) this.#deliver(message, userId)
     }

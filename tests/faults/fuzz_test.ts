@@ -8,9 +8,14 @@ import {
   ManualTickManager,
   NetworkError,
   NetworkImpl,
+  TickManagerImpl,
 } from '../../core/mod.ts'
+import { RpcClient } from '../../rpc/client.ts'
+import { RpcServer } from '../../rpc/server.ts'
+import { splitBatch } from '../../rpc/zmq/_batch.ts'
+import { DealerSocket } from '../../rpc/mod.ts'
 import { frames, type Header, Kind, parseMessage } from '../../rpc/_frames.ts'
-import { encode } from '../../rpc/codec.ts'
+import { decode, encode } from '../../rpc/codec.ts'
 
 const runs = Number(Deno.env.get('HULY_FUZZ_RUNS') ?? 100_000)
 
@@ -138,4 +143,68 @@ Deno.test('the network, fed random calls with random arguments, rejects bad ones
   assert.deepEqual(network.agents().map((r) => r.agentId), ['a1'])
   await network.close()
   await agent.close()
+})
+
+/** A batch blob of random messages of random shape, then randomly mutated. */
+const randomBatch = fc.tuple(
+  fc.array(fc.array(fc.uint8Array({ maxLength: 32 }), { minLength: 0, maxLength: 4 }), {
+    maxLength: 300,
+  }),
+  fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 3 }),
+).map(([messages, flips]) => {
+  const parts: number[] = [0xc1]
+  for (const message of messages) {
+    parts.push(message.length)
+    for (const frame of message) {
+      parts.push(frame.length & 0xff, frame.length >> 8, 0, 0, ...frame)
+    }
+  }
+  const blob = new Uint8Array(parts)
+  for (const [at, byte] of flips) if (blob.length > 1) blob[1 + at % (blob.length - 1)] = byte
+  return blob
+})
+
+Deno.test(`splitBatch, fed ${Math.min(runs, 5000)} random and mutated batches, refuses the bad and large ones whole and never splits past its limits`, () => {
+  fc.assert(
+    fc.property(randomBatch, fc.nat(1), (blob, prefix) => {
+      const frames = prefix === 1 ? [new Uint8Array([1]), blob] : [blob]
+      const messages = splitBatch(frames, prefix)
+      if (messages === null) return
+      assert.ok(messages.length >= 1 && messages.length <= 256)
+      for (const message of messages) {
+        assert.ok(message.length - prefix >= 1 && message.length - prefix <= 255)
+        // Views into the blob: splitting copies nothing.
+        for (const frame of message.slice(prefix)) assert.equal(frame.buffer, blob.buffer)
+      }
+      assert.ok(messages.length === 1 || blob.length <= 64 * 1024 + 1)
+    }),
+    { numRuns: Math.min(runs, 5000) },
+  )
+})
+
+Deno.test('an rpc server fed random batches and multipart messages of random shape and size keeps serving a well-behaved client', async () => {
+  const clock = new TickManagerImpl(10)
+  clock.start()
+  const server = new RpcServer({ clock, handler: (request) => Promise.resolve(request.body) })
+  const endpoint = server.listen('tcp://127.0.0.1:0')
+  const attacker = new DealerSocket({ linger: 0 })
+  attacker.connect(endpoint)
+  const client = new RpcClient(endpoint, { clock, clientId: 'steady' })
+  const multipart = fc.array(fc.uint8Array({ maxLength: 4096 }), { minLength: 1, maxLength: 8 })
+  const hostile = fc.oneof(randomBatch.map((blob) => [blob]), multipart, validMessage, anyMessage)
+  try {
+    await client.waitConnection(5000)
+    const samples = fc.sample(hostile, { numRuns: Math.min(runs, 2000) })
+    for (let i = 0; i < samples.length; i++) {
+      if (samples[i].length > 0) attacker.send(samples[i])
+      if (i % 200 === 0) assert.equal(decode(await client.request('echo', encode(i))), i)
+    }
+    assert.equal(decode(await client.request('echo', encode('end'))), 'end')
+    assert.equal(server.session('steady') !== undefined, true)
+  } finally {
+    await client.close()
+    await attacker.close()
+    await server.close()
+    clock.stop()
+  }
 })

@@ -289,18 +289,25 @@ Deno.test('with the HTTP endpoint disabled, the coordinator opens no port but it
 })
 
 Deno.test('the HTTP endpoint is on 127.0.0.1:3780 by default, configured by flags or environment', () => {
-  assert.deepEqual(readCoordinatorConfig([])!.http, { host: '127.0.0.1', port: 3780 })
-  assert.deepEqual(readCoordinatorConfig(['--http-port', '0', '--http-host', '0.0.0.0'])!.http, {
+  const where = (args: string[], env?: (name: string) => string | undefined) => {
+    const http = readCoordinatorConfig(args, env)!.http
+    return http && { host: http.host, port: http.port }
+  }
+  assert.deepEqual(where([]), { host: '127.0.0.1', port: 3780 })
+  assert.deepEqual(where(['--http-port', '0', '--http-host', '0.0.0.0']), {
     host: '0.0.0.0',
     port: 0,
   })
   const env = (values: Record<string, string>) => (name: string) => values[name]
   assert.equal(readCoordinatorConfig(['--no-http'])!.http, undefined)
   assert.equal(readCoordinatorConfig([], env({ HULY_NETWORK_HTTP: 'off' }))!.http, undefined)
-  assert.deepEqual(readCoordinatorConfig([], env({ HULY_NETWORK_HTTP_PORT: '9100' }))!.http, {
+  assert.deepEqual(where([], env({ HULY_NETWORK_HTTP_PORT: '9100' })), {
     host: '127.0.0.1',
     port: 9100,
   })
+  const limits = readCoordinatorConfig(['--http-header-timeout', '2'])!.http!
+  assert.equal(limits.headerTimeoutMs, 2000)
+  assert.equal(limits.maxConnections, 500)
   assert.throws(() => readCoordinatorConfig(['--http-port', '99999']), /--http-port must be/)
   assert.throws(() => readCoordinatorConfig([], env({ HULY_NETWORK_HTTP: 'maybe' })), /on or off/)
 })

@@ -25,13 +25,13 @@ async function tenants() {
 Deno.test('a client limited to workspace:42 cannot get or request a workspace:7 container', async () => {
   const { coordinator, ws42, ws7 } = await tenants()
   await using _ = coordinator
-  const seven = await ws7.get('echo', { uuid: 'c7', labels: ['workspace:7'] })
+  const seven = await ws7.get('echo', { uuid: 'workspace:7/c7', labels: ['workspace:7'] })
   assert.equal(await seven.request('echo', 'mine'), 'mine')
 
-  await assert.rejects(ws42.get('echo', { uuid: 'c7' }), forbidden)
+  await assert.rejects(ws42.get('echo', { uuid: 'workspace:7/c7' }), forbidden)
   await assert.rejects(ws42.get('echo', { labels: ['workspace:7'] }), forbidden)
   await assert.rejects(ws42.get('echo'), forbidden) // a new one would not carry workspace:42
-  await assert.rejects(ws42.request('c7', 'echo', 'steal'), forbidden)
+  await assert.rejects(ws42.request('workspace:7/c7', 'echo', 'steal'), forbidden)
 
   const own = await ws42.get('echo', { labels: ['workspace:42', 'user:1'] })
   assert.deepEqual(await own.request('whoami'), ['workspace:42', 'user:1'])
@@ -40,7 +40,7 @@ Deno.test('a client limited to workspace:42 cannot get or request a workspace:7 
 Deno.test("at the agent endpoint, a direct request to another workspace's container is refused too", async () => {
   const { coordinator, ws42, ws7 } = await tenants()
   await using _ = coordinator
-  await ws7.get('echo', { uuid: 'c7', labels: ['workspace:7'] })
+  await ws7.get('echo', { uuid: 'workspace:7/c7', labels: ['workspace:7'] })
   const own = await ws42.get('echo', { labels: ['workspace:42'] })
   const connection = await own.connect()
   assert.equal(await connection.request('echo', 'direct'), 'direct')
@@ -57,7 +57,10 @@ Deno.test("at the agent endpoint, a direct request to another workspace's contai
   }
   const via = internal.link(own.endpoint)
   assert.notEqual(via, undefined)
-  await assert.rejects(internal.routedRequest(via, 'c7' as ContainerUuid, 'echo', 'x'), forbidden)
+  await assert.rejects(
+    internal.routedRequest(via, 'workspace:7/c7' as ContainerUuid, 'echo', 'x'),
+    forbidden,
+  )
 })
 
 Deno.test('listings and events show a restricted client only its containers; an admin sees all', async () => {
@@ -72,34 +75,42 @@ Deno.test('listings and events show a restricted client only its containers; an 
   }
   const by42 = seen(ws42)
   const byAdmin = seen(admin)
-  await ws7.get('echo', { uuid: 'c7', labels: ['workspace:7'] })
-  await ws42.get('echo', { uuid: 'c42', labels: ['workspace:42'] })
-  assert.deepEqual((await ws42.list()).map((record) => record.uuid), ['c42'])
-  assert.deepEqual((await admin.list()).map((record) => record.uuid).sort(), ['c42', 'c7'])
+  await ws7.get('echo', { uuid: 'workspace:7/c7', labels: ['workspace:7'] })
+  await ws42.get('echo', { uuid: 'workspace:42/c42', labels: ['workspace:42'] })
+  assert.deepEqual((await ws42.list()).map((record) => record.uuid), ['workspace:42/c42'])
+  assert.deepEqual((await admin.list()).map((record) => record.uuid).sort(), [
+    'workspace:42/c42',
+    'workspace:7/c7',
+  ])
   await within(
     5000,
     'admin events',
     (async () => {
-      while (!byAdmin.includes('c7') || !byAdmin.includes('c42')) {
+      while (!byAdmin.includes('workspace:7/c7') || !byAdmin.includes('workspace:42/c42')) {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
-      while (!by42.includes('c42')) await new Promise((resolve) => setTimeout(resolve, 20))
+      while (!by42.includes('workspace:42/c42')) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
     })(),
   )
-  assert.equal(by42.includes('c7'), false)
+  assert.equal(by42.includes('workspace:7/c7'), false)
 })
 
 Deno.test('a refusal is an audit record with who, what and when, and no secret key', async () => {
   await withAuditLog(async (records) => {
     const { coordinator, ws42, ws7 } = await tenants()
     await using _ = coordinator
-    await ws7.get('echo', { uuid: 'c7', labels: ['workspace:7'] })
-    await assert.rejects(ws42.request('c7', 'echo', 'x'), forbidden)
+    await ws7.get('echo', { uuid: 'workspace:7/c7', labels: ['workspace:7'] })
+    await assert.rejects(ws42.request('workspace:7/c7', 'echo', 'x'), forbidden)
     const denied = records.find((record) => record.properties.event === 'denied')
     assert.ok(denied, 'an audit record of the denial')
     assert.equal(denied.level, 'warning')
     assert.equal(denied.properties.peer, 'frontend-42')
-    assert.match(String(denied.properties.action), /use echo container c7 \[workspace:7\]/)
+    assert.match(
+      String(denied.properties.action),
+      /use echo container workspace:7\/c7 \[workspace:7\]/,
+    )
     assert.match(String(denied.properties.at), /^\d{4}-\d\d-\d\dT/)
     const text = JSON.stringify(records.map((record) => record.properties))
     assert.equal(text.includes(coordinator.keys.secretKey), false)

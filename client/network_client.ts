@@ -45,9 +45,11 @@ import { EndpointGuard } from './_endpoint_guard.ts'
 import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'
 import {
   castRequests,
+  type ConnectOptions,
   type ContainerConnection,
   type ContainerEventHandler,
   type ContainerReference,
+  PENDING_EVENT_LIMIT,
 } from './reference.ts'
 
 const logger = getLogger(['huly-network', 'client'])
@@ -766,10 +768,14 @@ class ReferenceImpl implements ContainerReference {
     }
   }
 
-  async connect(): Promise<ContainerConnection> {
+  async connect(options: ConnectOptions = {}): Promise<ContainerConnection> {
     if (this.#closed) throw new ClosedError(`the reference to "${this.uuid}" is closed`)
+    if (options.on !== undefined && typeof options.on !== 'function') {
+      throw new InvalidArgumentError('on must be a function')
+    }
     if (this.#stale) await this.reacquire()
     const connection = new ConnectionImpl(this)
+    connection.on = options.on
     await connection.open()
     this.#connections.add(connection)
     return connection
@@ -826,12 +832,30 @@ class ReferenceImpl implements ContainerReference {
 }
 
 class ConnectionImpl implements ContainerConnection {
-  on: ContainerEventHandler | undefined
   /** Where requests and events go now: a direct link address, or the network. */
   via: string | undefined
   #closed = false
+  #on: ContainerEventHandler | undefined
+  /** Events that came before a handler was set, in order. */
+  #pending: unknown[] = []
+  #dropped = 0
 
   constructor(readonly reference: ReferenceImpl) {}
+
+  get on(): ContainerEventHandler | undefined {
+    return this.#on
+  }
+
+  set on(handler: ContainerEventHandler | undefined) {
+    this.#on = handler
+    while (this.#on !== undefined && this.#pending.length > 0) {
+      this.#handle(this.#on, this.#pending.shift())
+    }
+  }
+
+  get droppedEvents(): number {
+    return this.#dropped
+  }
 
   get containerId(): ContainerUuid {
     return this.reference.uuid
@@ -854,8 +878,21 @@ class ConnectionImpl implements ContainerConnection {
   }
 
   deliver(data: unknown): void {
-    const handler = this.on
-    if (handler === undefined) return
+    const handler = this.#on
+    if (handler !== undefined) return this.#handle(handler, data)
+    if (this.#pending.length < PENDING_EVENT_LIMIT) {
+      this.#pending.push(data)
+      return
+    }
+    if (this.#dropped++ === 0) {
+      logger.warn(
+        'connection to {uuid} has no event handler and {limit} events waiting: later ones are dropped and counted in droppedEvents',
+        { uuid: this.containerId, limit: PENDING_EVENT_LIMIT },
+      )
+    }
+  }
+
+  #handle(handler: ContainerEventHandler, data: unknown): void {
     try {
       const result = handler(data)
       // Only a handler that returned a promise costs one; most return nothing.
@@ -888,6 +925,7 @@ class ConnectionImpl implements ContainerConnection {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#pending = []
     this.reference.forgetConnection(this)
     await this.reference.client.detachConnection(this, this.via)
   }

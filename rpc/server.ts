@@ -16,6 +16,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
+import { oversized, SOCKET_MAX_MESSAGE_BYTES } from './_message_size.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket, type RouterSocketOptions } from './zmq/mod.ts'
 
@@ -180,7 +181,7 @@ export class RpcServer {
       // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
       sendHighWaterMark: 1000,
       receiveHighWaterMark: 1000,
-      maxMessageSize: 64 * 1024 * 1024,
+      maxMessageSize: SOCKET_MAX_MESSAGE_BYTES,
       // A connection that does not complete the ZMTP handshake soon is closed; one that
       // does but never says hello holds no state here beyond libzmq's pipe.
       handshakeInterval: 10_000,
@@ -253,6 +254,7 @@ export class RpcServer {
       return
     }
     const { header, body } = parsed
+    if (this.#refuseOversized(routingId, header, body)) return
     if (header.kind === Kind.hello) return this.#hello(routingId, routingKey, header, userId)
     const peer = this.#byRouting.get(routingKey)
     // A routing id is trusted only with the identity that said hello on it.
@@ -377,6 +379,16 @@ export class RpcServer {
     peer.session.close(new ClosedError(`the session of ${peer.session.peerId} ended: ${reason}`))
     logger.info('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
     this.#options.onSessionClosed?.(peer.session, reason)
+  }
+
+  /** A message over the limit is counted and logged once, and failed when it is a request. */
+  #refuseOversized(routingId: Uint8Array, header: Header, body: Uint8Array): boolean {
+    const error = oversized('a message from a client', [body])
+    if (error === undefined) return false
+    this.stats.malformed++
+    logger.warn('refused {error}', { error: error.message })
+    if (header.kind === Kind.request) this.#fail(routingId, header.id, error)
+    return true
   }
 
   #fail(routingId: Uint8Array, id: number, error: NetworkError): void {

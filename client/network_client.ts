@@ -8,7 +8,14 @@ import type { PeerGrant } from '../core/access.ts'
 import { SpanKind } from '@opentelemetry/api'
 import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
-import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
+import {
+  ClosedError,
+  InvalidArgumentError,
+  NotConnectedError,
+  RemoteError,
+  TimeoutError,
+} from '../core/errors.ts'
+import { requirePositive } from '../core/_validate.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
   ContainerOperation,
@@ -54,6 +61,9 @@ import {
 
 const logger = getLogger(['huly-network', 'client'])
 
+/** How long a call waits for the first connection to the coordinator. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000
+
 /**
  * What a client asks for in a get: a uuid, labels, start parameters (plain strings
  * accepted).
@@ -90,6 +100,12 @@ export interface NetworkClientOptions {
    * coordinator knows.
    */
   socket?: RpcClientOptions['socket']
+  /**
+   * How long a call waits for the first connection to the coordinator before it fails
+   * with `NotConnectedError` (5000 ms). After a first connection, calls wait for the
+   * client to reconnect and are bound by the request timeout alone.
+   */
+  connectTimeoutMs?: number
   /** The clock (a real one, started and stopped by the client, when absent). */
   clock?: TickManager
   /**
@@ -206,7 +222,10 @@ export interface NetworkClient extends AsyncDisposable {
 
 /**
  * Connects to the network at `address` (`host:port` or `tcp://host:port`). The
- * client reconnects by itself; requests wait for the connection.
+ * client reconnects by itself; requests wait for the connection. Until it first
+ * connects, a call waits at most `connectTimeoutMs` and then fails with a
+ * `NotConnectedError` naming the address; an agent being served keeps trying,
+ * with a warning each time.
  *
  * @example
  * ```ts ignore
@@ -222,7 +241,7 @@ export function createNetworkClient(
   options: NetworkClientOptions = {},
 ): Promise<NetworkClient> {
   try {
-    return Promise.resolve(new NetworkClientImpl(toEndpoint(address), options))
+    return Promise.resolve(new NetworkClientImpl(address, options))
   } catch (error) {
     return Promise.reject(error)
   }
@@ -267,18 +286,28 @@ class NetworkClientImpl implements NetworkClient {
   readonly #served = new Set<ServedAgent>()
   /** The guards of the encrypted agent endpoints this client serves. */
   readonly #guards = new Set<{ guard: EndpointGuard; server: RpcServer }>()
+  readonly #address: string
+  readonly #connectTimeoutMs: number
+  readonly #createdAt: number
+  #everConnected = false
   #closed = false
 
-  constructor(endpoint: string, options: NetworkClientOptions) {
+  constructor(address: string, options: NetworkClientOptions) {
+    const endpoint = toEndpoint(address)
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('options must be an object')
     }
     this.#options = options
+    this.#address = address
+    this.#connectTimeoutMs = options.connectTimeoutMs === undefined
+      ? DEFAULT_CONNECT_TIMEOUT_MS
+      : requirePositive(options.connectTimeoutMs, 'connectTimeoutMs')
     this.clientId = requireName(options.clientId ?? crypto.randomUUID(), 'clientId') as ClientUuid
     this.timeouts = resolveTimeouts(options.timeouts)
     this.#ownsClock = options.clock === undefined
     this.clock = options.clock ?? new TickManagerImpl(20)
     if (this.#ownsClock) this.clock.start()
+    this.#createdAt = this.clock.now()
     this.#agentHost = new AgentHost((uuid, clientId, body) =>
       this.rpc.event(EventTopic.container, body, { uuid, clientId })
     )
@@ -293,6 +322,7 @@ class NetworkClientImpl implements NetworkClient {
       handler: (request) => this.#agentHost.handle(request),
       onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
       onConnect: (first) => {
+        this.#everConnected = true
         if (!first) {
           ClientMetrics.get()?.reconnect()
           this.#recover()
@@ -314,7 +344,21 @@ class NetworkClientImpl implements NetworkClient {
     }
   }
 
+  /** Before the first connection, waits for it at most the connect timeout. */
+  async #reachable(): Promise<void> {
+    try {
+      await this.rpc.waitConnection(this.#connectTimeoutMs)
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      const since = ((this.clock.now() - this.#createdAt) / 1000).toFixed(1)
+      throw new NotConnectedError(
+        `cannot reach the coordinator at ${this.#address} within ${this.#connectTimeoutMs} ms (trying for ${since} s)`,
+      )
+    }
+  }
+
   async call<T>(operation: string, params: unknown = null): Promise<T> {
+    if (!this.#everConnected) await this.#reachable()
     const body = encode(params)
     if (!tracingEnabled()) return decode(await this.rpc.request(operation, body)) as T
     const attributes = {
@@ -339,6 +383,22 @@ class NetworkClientImpl implements NetworkClient {
     return await this.call<RegisterResult>(NetworkOperation.register, {
       registration: agent.registration(),
     })
+  }
+
+  /** Registers `agent`, trying again (with a warning) while the coordinator is unreachable. */
+  async #registerUntilReached(agent: AgentImpl): Promise<void> {
+    for (;;) {
+      try {
+        await this.register(agent)
+        return
+      } catch (error) {
+        if (!(error instanceof NotConnectedError) || this.#closed) throw error
+        logger.warn('agent {agentId} is not registered: {message}; trying again', {
+          agentId: agent.uuid,
+          message: error.message,
+        })
+      }
+    }
   }
 
   async serveAgent(
@@ -384,7 +444,7 @@ class NetworkClientImpl implements NetworkClient {
       for (const { options: start, container } of options.stateless ?? []) {
         agent.declareStateless(start, container)
       }
-      await this.register(agent)
+      await this.#registerUntilReached(agent)
       const served: ServedAgent = {
         agent,
         endpoint: agent.endpoint!,
@@ -538,6 +598,7 @@ class NetworkClientImpl implements NetworkClient {
     requireName(operation, 'operation')
     const meta: RouteMeta = { target, operation }
     const link = via === undefined ? undefined : this.#direct.get(via)
+    if (link === undefined && !this.#everConnected) await this.#reachable()
     const body = encode(data)
     const rpc = link ?? this.rpc
     const rpcOperation = link === undefined ? NetworkOperation.request : ContainerOperation.request

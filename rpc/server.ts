@@ -16,6 +16,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
+import { clientAliveMs } from './_liveness.ts'
 import { oversized, SOCKET_MAX_MESSAGE_BYTES } from './_message_size.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket, type RouterSocketOptions } from './zmq/mod.ts'
@@ -78,7 +79,10 @@ export interface RpcServerOptions extends SessionOptions {
   handler: RequestHandler
   /** The id the server gives in its welcome. */
   serverId?: string
-  /** A client silent for longer than this is dropped (3000 ms). */
+  /**
+   * A client silent for longer than this is dropped (3000 ms). A client that asks
+   * for longer in its hello (`aliveMs`) is given that, up to 60 s.
+   */
   aliveTimeoutMs?: number
   /**
    * Messages that may wait for one client, beyond what libzmq holds for it
@@ -115,6 +119,8 @@ interface Peer {
   routingId: Uint8Array
   routingKey: string
   lastSeen: number
+  /** Silent for longer than this, it is dropped (its hello's `aliveMs`, within bounds). */
+  aliveMs: number
   instance: string
   /** The ZAP identity of the connection; every message of the session must carry it. */
   userId: string
@@ -332,6 +338,7 @@ export class RpcServer {
       routingId,
       routingKey,
       lastSeen: 0,
+      aliveMs: this.#aliveMs,
       instance: hello.instance,
       userId,
       epoch: `${this.#instance}/${++this.#sessions}`,
@@ -340,6 +347,7 @@ export class RpcServer {
     peer.routingId = routingId
     peer.routingKey = routingKey
     peer.lastSeen = this.#options.clock.now()
+    peer.aliveMs = clientAliveMs(hello.aliveMs, this.#aliveMs)
     peer.session.peerId = peerId
     peer.session.credentials = hello.credentials
     peer.session.userId = userId
@@ -365,9 +373,9 @@ export class RpcServer {
       if (this.#socket.pendingSends > this.#maxQueued) {
         this.#dropIfSlow(peer.routingId, this.#maxQueued)
       }
-      if (now - peer.lastSeen > this.#aliveMs) {
+      if (now - peer.lastSeen > peer.aliveMs) {
         this.stats.dropped++
-        this.#drop(peer, `silent for more than ${this.#aliveMs} ms`)
+        this.#drop(peer, `silent for more than ${peer.aliveMs} ms`)
       }
     }
   }

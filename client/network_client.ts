@@ -728,6 +728,9 @@ class NetworkClientImpl implements NetworkClient {
         reference.observe(change.type, change.container)
       }
     }
+    if (event.agents.some((change) => change.type !== 'removed')) {
+      for (const reference of this.#allReferences()) reference.revive()
+    }
     for (const listener of this.#listeners) {
       try {
         Promise.resolve(listener(event)).catch((error) =>
@@ -763,9 +766,12 @@ class NetworkClientImpl implements NetworkClient {
   async #reconnectConnections(via: string | undefined): Promise<void> {
     for (const [uuid, connections] of this.#connections) {
       if ([...connections].some((connection) => connection.via === via)) {
-        await this.#connectOn(via, uuid, true).catch((error) =>
-          logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
-        )
+        await this.#connectOn(via, uuid, true).catch((error) => {
+          // A container that is gone is got again from its removal event.
+          if (error instanceof RemoteError && error.code === 'CONTAINER_NOT_FOUND') {
+            logger.info('{uuid} is gone from its agent; it is got again', { uuid })
+          } else logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
+        })
       }
     }
   }
@@ -866,12 +872,33 @@ class ReferenceImpl implements ContainerReference {
   observe(type: string, record: ContainerRecord): void {
     if (type === 'removed') {
       this.#stale = true
+      this.revive()
       return
     }
     const moved = JSON.stringify(record.endpoint) !== JSON.stringify(this.#record.endpoint)
+    // Back after a removal it is a new instance, even at the same place.
+    const revived = this.#stale
     this.#record = record
     this.#stale = false
-    if (moved) { for (const connection of this.#connections) connection.follow() }
+    if (moved || revived) { for (const connection of this.#connections) connection.follow() }
+  }
+
+  /**
+   * A removed container with open connections is got again at once (a request
+   * would do it, but a connection only listening never asks), and again whenever an
+   * agent registers while it cannot be placed.
+   */
+  revive(): void {
+    if (this.#closed || !this.#stale || this.#connections.size === 0) return
+    this.reacquire().catch((error) =>
+      logger.info(
+        '{uuid} is not placed again yet ({message}); trying again when an agent registers',
+        {
+          uuid: this.uuid,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      )
+    )
   }
 
   /** Gets the container again with the same uuid and options (it died, or the network restarted). */

@@ -27,11 +27,3 @@ export async function withLogs(
 export function textOf(record: LogRecord): string {
   return record.message.map((part) => typeof part === 'string' ? part : String(part)).join('')
 }
-
-/** A port of 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
-  const port = (listener.addr as Deno.NetAddr).port
-  listener.close()
-  return port
-}

@@ -5,7 +5,8 @@ import { createNetworkClient } from '../../client/mod.ts'
 import { NetworkImpl, NotConnectedError, TickManagerImpl } from '../../core/mod.ts'
 import { NetworkServer } from '../../server/mod.ts'
 import { echoFactory, within } from '../security/_fixture.ts'
-import { freePort, textOf, withLogs } from './_logs.ts'
+import { freePort } from '../cli/_cli.ts'
+import { textOf, withLogs } from './_logs.ts'
 
 Deno.test('3. a call to a coordinator that is down fails with NotConnectedError naming the address and the time tried', async () => {
   const address = `127.0.0.1:${freePort()}`

@@ -385,7 +385,7 @@ export class RpcServer {
     this.#byClient.delete(peer.session.peerId)
     this.#byRouting.delete(peer.routingKey)
     peer.session.close(new ClosedError(`the session of ${peer.session.peerId} ended: ${reason}`))
-    logger.info('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
+    logger.debug('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
     this.#options.onSessionClosed?.(peer.session, reason)
   }
 

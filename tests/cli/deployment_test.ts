@@ -8,7 +8,7 @@ import {
   coordinatorEnvironment,
   readCoordinatorConfig,
 } from '../../server/main.ts'
-import { cliPermissions, freePort, root, runCli, startServe } from './_cli.ts'
+import { cliPermissions, freePort, root, startServe } from './_cli.ts'
 
 interface Instruction {
   keyword: string

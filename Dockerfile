@@ -1,6 +1,10 @@
-# The Huly Network coordinator.
+# The Huly Network coordinator. It refuses to start without an access file (keys)
+# unless told --insecure at run time; the dashboard has no authentication, so it is
+# published on the host's loopback only.
 #   docker build -t huly-network .
-#   docker run --rm -p 3737:3737 -p 3780:3780 huly-network   (3780: dashboard, /metrics)
+#   docker run --rm -p 3737:3737 -p 127.0.0.1:3780:3780 -v "$PWD/keys:/keys:ro" \
+#     -e HULY_NETWORK_ACCESS=/keys/access.json huly-network
+#   docker run --rm -p 127.0.0.1:3737:3737 -p 127.0.0.1:3780:3780 huly-network serve --insecure
 # Configuration by environment (docker run -e HULY_NETWORK_ALIVE_TIMEOUT=5 …); see
 # `deno task start --help`. Any other CLI command runs too:
 #   docker run --rm --network host huly-network agents --network 127.0.0.1:3737
@@ -26,19 +30,18 @@ COPY --from=build --chown=deno:deno /deno-dir /deno-dir
 USER deno
 # Bind every interface inside the container (the default, 127.0.0.1, is unreachable
 # from outside it), for the peers' port and the HTTP endpoint (dashboard, /metrics,
-# /healthz, /readyz); JSON lines for log collectors. Without keys that needs
-# HULY_NETWORK_INSECURE: publish the ports only where it is safe, or mount an access
-# file and set HULY_NETWORK_ACCESS (see the README's Security section).
+# /healthz, /readyz); JSON lines for log collectors. Without keys it does not start:
+# mount an access file and set HULY_NETWORK_ACCESS (see the README's Security
+# section), or say `serve --insecure` when you run it.
 ENV HULY_NETWORK_HOST=0.0.0.0 \
-    HULY_NETWORK_INSECURE=true \
     HULY_NETWORK_PORT=3737 \
     HULY_NETWORK_HTTP_HOST=0.0.0.0 \
     HULY_NETWORK_HTTP_PORT=3780 \
     HULY_NETWORK_LOG_FORMAT=json
 EXPOSE 3737 3780
-# Healthy when the coordinator answers a client (the CLI connects to 127.0.0.1:$HULY_NETWORK_PORT).
+# Healthy when the coordinator's HTTP endpoint answers /healthz (no client is started).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
-    CMD ["deno", "run", "--cached-only", "--allow-read", "--allow-ffi", "--allow-env", "--allow-net", "cli/main.ts", "agents", "--connect-timeout", "5"]
+    CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('HULY_NETWORK_HTTP_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 # SIGTERM (docker stop) tells every peer the coordinator is going away and exits 0.
 ENTRYPOINT ["deno", "run", "--cached-only", "--allow-read", "--allow-ffi", "--allow-env", "--allow-net", "cli/main.ts"]
 CMD ["serve"]

@@ -7,6 +7,7 @@ import { curvePublicKey } from '../rpc/mod.ts'
 import { configureLogging } from '../server/_logging.ts'
 import { isZ85Key, readKeyFile } from '../server/keys.ts'
 import { type ClientFlags, CliError, ExitCode, UsageError } from './_options.ts'
+import { err } from './_output.ts'
 
 /**
  * Connects, runs `use` and closes the client. Fails with a {@link CliError} when
@@ -29,7 +30,7 @@ export async function withClient<T>(
 /** A connected client; the caller closes it. */
 export async function connect(
   flags: ClientFlags,
-  onConnectionChange?: (connected: boolean) => void,
+  onConnectionChange?: (connected: boolean, reason?: string) => void,
 ): Promise<NetworkClient> {
   await configureLogging(flags.logLevel, flags.logFormat, true)
   const client = await createNetworkClient(flags.network, {
@@ -53,6 +54,22 @@ export async function connect(
     throw asCliError(error)
   }
   return client
+}
+
+/**
+ * For commands that stay: says on stderr when the coordinator is lost and when it is
+ * back (not at the first connection).
+ */
+export function reportConnection(
+  flags: ClientFlags,
+): (connected: boolean, reason?: string) => void {
+  let connectedBefore = false
+  return (connected, reason) => {
+    if (!connected) {
+      err(`lost the coordinator at ${flags.network}${reason ? ` (${reason})` : ''}; reconnecting`)
+    } else if (connectedBefore) err(`reconnected to the coordinator at ${flags.network}`)
+    connectedBefore ||= connected
+  }
 }
 
 /** The CURVE options of `--key` and `--server-key`, read from their files. */

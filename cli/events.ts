@@ -1,7 +1,7 @@
 // `events`: the coordinator's change events, one line per change.
 import type { NetworkEvent } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
+import { asCliError, closeWithin, connect, reportConnection, untilInterrupted } from './_client.ts'
 import { clientFlags, clientOptions, clientOptionsHelp, parseCommand } from './_options.ts'
 import { describeEndpoint, err, out, toJson } from './_output.ts'
 
@@ -35,7 +35,8 @@ export const events: Command = {
   summary: 'stream the network events (agents and containers added, updated, removed)',
   usage: `Usage: huly-network events [options]
 
-Prints every change the coordinator publishes, one line each, until SIGINT or SIGTERM:
+Prints every change the coordinator publishes, one line each, until SIGINT or SIGTERM
+(and on stderr when the coordinator is lost and when it is back):
   agent added|updated|removed ID kinds=… containers=N
   container added|updated|removed UUID kind=… agent=… labels=… endpoint=…
 With --json, each line is a JSON object {type, agent} or {type, container}.
@@ -46,7 +47,7 @@ ${clientOptionsHelp}
     const { values } = parseCommand(args, clientOptions, { min: 0, max: 0, names: '' })
     if (values.help) return help(events)
     const flags = clientFlags(values, env)
-    const client = await connect(flags)
+    const client = await connect(flags, reportConnection(flags))
     try {
       client.onUpdate((event) => {
         for (const line of describeEvent(event, flags.json)) out(line)

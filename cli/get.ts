@@ -1,7 +1,8 @@
 // `get <kind> …`: reuse or start a container; with --watch, hold it and print its events.
 import type { ContainerQuery } from '../client/mod.ts'
+import type { NetworkEvent } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
+import { asCliError, closeWithin, connect, reportConnection, untilInterrupted } from './_client.ts'
 import {
   clientFlags,
   clientOptions,
@@ -11,6 +12,19 @@ import {
   UsageError,
 } from './_options.ts'
 import { containerTable, err, out, toJson } from './_output.ts'
+
+const RELEASE_HINT =
+  'a container nobody holds stops after the unused timeout (5 s by default): hold it with --watch'
+
+/** Says on stderr when the held container is removed and when it is placed again. */
+function reportPlacement(uuid: string, event: NetworkEvent): void {
+  for (const { type, container } of event.containers) {
+    if (container.uuid !== uuid) continue
+    if (type === 'removed') {
+      err(`${uuid} was removed from agent ${container.agentId}; getting it again`)
+    } else if (type === 'added') err(`holding ${uuid} again, on agent ${container.agentId}`)
+  }
+}
 
 /** The get command. */
 export const get: Command = {
@@ -27,7 +41,9 @@ stops after the coordinator's unused timeout unless someone else holds it.
   -l, --label LABEL         a label it must carry (repeat for several)
   --extra JSON              start parameters (a JSON object) for a new container
   -w, --watch               hold the reference, connect, and print every event the
-                            container pushes (one line each) until SIGINT or SIGTERM
+                            container pushes (one line each) until SIGINT or SIGTERM;
+                            says on stderr when the coordinator is lost or back, and
+                            when the container is removed and got again
 ${clientOptionsHelp}
 `,
   async run(args, env) {
@@ -55,14 +71,19 @@ ${clientOptionsHelp}
       }
       query.extra = extra as Record<string, unknown>
     }
-    const client = await connect(flags)
+    const client = await connect(flags, values.watch ? reportConnection(flags) : undefined)
     try {
       const reference = await client.get(positionals[0], query)
       out(flags.json ? toJson(reference.record) : containerTable([reference.record]))
-      if (!values.watch) return 0
-      const connection = await reference.connect()
-      connection.on = (data) =>
-        out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`)
+      if (!values.watch) {
+        err(`released ${reference.uuid} on exit; ${RELEASE_HINT}`)
+        return 0
+      }
+      client.onUpdate((event) => reportPlacement(reference.uuid, event))
+      await reference.connect({
+        on: (data) =>
+          out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`),
+      })
       const interrupted = untilInterrupted() // before the line that says we are ready
       err(`holding ${reference.uuid}; printing its events until interrupted`)
       await interrupted

@@ -22,4 +22,10 @@ export {
   type StatelessContainer,
   toEndpoint,
 } from './network_client.ts'
-export type { ContainerConnection, ContainerEventHandler, ContainerReference } from './reference.ts'
+export {
+  type ConnectOptions,
+  type ContainerConnection,
+  type ContainerEventHandler,
+  type ContainerReference,
+  PENDING_EVENT_LIMIT,
+} from './reference.ts'

@@ -8,7 +8,14 @@ import type { PeerGrant } from '../core/access.ts'
 import { SpanKind } from '@opentelemetry/api'
 import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
-import { ClosedError, InvalidArgumentError, RemoteError } from '../core/errors.ts'
+import {
+  ClosedError,
+  InvalidArgumentError,
+  NotConnectedError,
+  RemoteError,
+  TimeoutError,
+} from '../core/errors.ts'
+import { requirePositive } from '../core/_validate.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
   ContainerOperation,
@@ -45,12 +52,17 @@ import { EndpointGuard } from './_endpoint_guard.ts'
 import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'
 import {
   castRequests,
+  type ConnectOptions,
   type ContainerConnection,
   type ContainerEventHandler,
   type ContainerReference,
+  PENDING_EVENT_LIMIT,
 } from './reference.ts'
 
 const logger = getLogger(['huly-network', 'client'])
+
+/** How long a call waits for the first connection to the coordinator. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
 /**
  * What a client asks for in a get: a uuid, labels, start parameters (plain strings
@@ -93,6 +105,12 @@ export interface NetworkClientOptions {
    * TCP, the default) or `libzmq` (FFI). It talks to peers on either transport.
    */
   transport?: RpcClientOptions['transport']
+  /**
+   * How long a call waits for the first connection to the coordinator before it fails
+   * with `NotConnectedError` (5000 ms). After a first connection, calls wait for the
+   * client to reconnect and are bound by the request timeout alone.
+   */
+  connectTimeoutMs?: number
   /** The clock (a real one, started and stopped by the client, when absent). */
   clock?: TickManager
   /**
@@ -211,7 +229,10 @@ export interface NetworkClient extends AsyncDisposable {
 
 /**
  * Connects to the network at `address` (`host:port` or `tcp://host:port`). The
- * client reconnects by itself; requests wait for the connection.
+ * client reconnects by itself; requests wait for the connection. Until it first
+ * connects, a call waits at most `connectTimeoutMs` and then fails with a
+ * `NotConnectedError` naming the address; an agent being served keeps trying,
+ * with a warning each time.
  *
  * @example
  * ```ts ignore
@@ -227,7 +248,7 @@ export function createNetworkClient(
   options: NetworkClientOptions = {},
 ): Promise<NetworkClient> {
   try {
-    return Promise.resolve(new NetworkClientImpl(toEndpoint(address), options))
+    return Promise.resolve(new NetworkClientImpl(address, options))
   } catch (error) {
     return Promise.reject(error)
   }
@@ -272,18 +293,28 @@ class NetworkClientImpl implements NetworkClient {
   readonly #served = new Set<ServedAgent>()
   /** The guards of the encrypted agent endpoints this client serves. */
   readonly #guards = new Set<{ guard: EndpointGuard; server: RpcServer }>()
+  readonly #address: string
+  readonly #connectTimeoutMs: number
+  readonly #createdAt: number
+  #everConnected = false
   #closed = false
 
-  constructor(endpoint: string, options: NetworkClientOptions) {
+  constructor(address: string, options: NetworkClientOptions) {
+    const endpoint = toEndpoint(address)
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('options must be an object')
     }
     this.#options = options
+    this.#address = address
+    this.#connectTimeoutMs = options.connectTimeoutMs === undefined
+      ? DEFAULT_CONNECT_TIMEOUT_MS
+      : requirePositive(options.connectTimeoutMs, 'connectTimeoutMs')
     this.clientId = requireName(options.clientId ?? crypto.randomUUID(), 'clientId') as ClientUuid
     this.timeouts = resolveTimeouts(options.timeouts)
     this.#ownsClock = options.clock === undefined
     this.clock = options.clock ?? new TickManagerImpl(20)
     if (this.#ownsClock) this.clock.start()
+    this.#createdAt = this.clock.now()
     this.#agentHost = new AgentHost((uuid, clientId, body) =>
       this.rpc.event(EventTopic.container, body, { uuid, clientId })
     )
@@ -299,6 +330,7 @@ class NetworkClientImpl implements NetworkClient {
       handler: (request) => this.#agentHost.handle(request),
       onEvent: (topic, meta, body) => this.#event(topic, meta, body, undefined),
       onConnect: (first) => {
+        this.#everConnected = true
         if (!first) {
           ClientMetrics.get()?.reconnect()
           this.#recover()
@@ -320,7 +352,21 @@ class NetworkClientImpl implements NetworkClient {
     }
   }
 
+  /** Before the first connection, waits for it at most the connect timeout. */
+  async #reachable(): Promise<void> {
+    try {
+      await this.rpc.waitConnection(this.#connectTimeoutMs)
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      const since = ((this.clock.now() - this.#createdAt) / 1000).toFixed(1)
+      throw new NotConnectedError(
+        `cannot reach the coordinator at ${this.#address} within ${this.#connectTimeoutMs} ms (trying for ${since} s)`,
+      )
+    }
+  }
+
   async call<T>(operation: string, params: unknown = null): Promise<T> {
+    if (!this.#everConnected) await this.#reachable()
     const body = encode(params)
     if (!tracingEnabled()) return decode(await this.rpc.request(operation, body)) as T
     const attributes = {
@@ -345,6 +391,22 @@ class NetworkClientImpl implements NetworkClient {
     return await this.call<RegisterResult>(NetworkOperation.register, {
       registration: agent.registration(),
     })
+  }
+
+  /** Registers `agent`, trying again (with a warning) while the coordinator is unreachable. */
+  async #registerUntilReached(agent: AgentImpl): Promise<void> {
+    for (;;) {
+      try {
+        await this.register(agent)
+        return
+      } catch (error) {
+        if (!(error instanceof NotConnectedError) || this.#closed) throw error
+        logger.warn('agent {agentId} is not registered: {message}; trying again', {
+          agentId: agent.uuid,
+          message: error.message,
+        })
+      }
+    }
   }
 
   async serveAgent(
@@ -391,7 +453,7 @@ class NetworkClientImpl implements NetworkClient {
       for (const { options: start, container } of options.stateless ?? []) {
         agent.declareStateless(start, container)
       }
-      await this.register(agent)
+      await this.#registerUntilReached(agent)
       const served: ServedAgent = {
         agent,
         endpoint: agent.endpoint!,
@@ -546,6 +608,7 @@ class NetworkClientImpl implements NetworkClient {
     requireName(operation, 'operation')
     const meta: RouteMeta = { target, operation }
     const link = via === undefined ? undefined : this.#direct.get(via)
+    if (link === undefined && !this.#everConnected) await this.#reachable()
     const body = encode(data)
     const rpc = link ?? this.rpc
     const rpcOperation = link === undefined ? NetworkOperation.request : ContainerOperation.request
@@ -675,6 +738,9 @@ class NetworkClientImpl implements NetworkClient {
         reference.observe(change.type, change.container)
       }
     }
+    if (event.agents.some((change) => change.type !== 'removed')) {
+      for (const reference of this.#allReferences()) reference.revive()
+    }
     for (const listener of this.#listeners) {
       try {
         Promise.resolve(listener(event)).catch((error) =>
@@ -710,9 +776,12 @@ class NetworkClientImpl implements NetworkClient {
   async #reconnectConnections(via: string | undefined): Promise<void> {
     for (const [uuid, connections] of this.#connections) {
       if ([...connections].some((connection) => connection.via === via)) {
-        await this.#connectOn(via, uuid, true).catch((error) =>
-          logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
-        )
+        await this.#connectOn(via, uuid, true).catch((error) => {
+          // A container that is gone is got again from its removal event.
+          if (error instanceof RemoteError && error.code === 'CONTAINER_NOT_FOUND') {
+            logger.info('{uuid} is gone from its agent; it is got again', { uuid })
+          } else logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
+        })
       }
     }
   }
@@ -776,10 +845,14 @@ class ReferenceImpl implements ContainerReference {
     }
   }
 
-  async connect(): Promise<ContainerConnection> {
+  async connect(options: ConnectOptions = {}): Promise<ContainerConnection> {
     if (this.#closed) throw new ClosedError(`the reference to "${this.uuid}" is closed`)
+    if (options.on !== undefined && typeof options.on !== 'function') {
+      throw new InvalidArgumentError('on must be a function')
+    }
     if (this.#stale) await this.reacquire()
     const connection = new ConnectionImpl(this)
+    connection.on = options.on
     await connection.open()
     this.#connections.add(connection)
     return connection
@@ -809,12 +882,33 @@ class ReferenceImpl implements ContainerReference {
   observe(type: string, record: ContainerRecord): void {
     if (type === 'removed') {
       this.#stale = true
+      this.revive()
       return
     }
     const moved = JSON.stringify(record.endpoint) !== JSON.stringify(this.#record.endpoint)
+    // Back after a removal it is a new instance, even at the same place.
+    const revived = this.#stale
     this.#record = record
     this.#stale = false
-    if (moved) { for (const connection of this.#connections) connection.follow() }
+    if (moved || revived) { for (const connection of this.#connections) connection.follow() }
+  }
+
+  /**
+   * A removed container with open connections is got again at once (a request
+   * would do it, but a connection only listening never asks), and again whenever an
+   * agent registers while it cannot be placed.
+   */
+  revive(): void {
+    if (this.#closed || !this.#stale || this.#connections.size === 0) return
+    this.reacquire().catch((error) =>
+      logger.info(
+        '{uuid} is not placed again yet ({message}); trying again when an agent registers',
+        {
+          uuid: this.uuid,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      )
+    )
   }
 
   /** Gets the container again with the same uuid and options (it died, or the network restarted). */
@@ -836,12 +930,30 @@ class ReferenceImpl implements ContainerReference {
 }
 
 class ConnectionImpl implements ContainerConnection {
-  on: ContainerEventHandler | undefined
   /** Where requests and events go now: a direct link address, or the network. */
   via: string | undefined
   #closed = false
+  #on: ContainerEventHandler | undefined
+  /** Events that came before a handler was set, in order. */
+  #pending: unknown[] = []
+  #dropped = 0
 
   constructor(readonly reference: ReferenceImpl) {}
+
+  get on(): ContainerEventHandler | undefined {
+    return this.#on
+  }
+
+  set on(handler: ContainerEventHandler | undefined) {
+    this.#on = handler
+    while (this.#on !== undefined && this.#pending.length > 0) {
+      this.#handle(this.#on, this.#pending.shift())
+    }
+  }
+
+  get droppedEvents(): number {
+    return this.#dropped
+  }
 
   get containerId(): ContainerUuid {
     return this.reference.uuid
@@ -864,8 +976,21 @@ class ConnectionImpl implements ContainerConnection {
   }
 
   deliver(data: unknown): void {
-    const handler = this.on
-    if (handler === undefined) return
+    const handler = this.#on
+    if (handler !== undefined) return this.#handle(handler, data)
+    if (this.#pending.length < PENDING_EVENT_LIMIT) {
+      this.#pending.push(data)
+      return
+    }
+    if (this.#dropped++ === 0) {
+      logger.warn(
+        'connection to {uuid} has no event handler and {limit} events waiting: later ones are dropped and counted in droppedEvents',
+        { uuid: this.containerId, limit: PENDING_EVENT_LIMIT },
+      )
+    }
+  }
+
+  #handle(handler: ContainerEventHandler, data: unknown): void {
     try {
       const result = handler(data)
       // Only a handler that returned a promise costs one; most return nothing.
@@ -898,6 +1023,7 @@ class ConnectionImpl implements ContainerConnection {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#pending = []
     this.reference.forgetConnection(this)
     await this.reference.client.detachConnection(this, this.via)
   }

@@ -33,14 +33,45 @@ export type ContainerEventHandler = (data: unknown) => void | Promise<void>
 export interface ContainerConnection extends AsyncDisposable {
   /** The container's uuid. */
   readonly containerId: ContainerUuid
-  /** Receives every event the container pushes to this client. */
+  /**
+   * Receives every event the container pushes to this client. Events that arrive
+   * while it is unset are held (up to {@link PENDING_EVENT_LIMIT}, in order) and
+   * delivered when it is set; past that bound they are counted in `droppedEvents`.
+   */
   on: ContainerEventHandler | undefined
+  /** Events that arrived with no handler set once the holding bound was reached. */
+  readonly droppedEvents: number
   /** Sends a request to the container over this connection. */
   request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown>
   /** A typed proxy whose methods are requests (`'<name>.<method>'`). */
   cast<T extends object>(interfaceName?: string): Remote<T>
   /** Disconnects; the container's `disconnect(clientId)` is called. */
   close(): Promise<void>
+}
+
+/**
+ * How many events a connection holds while it has no handler.
+ *
+ * @example
+ * ```ts
+ * import { PENDING_EVENT_LIMIT } from '@huly/network/client'
+ * console.log(`up to ${PENDING_EVENT_LIMIT} events wait for a handler`)
+ * ```
+ */
+export const PENDING_EVENT_LIMIT = 1024
+
+/**
+ * Options of {@link ContainerReference.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectOptions } from '@huly/network/client'
+ * const options: ConnectOptions = { on: (event) => console.log(event) }
+ * ```
+ */
+export interface ConnectOptions {
+  /** The event handler, in place before the container is told of the connection. */
+  on?: ContainerEventHandler
 }
 
 /**
@@ -65,8 +96,11 @@ export interface ContainerReference extends AsyncDisposable {
   readonly record: ContainerRecord
   /** Sends a request through the network (re-acquiring the container if it died). */
   request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown>
-  /** Opens a connection: straight to the agent when it has an endpoint, else routed. */
-  connect(): Promise<ContainerConnection>
+  /**
+   * Opens a connection: straight to the agent when it has an endpoint, else routed.
+   * Pass `on` to receive the events the container sends as it is connected.
+   */
+  connect(options?: ConnectOptions): Promise<ContainerConnection>
   /** A typed proxy whose methods are requests (`'<name>.<method>'`). */
   cast<T extends object>(interfaceName?: string): Remote<T>
   /** Releases this reference (once; later calls do nothing). */

@@ -50,6 +50,19 @@ export function requireRecord(
   return value as Record<string, unknown>
 }
 
+/**
+ * The options object of a constructor that listens, such as `{ host, port }`: a host
+ * and port passed positionally (`new NetworkServer(network, clock, '0.0.0.0', 3737)`)
+ * are refused with the form to use, never ignored.
+ */
+export function requireListenOptions<T extends { host?: unknown }>(options: T, call: string): T {
+  requireRecord(options, `the options of ${call}`)
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+    throw new InvalidArgumentError(`host must be a non-empty string, got ${describe(options.host)}`)
+  }
+  return options
+}
+
 /** A plain object that must be there. */
 export function requireObject<T = Record<string, unknown>>(value: unknown, what: string): T {
   if (value === undefined) throw new InvalidArgumentError(`${what} is required`)

@@ -194,11 +194,7 @@ export class AgentImpl implements NetworkAgent {
     const hosted = this.containers.get(uuid)
     if (hosted === undefined) return
     this.containers.delete(uuid)
-    try {
-      await hosted.container.terminate?.()
-    } catch (error) {
-      logger.warn('container {uuid} failed to terminate: {error}', { uuid, error })
-    }
+    await terminateQuietly(uuid, hosted.container)
     try {
       hosted.container.onTerminated?.()
     } catch (error) {
@@ -236,18 +232,22 @@ export class AgentImpl implements NetworkAgent {
     }
     const started = await factory({ uuid: options.uuid, kind, labels, extra }, this.endpoint)
     const container = started?.container
-    if (started?.uuid !== options.uuid || typeof container?.request !== 'function') {
-      await container?.terminate?.().catch(() => {})
-      throw new ProtocolError(
-        `factory "${kind}" must return { uuid: "${options.uuid}", container }`,
-      )
+    try {
+      if (started?.uuid !== options.uuid || typeof container?.request !== 'function') {
+        throw new ProtocolError(
+          `factory "${kind}" must return { uuid: "${options.uuid}", container }`,
+        )
+      }
+      if (started.endpoint !== undefined) record.endpoint = parseEndpointRef(started.endpoint)
+      if (this.closed) {
+        throw new ClosedError(`agent "${this.uuid}" closed while "${options.uuid}" was starting`)
+      }
+    } catch (error) {
+      // Started but not kept: nobody else could ever terminate it.
+      await terminateQuietly(options.uuid, container)
+      throw error
     }
-    if (started.endpoint !== undefined) record.endpoint = parseEndpointRef(started.endpoint)
     const hosted = { record, container }
-    if (this.closed) {
-      await container.terminate?.().catch(() => {})
-      throw new ClosedError(`agent "${this.uuid}" closed while "${options.uuid}" was starting`)
-    }
     this.containers.set(options.uuid, hosted)
     return hosted
   }
@@ -272,5 +272,17 @@ export class AgentImpl implements NetworkAgent {
       ...(extra === undefined ? {} : { extra }),
       ...(stateless ? { stateless: true } : {}),
     }
+  }
+}
+
+/** Terminates a container; a failure is logged, never thrown. */
+async function terminateQuietly(
+  uuid: ContainerUuid,
+  container: Partial<Container> | undefined,
+): Promise<void> {
+  try {
+    await container?.terminate?.()
+  } catch (error) {
+    logger.warn('container {uuid} failed to terminate: {error}', { uuid, error })
   }
 }

@@ -258,6 +258,34 @@ export class LimitExceededError extends NetworkError {
 }
 
 /**
+ * A message is larger than the transport carries; it was not sent.
+ *
+ * @example
+ * ```ts
+ * import { MessageTooLargeError } from '@huly/network/core'
+ * const error = new MessageTooLargeError('request "echo"', 70_000_000, 67_108_864)
+ * console.assert(error.code === 'MESSAGE_TOO_LARGE' && error.limit === 67_108_864)
+ * ```
+ */
+export class MessageTooLargeError extends NetworkError {
+  /** The message's size in bytes. */
+  readonly size: number
+  /** The largest size carried, in bytes. */
+  readonly limit: number
+
+  /** Creates the error for `what` (such as `request "echo"`) of `size` bytes over `limit`. */
+  constructor(what: string, size: number, limit: number, options?: ErrorOptions) {
+    super(
+      `${what} is ${size} bytes, over the limit of ${limit} bytes (${mib(limit)} MiB)`,
+      'MESSAGE_TOO_LARGE',
+      options,
+    )
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/**
  * A request was sent, then the session that carried it ended and the peer started
  * a new one: it may or may not have run, and it is not sent again (a request never
  * runs twice). The caller decides whether repeating it is safe.
@@ -274,4 +302,25 @@ export class OutcomeUnknownError extends NetworkError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, 'OUTCOME_UNKNOWN', options)
   }
+}
+
+/**
+ * The peer could not be reached: the address and how long it was tried are in the message.
+ *
+ * @example
+ * ```ts
+ * import { NotConnectedError } from '@huly/network/core'
+ * const error = new NotConnectedError('cannot reach the coordinator at 127.0.0.1:9999 within 5000 ms')
+ * console.assert(error.code === 'NOT_CONNECTED')
+ * ```
+ */
+export class NotConnectedError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'NOT_CONNECTED', options)
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1)
 }

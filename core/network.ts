@@ -693,7 +693,7 @@ export class NetworkImpl implements Network {
   #forgetClient(clientId: ClientUuid, reason: string): void {
     this.clients.delete(clientId)
     for (const uuid of this.references.releaseClient(clientId)) this.#markUnusedIfFree(uuid)
-    logger.info('client {clientId} is {reason}; its references are released', {
+    logger.debug('client {clientId} is {reason}; its references are released', {
       clientId,
       reason,
     })

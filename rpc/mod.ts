@@ -21,6 +21,7 @@ export {
 } from './socket.ts'
 export { decode, encode } from './codec.ts'
 export { type Header, Kind, PROTOCOL_VERSION } from './_frames.ts'
+export { MAX_MESSAGE_BYTES } from './_message_size.ts'
 export { RpcClient, type RpcClientOptions } from './client.ts'
 export { defaultLimits, type RpcLimits } from './_limits.ts'
 export { type Hello, RpcServer, type RpcServerOptions, type RpcServerStats } from './server.ts'

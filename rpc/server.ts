@@ -25,6 +25,7 @@ import {
 } from './_frames.ts'
 import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './_limits.ts'
 import { RateLimiter } from './_rate_limiter.ts'
+import { clientAliveMs } from './_liveness.ts'
 import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
 import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
@@ -87,7 +88,10 @@ export interface RpcServerOptions extends SessionOptions {
   handler: RequestHandler
   /** The id the server gives in its welcome. */
   serverId?: string
-  /** A client silent for longer than this is dropped (3000 ms). */
+  /**
+   * A client silent for longer than this is dropped (3000 ms). A client that asks
+   * for longer in its hello (`aliveMs`) is given that, up to 60 s.
+   */
   aliveTimeoutMs?: number
   /**
    * Messages that may wait for one client, beyond what libzmq holds for it
@@ -128,6 +132,8 @@ interface Peer {
   routingId: Uint8Array
   routingKey: string
   lastSeen: number
+  /** Silent for longer than this, it is dropped (its hello's `aliveMs`, within bounds). */
+  aliveMs: number
   instance: string
   /** The ZAP identity of the connection; every message of the session must carry it. */
   userId: string
@@ -216,8 +222,9 @@ export class RpcServer {
       // libzmq holds per peer to about 64 MiB. Beyond it, messages wait in our own queue.
       sendHighWaterMark: 1000,
       receiveHighWaterMark: 1000,
-      // No frame may pass the limit of a whole message.
-      maxMessageSize: this.#limits.maxMessageBytes,
+      // A message up to twice the limit is read, so that it can be refused by name
+      // (LimitExceededError) and counted; past that the transport cuts the connection.
+      maxMessageSize: 2 * this.#limits.maxMessageBytes,
       // A connection that does not complete the ZMTP handshake soon is closed; one that
       // does but never says hello holds no state here beyond libzmq's pipe.
       handshakeInterval: 10_000,
@@ -391,6 +398,7 @@ export class RpcServer {
       routingId,
       routingKey,
       lastSeen: 0,
+      aliveMs: this.#aliveMs,
       instance: hello.instance,
       userId,
       epoch: `${this.#instance}/${++this.#sessions}`,
@@ -399,6 +407,7 @@ export class RpcServer {
     peer.routingId = routingId
     peer.routingKey = routingKey
     peer.lastSeen = this.#options.clock.now()
+    peer.aliveMs = clientAliveMs(hello.aliveMs, this.#aliveMs)
     peer.session.peerId = peerId
     peer.session.credentials = hello.credentials
     peer.session.userId = userId
@@ -492,9 +501,9 @@ export class RpcServer {
       if (this.#socket.pendingSends > this.#maxQueued) {
         this.#dropIfSlow(peer.routingId, this.#maxQueued)
       }
-      if (now - peer.lastSeen > this.#aliveMs) {
+      if (now - peer.lastSeen > peer.aliveMs) {
         this.stats.dropped++
-        this.#drop(peer, `silent for more than ${this.#aliveMs} ms`)
+        this.#drop(peer, `silent for more than ${peer.aliveMs} ms`)
       }
     }
   }
@@ -504,7 +513,7 @@ export class RpcServer {
     this.#byClient.delete(peer.session.peerId)
     this.#byRouting.delete(peer.routingKey)
     peer.session.close(new ClosedError(`the session of ${peer.session.peerId} ended: ${reason}`))
-    logger.info('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
+    logger.debug('session of {clientId} ended: {reason}', { clientId: peer.session.peerId, reason })
     this.#options.onSessionClosed?.(peer.session, reason)
   }
 

@@ -11,6 +11,7 @@ import type { TickManager } from '../core/clock.ts'
 import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
 import { Deadlines } from './_deadlines.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
+import { oversized } from './_message_size.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
 
@@ -218,6 +219,8 @@ export class RpcSession {
     if (signal?.aborted) return Promise.reject(signal.reason)
     const follows = options.follows instanceof ServedRequest ? options.follows : undefined
     if (follows?.aborted) return Promise.reject(follows.reason)
+    const tooLarge = oversized(`request "${operation}"`, [body])
+    if (tooLarge !== undefined) return Promise.reject(tooLarge)
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs
     const id = this.#nextId++
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>()
@@ -249,8 +252,13 @@ export class RpcSession {
     return promise
   }
 
-  /** Sends an event; false when the session has no transport now. */
+  /**
+   * Sends an event; false when the session has no transport now. Throws
+   * `MessageTooLargeError` for a body over the limit.
+   */
   event(topic: string, body: Uint8Array, meta?: unknown): boolean {
+    const tooLarge = oversized(`event "${topic}"`, [body])
+    if (tooLarge !== undefined) throw tooLarge
     if (this.#send === undefined) return false
     this.#send([eventHeader(topic, meta), body])
     return true
@@ -438,7 +446,13 @@ export class RpcSession {
       reply = Promise.reject(error)
     }
     reply.then(
-      (result) => this.#answer(id, served, frames({ kind: Kind.reply, id }, result)),
+      (result) => {
+        const tooLarge = oversized(`the answer to "${served.operation}"`, [result])
+        const answer = tooLarge === undefined
+          ? frames({ kind: Kind.reply, id }, result)
+          : frames({ kind: Kind.fail, id, ...describeError(tooLarge) })
+        this.#answer(id, served, answer)
+      },
       (error) => this.#answer(id, served, frames({ kind: Kind.fail, id, ...describeError(error) })),
     )
   }

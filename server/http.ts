@@ -9,7 +9,7 @@ import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import { estimateQuantile } from '../core/metrics.ts'
 import type { NetworkEvent } from '../core/types.ts'
-import { requirePort } from '../core/_validate.ts'
+import { requireListenOptions, requirePort } from '../core/_validate.ts'
 import { dashboardPage } from './_dashboard.ts'
 import { HttpListener } from './_http_listener.ts'
 import type { RequestTotals } from './metrics.ts'
@@ -164,6 +164,7 @@ export class HttpEndpoint {
 
   /** Binds `host:port` and serves `server`; throws when it cannot listen. */
   constructor(server: NetworkServer, clock: TickManager, options: HttpEndpointOptions = {}) {
+    requireListenOptions(options, 'new HttpEndpoint(server, clock, { host, port })')
     const host = options.host ?? '127.0.0.1'
     const port = requirePort(options.port ?? 3780)
     this.#server = server

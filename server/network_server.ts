@@ -24,7 +24,7 @@ import {
   RateLimitError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
-import { requirePort } from '../core/_validate.ts'
+import { requireListenOptions, requirePort } from '../core/_validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -206,6 +206,7 @@ export class NetworkServer {
 
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
+    requireListenOptions(options, 'new NetworkServer(network, clock, { host, port })')
     const host = options.host ?? '127.0.0.1'
     const port = requirePort(options.port ?? 3737)
     this.#network = network

@@ -8,7 +8,7 @@ import {
   coordinatorEnvironment,
   readCoordinatorConfig,
 } from '../../server/main.ts'
-import { cliPermissions, freePort, root, runCli, startServe } from './_cli.ts'
+import { cliPermissions, freePort, root, startServe } from './_cli.ts'
 
 interface Instruction {
   keyword: string
@@ -106,7 +106,7 @@ Deno.test('the image runs the coordinator as a non-root user, bound to 0.0.0.0:3
       `${name} is not read by server/main.ts`,
     )
   }
-  const config = readCoordinatorConfig([], (name) => env[name])!
+  const config = readCoordinatorConfig(['--insecure'], (name) => env[name])!
   assert.equal(config.host, '0.0.0.0')
   assert.equal(String(config.port), coordinatorDefaults.port)
   assert.deepEqual(config.http, { host: '0.0.0.0', port: Number(coordinatorDefaults['http-port']) })
@@ -131,27 +131,56 @@ Deno.test("the entry point is the CLI with the tasks' permissions, and CMD a com
   assert.ok(commands.some((command) => command.name === 'serve'))
 })
 
-Deno.test('the HEALTHCHECK command succeeds against a live coordinator and fails without one', async () => {
-  const healthcheck = execForm(all('HEALTHCHECK')[0])
-  const scriptAt = healthcheck.indexOf('cli/main.ts')
-  assert.ok(scriptAt > 0)
-  assert.deepEqual(healthcheck.filter((word) => word.startsWith('--allow-')), cliPermissions)
-  const args = healthcheck.slice(scriptAt + 1)
-  assert.ok(commands.some((command) => command.name === args[0]), `no command ${args[0]}`)
+Deno.test('9. the image refuses to start without an access file unless --insecure is given at run time', () => {
+  const env = environment()
+  assert.equal(env.HULY_NETWORK_INSECURE, undefined)
+  assert.throws(
+    () => readCoordinatorConfig([], (name) => env[name]),
+    /0\.0\.0\.0 is not a loopback address: .*give --access FILE, or --insecure/,
+  )
+  const withAccess: Record<string, string> = { ...env, HULY_NETWORK_ACCESS: '/keys/access.json' }
+  assert.equal(readCoordinatorConfig([], (name) => withAccess[name])!.access, '/keys/access.json')
+  assert.equal(readCoordinatorConfig(['--insecure'], (name) => env[name])!.insecure, true)
+})
 
-  // In the image the CLI finds the coordinator through HULY_NETWORK_PORT.
-  const { serve, port } = await startServe()
+Deno.test('9. the HEALTHCHECK asks /healthz, succeeding against a live coordinator and failing without one', async () => {
+  const healthcheck = execForm(all('HEALTHCHECK')[0])
+  assert.deepEqual(healthcheck.slice(0, 2), ['deno', 'eval'])
+  assert.match(healthcheck[2], /\/healthz/)
+  const httpPort = freePort()
+  const { serve } = await startServe(['--http-port', String(httpPort)])
   try {
-    const healthy = await runCli(args, { env: { HULY_NETWORK_PORT: String(port) } })
-    assert.equal(healthy.code, 0, healthy.stderr.join('\n'))
+    const healthy = await runDeno(healthcheck.slice(1), {
+      HULY_NETWORK_HTTP_PORT: String(httpPort),
+    })
+    assert.equal(healthy.code, 0, healthy.stderr)
   } finally {
     await serve.stop()
   }
-  const unhealthy = await runCli([...args.slice(0, -1), '1'], {
-    env: { HULY_NETWORK_PORT: String(freePort()) },
+  const unhealthy = await runDeno(healthcheck.slice(1), {
+    HULY_NETWORK_HTTP_PORT: String(httpPort),
   })
-  assert.equal(unhealthy.code, 1)
+  assert.notEqual(unhealthy.code, 0)
 })
+
+Deno.test('9. every example publishes the dashboard on 127.0.0.1 only', async () => {
+  const texts = [
+    await Deno.readTextFile(`${root}README.md`),
+    await Deno.readTextFile(`${root}Dockerfile`),
+  ]
+  const published = texts.flatMap((text) =>
+    [...text.matchAll(/-p\s+(\S*3780\S*)/g)].map((m) => m[1])
+  )
+  assert.ok(published.length > 0)
+  for (const port of published) assert.match(port, /^127\.0\.0\.1:3780:3780$/)
+})
+
+/** Runs `deno <args>` with `env`; its exit code and stderr. */
+async function runDeno(args: string[], env: Record<string, string>) {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), { args, env, stdout: 'null' })
+    .output()
+  return { code, stderr: new TextDecoder().decode(stderr) }
+}
 
 Deno.test("the compile task bakes in the CLI's permissions and includes the libzmq addon", async () => {
   const words = denoJson.tasks.compile.split(/\s+/)

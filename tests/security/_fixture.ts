@@ -1,6 +1,6 @@
 // A coordinator with keys in this process, key pairs per role, and clients that use
 // them: the pieces of the security tests. Everything listens on 127.0.0.1.
-import { configure, type LogRecord, reset } from '@logtape/logtape'
+import type { LogRecord } from '@logtape/logtape'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import {
   type ContainerFactory,
@@ -13,6 +13,7 @@ import {
 } from '../../core/mod.ts'
 import { type CurveKeyPair, curveKeyPair } from '../../rpc/mod.ts'
 import { NetworkServer, type NetworkServerOptions } from '../../server/mod.ts'
+import { withLogs } from '../usability/_logs.ts'
 
 /** A peer of the tests: its key pair and its grant. */
 export interface TestPeer {
@@ -132,19 +133,6 @@ export async function connects(client: NetworkClient, ms = 1500): Promise<boolea
 }
 
 /** Runs `fn` with the audit log captured; the records it wrote are passed to it. */
-export async function withAuditLog(fn: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = []
-  await configure({
-    sinks: { capture: (record) => records.push(record) },
-    loggers: [
-      { category: ['huly-network', 'audit'], lowestLevel: 'info', sinks: ['capture'] },
-      { category: ['logtape', 'meta'], lowestLevel: 'error', sinks: [] },
-    ],
-    reset: true,
-  })
-  try {
-    await fn(records)
-  } finally {
-    await reset()
-  }
+export function withAuditLog(fn: (records: LogRecord[]) => Promise<void>): Promise<void> {
+  return withLogs(fn, 'info', ['huly-network', 'audit'])
 }

@@ -16,9 +16,9 @@ for (const transport of transports) {
           attacker.send([frame, frame, frame]) // 18 MiB in three frames
           await sleep(200)
         }
-        // One frame past the limit: the connection is cut before it is buffered.
+        // Past twice the limit: the connection is cut before the frame is buffered.
         const cut = stage.dealer()
-        cut.send([new Uint8Array(20 * MiB)])
+        cut.send([new Uint8Array(40 * MiB)])
         await sleep(500)
         await cut.close()
       })

@@ -52,7 +52,9 @@ const VOUCH_NONCE = encoder.encode('VOUCH---')
 const MESSAGE_NAME = encoder.encode('\x07MESSAGE')
 const VERSION = Uint8Array.of(1, 0)
 /** Only these flag bits travel inside a MESSAGE box. */
-const FLAG_MASK = FLAG_MORE | FLAG_COMMAND
+/** Inside a MESSAGE box, as libzmq writes it: 0x01 more, 0x02 command (not ZMTP's 0x04). */
+const BOX_MORE = 0x01
+const BOX_COMMAND = 0x02
 const KEY_SIZE = 32
 /** MAC of every box. */
 const TAG_SIZE = 16
@@ -340,7 +342,7 @@ class MessageBoxes {
     this.#sendNonceView.setUint32(20, this.#nextNonce >>> 0)
     this.#nextNonce++
     const plain = new Uint8Array(1 + payload.length)
-    plain[0] = flags & FLAG_MASK
+    plain[0] = (flags & FLAG_MORE ? BOX_MORE : 0) | (flags & FLAG_COMMAND ? BOX_COMMAND : 0)
     plain.set(payload, 1)
     const sealed = seal(plain, this.#sendNonce, this.#key)
     const body = new Uint8Array(MESSAGE_HEADER_SIZE + sealed.length)
@@ -368,7 +370,10 @@ class MessageBoxes {
     if (plain === null) throw new ProtocolError('CURVE MESSAGE does not authenticate')
     this.#peerHigh = high
     this.#peerLow = low
-    return { flags: plain[0] & FLAG_MASK, payload: plain.subarray(1) }
+    const boxFlags = plain[0]
+    const flags = (boxFlags & BOX_MORE ? FLAG_MORE : 0) |
+      (boxFlags & BOX_COMMAND ? FLAG_COMMAND : 0)
+    return { flags, payload: plain.subarray(1) }
   }
 }
 

@@ -61,15 +61,20 @@ function messageSize(frames: Uint8Array[], prefix: number, wrapAnyway: boolean):
  * Packs the oldest queued messages (at most `limit`) into one batch; `null` when
  * the oldest message should go as it is. `prefix` is 1 when every message starts
  * with a routing id (a ROUTER's per-peer queue: all to the same peer), else 0.
+ * With `packSingle`, one message of several frames alone is packed too (one frame
+ * is cheaper than several where each frame costs, as with encryption).
  */
 export function takeBatch(
   messages: Fifo<Uint8Array[]>,
   prefix: number,
   limit: number,
+  packSingle = false,
 ): Batch | null {
   const first = messages.peek()
   if (first === undefined) return null
-  const wrap = looksLikeBatch(first, prefix)
+  // Wrapped even alone: it looks like a batch, or packing it saves frames.
+  const wrap = looksLikeBatch(first, prefix) ||
+    (packSingle && first.length - prefix > 1 && messageSize(first, prefix, false) >= 0)
   const available = Math.min(messages.length, limit, MAX_MESSAGES)
   if (available < 2 && !wrap) return null
   let count = 0

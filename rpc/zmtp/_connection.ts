@@ -114,6 +114,11 @@ export class Connection {
     this.#readLoop().catch((error) => this.close(`read failed: ${describe(error)}`))
   }
 
+  /** Whether every frame is encrypted (CURVE). */
+  get encrypted(): boolean {
+    return this.#mechanism.encode !== undefined
+  }
+
   /** Whether the handshake is complete. */
   get ready(): boolean {
     return this.#ready

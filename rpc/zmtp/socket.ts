@@ -483,10 +483,11 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
    */
   protected encode(connection: Connection, queue: Fifo<Uint8Array[]>, prefix: number): number {
     let count = 0
-    const batching = this.options.batch === true
+    // Plain, a batch only wraps what a peer could mistake for one; encrypted, messages
+    // go in batches, since every frame costs a box (a few µs) however small it is.
+    const batchLimit = this.options.batch !== true ? 0 : connection.encrypted ? 256 : 1
     while (queue.length > 0 && !connection.full()) {
-      // A batch only where the peer must not mistake a plain message for one.
-      const batch = batching ? takeBatch(queue, prefix, 1) : null
+      const batch = batchLimit > 0 ? takeBatch(queue, prefix, batchLimit, batchLimit > 1) : null
       if (batch !== null) {
         for (let i = 0; i < batch.count; i++) queue.shift()
         connection.write(batch.frames, prefix)

@@ -16,13 +16,15 @@ import { containerTable, err, out, toJson } from './_output.ts'
 const RELEASE_HINT =
   'a container nobody holds stops after the unused timeout (5 s by default): hold it with --watch'
 
-/** Says on stderr when the held container is removed and when it is placed again. */
-function reportPlacement(uuid: string, event: NetworkEvent): void {
+/**
+ * Says on stderr when the held container is removed (that it is held again is said
+ * once the connection is reopened, when its events reach the watch again).
+ */
+function reportRemoval(uuid: string, event: NetworkEvent): void {
   for (const { type, container } of event.containers) {
-    if (container.uuid !== uuid) continue
-    if (type === 'removed') {
+    if (container.uuid === uuid && type === 'removed') {
       err(`${uuid} was removed from agent ${container.agentId}; getting it again`)
-    } else if (type === 'added') err(`holding ${uuid} again, on agent ${container.agentId}`)
+    }
   }
 }
 
@@ -79,10 +81,11 @@ ${clientOptionsHelp}
         err(`released ${reference.uuid} on exit; ${RELEASE_HINT}`)
         return 0
       }
-      client.onUpdate((event) => reportPlacement(reference.uuid, event))
+      client.onUpdate((event) => reportRemoval(reference.uuid, event))
       await reference.connect({
         on: (data) =>
           out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`),
+        onReopen: (record) => err(`holding ${record.uuid} again, on agent ${record.agentId}`),
       })
       const interrupted = untilInterrupted() // before the line that says we are ready
       err(`holding ${reference.uuid}; printing its events until interrupted`)

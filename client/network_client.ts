@@ -675,6 +675,39 @@ class NetworkClientImpl implements NetworkClient {
     this.#closeUnusedLink(via)
   }
 
+  /**
+   * The container `uuid` moved, or was placed again (a new instance, perhaps at the
+   * same place): every connection to it goes to its new place at once. Each place it
+   * was connected at is told of the disconnect and the new place of the connect, once
+   * for all the connections; on one link the two are sent, and run, in that order, so
+   * a container back at the same place ends connected. A direct link still retrying the
+   * new place (its agent restarted there) dials at once, so the connect reaches the new
+   * agent now. Once the container took the connect, `onReopen` handlers are told.
+   */
+  async follow(uuid: ContainerUuid, record: ContainerRecord): Promise<void> {
+    const set = this.#connections.get(uuid)
+    if (set === undefined || set.size === 0) return
+    const connections = [...set]
+    const previous = new Set(connections.map((connection) => connection.via))
+    const via = this.link(record.endpoint)
+    for (const connection of connections) connection.via = via
+    for (const old of previous) {
+      this.#connectOn(old, uuid, false, 1000)
+        .catch((error) => logger.debug('disconnect from {uuid} failed: {error}', { uuid, error }))
+        .finally(() => this.#closeUnusedLink(old))
+    }
+    const connected = this.#connectOn(via, uuid, true)
+    if (via !== undefined) this.#direct.get(via)?.redial()
+    try {
+      await connected
+    } catch (error) {
+      // The connections stay: the next placement, or reconnect of the link, tries again.
+      logger.warn('following {uuid} failed: {error}', { uuid, error })
+      return
+    }
+    for (const connection of connections) connection.reopened(record)
+  }
+
   /** A direct link nobody uses any more is closed, so a dead agent is not retried forever. */
   #closeUnusedLink(via: string | undefined): void {
     if (via === undefined) return
@@ -850,8 +883,11 @@ class ReferenceImpl implements ContainerReference {
     if (options.on !== undefined && typeof options.on !== 'function') {
       throw new InvalidArgumentError('on must be a function')
     }
+    if (options.onReopen !== undefined && typeof options.onReopen !== 'function') {
+      throw new InvalidArgumentError('onReopen must be a function')
+    }
     if (this.#stale) await this.reacquire()
-    const connection = new ConnectionImpl(this)
+    const connection = new ConnectionImpl(this, options.onReopen)
     connection.on = options.on
     await connection.open()
     this.#connections.add(connection)
@@ -890,7 +926,7 @@ class ReferenceImpl implements ContainerReference {
     const revived = this.#stale
     this.#record = record
     this.#stale = false
-    if (moved || revived) { for (const connection of this.#connections) connection.follow() }
+    if ((moved || revived) && this.#connections.size > 0) void this.client.follow(this.uuid, record)
   }
 
   /**
@@ -938,7 +974,7 @@ class ConnectionImpl implements ContainerConnection {
   #pending: unknown[] = []
   #dropped = 0
 
-  constructor(readonly reference: ReferenceImpl) {}
+  constructor(readonly reference: ReferenceImpl, readonly onReopen?: ConnectOptions['onReopen']) {}
 
   get on(): ContainerEventHandler | undefined {
     return this.#on
@@ -964,15 +1000,14 @@ class ConnectionImpl implements ContainerConnection {
     await this.reference.client.attachConnection(this)
   }
 
-  /** The container moved: requests go to its new place at once, and it is connected there. */
-  follow(): void {
-    if (this.#closed) return
-    const previous = this.via
-    const client = this.reference.client
-    void client.detachConnection(this, previous)
-    this.open().catch((error) =>
-      logger.warn('following {uuid} failed: {error}', { uuid: this.containerId, error })
-    )
+  /** Opened again at the container's new place (`NetworkClientImpl.follow`). */
+  reopened(record: ContainerRecord): void {
+    if (this.#closed || this.onReopen === undefined) return
+    try {
+      this.onReopen(record)
+    } catch (error) {
+      logger.error('a connection onReopen handler failed: {error}', { error })
+    }
   }
 
   deliver(data: unknown): void {

@@ -72,6 +72,13 @@ export const PENDING_EVENT_LIMIT = 1024
 export interface ConnectOptions {
   /** The event handler, in place before the container is told of the connection. */
   on?: ContainerEventHandler
+  /**
+   * Told, with the container's new record, each time the connection has been opened
+   * again because its container moved or was placed again (its agent died or
+   * restarted): the container has taken the connect, so what it pushes from then on
+   * reaches `on`. Events pushed between the removal and this call are not replayed.
+   */
+  onReopen?: (record: ContainerRecord) => void
 }
 
 /**

@@ -102,6 +102,8 @@ export class RpcClient {
   readonly #maxMessageBytes: number
   /** The server asked to say hello again later. */
   #helloAgain = false
+  /** A {@link RpcClient.redial} is due at the end of this turn. */
+  #redialing = false
   readonly #refusals = new Refusals()
 
   /** Creates the client and starts connecting to `endpoint` (`tcp://host:port`). */
@@ -159,6 +161,29 @@ export class RpcClient {
   /** Sends an event to the server; false while not connected. */
   event(topic: string, body: Uint8Array, meta?: unknown): boolean {
     return this.session.event(topic, body, meta)
+  }
+
+  /**
+   * Someone else (the coordinator announcing an agent at this endpoint, say) knows the
+   * server is up now: a client that is not connected, or is but has not heard from the
+   * server for two ping intervals, connects again at once on a new socket, instead of
+   * waiting for its socket's back-off (up to 2 s) or its alive timeout. What waits for
+   * the handshake is sent right after it. Calls in one turn dial once; a connected,
+   * live client, or one the server asked to wait, is left alone.
+   */
+  redial(): void {
+    if (this.#redialing) return
+    this.#redialing = true
+    queueMicrotask(() => {
+      this.#redialing = false
+      const silentMs = this.#options.clock.now() - this.#lastSeen
+      const stale = this.#state === 'connected' &&
+        silentMs > 2 * (this.#options.pingIntervalMs ?? 1000)
+      if ((this.#state === 'connecting' && !this.#helloAgain) || stale) {
+        logger.debug('{endpoint} is up again: connecting now', { endpoint: this.#endpoint })
+        this.#reconnect('the server is up again: connecting now')
+      }
+    })
   }
 
   /** Says goodbye, fails what is pending with `ClosedError` and closes the socket. */

@@ -42,6 +42,7 @@ EXPOSE 3737 3780
 # Healthy when the coordinator's HTTP endpoint answers /healthz (no client is started).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
     CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('HULY_NETWORK_HTTP_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
+# A 1 MiB young generation: 55 MiB less RSS, no loss of throughput (README Performance).
 # SIGTERM (docker stop) tells every peer the coordinator is going away and exits 0.
-ENTRYPOINT ["deno", "run", "--cached-only", "--allow-read", "--allow-ffi", "--allow-env", "--allow-net", "cli/main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=1", "--allow-read", "--allow-ffi", "--allow-env", "--allow-net", "cli/main.ts"]
 CMD ["serve"]

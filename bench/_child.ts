@@ -4,6 +4,13 @@
 const v8Flags = Deno.env.get('HULY_BENCH_V8_FLAGS')
 
 /**
+ * The V8 flags the tasks, the image and the compiled binary run with, so the
+ * benchmark measures processes as they are shipped: a young generation of 1 MiB
+ * (interleaved runs: 55 MiB less RSS per process, the same throughput).
+ */
+const shippedV8Flags = ['--max-semi-space-size=1']
+
+/**
  * The flags the benchmark processes run with; HULY_BENCH_V8_FLAGS adds V8 flags to
  * each (for instance `--prof`, to profile every process of a run).
  */
@@ -11,7 +18,7 @@ export const runFlags: string[] = flagsWith()
 
 /** `deno run` flags with `extra` V8 flags added to those of HULY_BENCH_V8_FLAGS. */
 function flagsWith(...extra: string[]): string[] {
-  const v8 = [...(v8Flags ? [v8Flags] : []), ...extra].join(',')
+  const v8 = [...shippedV8Flags, ...(v8Flags ? [v8Flags] : []), ...extra].join(',')
   return [
     'run',
     '--allow-read',

@@ -74,6 +74,8 @@ export class Connection {
   // Writing: an encode buffer, the write in flight, and whether a flush is scheduled.
   #out = new Uint8Array(16 * 1024)
   #outLength = 0
+  /** The buffer of the last write, free again once it completed: the next one's. */
+  #spare: Uint8Array<ArrayBuffer> | undefined
   #writing = false
   #flushScheduled = false
   #writeDone: Promise<void> = Promise.resolve()
@@ -239,14 +241,18 @@ export class Connection {
       for (;;) {
         if (this.#ready) this.#owner.fill(this)
         if (this.#outLength === 0 || this.#closed) return
-        const data = this.#out.subarray(0, this.#outLength)
-        // The next messages go to a fresh buffer while this one is being written.
-        this.#out = new Uint8Array(Math.min(Math.max(16 * 1024, this.#outLength), WRITE_CHUNK))
+        const written = this.#out
+        const data = written.subarray(0, this.#outLength)
+        // The next messages go to the other buffer while this one is being written.
+        this.#out = this.#spare ?? new Uint8Array(16 * 1024)
+        this.#spare = undefined
         this.#outLength = 0
         let offset = 0
         while (offset < data.length) {
           offset += await this.#conn.write(offset === 0 ? data : data.subarray(offset))
         }
+        // A buffer grown for one large message is not kept.
+        if (written.length <= 2 * WRITE_CHUNK) this.#spare = written
       }
     } catch (error) {
       this.close(`write failed: ${describe(error)}`)

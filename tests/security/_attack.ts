@@ -83,7 +83,13 @@ export class AttackStage implements AsyncDisposable {
 
   /** A raw DEALER connected to the coordinator, for attackers that speak ZeroMQ. */
   dealer(options: DealerSocketOptions = {}): DealerSocket {
-    const socket = new DealerSocket({ linger: 0, transport: this.#transport, ...options })
+    // It unpacks batches as rpc peers do (a libzmq coordinator batches its replies).
+    const socket = new DealerSocket({
+      linger: 0,
+      batch: true,
+      transport: this.#transport,
+      ...options,
+    })
     socket.connect(this.endpoint)
     return socket
   }

@@ -461,12 +461,14 @@ class NetworkClientImpl implements NetworkClient {
           this.#served.delete(served)
           for (const entry of this.#guards) if (entry.server === server) this.#guards.delete(entry)
           this.#agentHost.remove(agent.uuid)
+          // Terminated before unregistered: the coordinator may start a container
+          // elsewhere only once this copy is gone (single activation).
+          await agent.close()
           if (this.rpc.connected) {
             await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
               timeoutMs: 1000,
             }).catch(() => {})
           }
-          await agent.close()
           await server.close()
         },
         [Symbol.asyncDispose]: () => served.close(),

@@ -85,7 +85,9 @@ Deno.test('2. a receiver counts an oversized message once, answers it, and keeps
       5_000,
       'the count',
       (async () => {
-        while ((network.server.stats.refused['message-bytes'] ?? 0) === 0) await new Promise((r) => setTimeout(r, 20))
+        while ((network.server.stats.refused['message-bytes'] ?? 0) === 0) {
+          await new Promise((r) => setTimeout(r, 20))
+        }
       })(),
     )
     assert.equal(network.server.stats.refused['message-bytes'], 1)

@@ -72,6 +72,11 @@ export const PENDING_EVENT_LIMIT = 1024
 export interface ConnectOptions {
   /** The event handler, in place before the container is told of the connection. */
   on?: ContainerEventHandler
+  /**
+   * Told when the container moved to another agent (its agent drained) and this
+   * connection is connected to the new copy; `on` stays attached.
+   */
+  onMoved?: (record: ContainerRecord) => void
 }
 
 /**

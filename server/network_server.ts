@@ -22,6 +22,7 @@ import {
   LimitExceededError,
   ProtocolError,
   RateLimitError,
+  RemoteError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
 import { requireListenOptions, requirePort } from '../core/_validate.ts'
@@ -361,28 +362,21 @@ export class NetworkServer {
           throw new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`)
         }
       }
-      const route = operation === NetworkOperation.request ? this.#route(request) : undefined
-      if (route !== undefined) kind = route.record.kind
+      let route = operation === NetworkOperation.request ? this.#route(request) : undefined
+      if (route !== undefined) {
+        const held = this.#network.holdWhileMoving(
+          route.record.uuid,
+          request.body.byteLength,
+          request.timeoutMs,
+          request.signal,
+        )
+        if (held !== undefined) route = await this.#routeAfter(held, request)
+        kind = route.record.kind
+      }
       if (tracingEnabled()) span = this.#startSpan(request, route?.record)
       let reply: Uint8Array
       if (route !== undefined) {
-        // The hot path: the body goes to the container's agent undecoded.
-        const { agent, record } = route
-        agent.requests++
-        agent.inFlight++
-        try {
-          reply = await agent.forward(
-            record.uuid,
-            (request.meta as RouteMeta).operation,
-            request.body,
-            request.session.peerId as ClientUuid,
-            request.timeoutMs,
-            request,
-            traceparentOf(span, request.trace),
-          )
-        } finally {
-          agent.inFlight--
-        }
+        reply = await this.#forward(route, request, span)
       } else {
         const trace = traceparentOf(span, request.trace)
         const result = await (trace === undefined
@@ -400,6 +394,55 @@ export class NetworkServer {
       endRequestSpan(span, error)
       throw error
     }
+  }
+
+  /**
+   * The hot path: the body goes to the container's agent undecoded. An agent that
+   * answers "moving" did not run it: it waits for the move here and goes on.
+   */
+  async #forward(
+    route: { record: ContainerRecord; agent: RemoteAgent },
+    request: IncomingRequest,
+    span: Span | undefined,
+  ): Promise<Uint8Array> {
+    for (let attempt = 0;; attempt++) {
+      const { agent, record } = route
+      agent.requests++
+      agent.inFlight++
+      try {
+        return await agent.forward(
+          record.uuid,
+          (request.meta as RouteMeta).operation,
+          request.body,
+          request.session.peerId as ClientUuid,
+          request.timeoutMs,
+          request,
+          traceparentOf(span, request.trace),
+        )
+      } catch (error) {
+        if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_MOVING' || attempt > 2) {
+          throw error
+        }
+        const held = this.#network.holdWhileMoving(
+          record.uuid,
+          request.body.byteLength,
+          request.timeoutMs,
+          request.signal,
+        )
+        route = await this.#routeAfter(held ?? Promise.resolve(), request)
+      } finally {
+        agent.inFlight--
+      }
+    }
+  }
+
+  /** Routes a request again once its container's move ended. */
+  async #routeAfter(
+    held: Promise<void>,
+    request: IncomingRequest,
+  ): Promise<{ record: ContainerRecord; agent: RemoteAgent }> {
+    await held
+    return this.#route(request)
   }
 
   #startSpan(request: IncomingRequest, record: ContainerRecord | undefined): Span | undefined {
@@ -447,6 +490,9 @@ export class NetworkServer {
       case NetworkOperation.connect:
       case NetworkOperation.disconnect:
         return await this.#connection(request.operation, session, params.uuid as ContainerUuid)
+      case NetworkOperation.drain:
+        this.#guard?.check(session, (grant) => grant.role !== 'client', 'drain agents')
+        return await this.#drain(clientId, params.agentId as AgentUuid, params.deadlineMs)
       case NetworkOperation.identify:
         this.#guard?.check(session, (grant) => grant.role !== 'client', 'identify peers')
         return this.#guard?.grant(String(params.publicKey)) ?? null
@@ -587,6 +633,18 @@ export class NetworkServer {
     await this.#network.unregister(agentId)
     this.#agentOwners.delete(agentId)
     return null
+  }
+
+  /** Only the connection serving an agent may drain it. */
+  async #drain(clientId: ClientUuid, agentId: AgentUuid, deadlineMs: unknown): Promise<unknown> {
+    const owner = this.#agentOwners.get(agentId)
+    if (owner !== undefined && owner.clientId !== clientId) {
+      throw new AuthorizationError(`agent "${agentId}" belongs to another connection`)
+    }
+    if (deadlineMs !== undefined && typeof deadlineMs !== 'number') {
+      throw new InvalidArgumentError('deadlineMs must be a number of milliseconds')
+    }
+    return await this.#network.drain(agentId, { deadlineMs })
   }
 
   async #connection(

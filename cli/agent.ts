@@ -1,6 +1,6 @@
 // `agent`: a demo agent hosting `echo` and `counter` containers. It reports when it
 // loses the coordinator and when it is registered again.
-import type { NetworkClient } from '../client/mod.ts'
+import type { NetworkClient, ServedAgent } from '../client/mod.ts'
 import { AgentImpl, type AgentUuid } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
 import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
@@ -22,9 +22,10 @@ export const agent: Command = {
   summary: 'run a demo agent hosting the kinds echo and counter',
   usage: `Usage: huly-network agent [--id ID] [--listen HOST:PORT | --no-endpoint] [options]
 
-Runs an agent with two kinds of container, until SIGINT or SIGTERM, which drain it:
-its containers move to other agents of their kind (a counter hands its value over),
-then it exits 0. A second signal stops it at once.
+Runs an agent with two kinds of container until a signal. SIGTERM (what deployments
+send) drains it: its containers move to other agents of their kind (a counter hands
+its value over), then it exits 0; a second signal stops it at once. SIGINT stops it
+at once (its containers end with it).
   echo     "echo" answers its data; "burst" {"n": N} pushes N events {"i": …} to every
            connected client (for load tests)
   counter  "get", "increment" {"by": N}, "reset"; connected clients get {"value": …};
@@ -73,10 +74,11 @@ ${clientOptionsHelp}
     const client = await connect(flags, (connected) => onConnectionChange(connected))
     try {
       let endpoint: string | undefined
+      let served: ServedAgent | undefined
       if (settings.listen === undefined) {
         await client.register(new AgentImpl(agentId as AgentUuid, demoKinds))
       } else {
-        const served = await client.serveAgent(settings.listen, demoKinds, {
+        served = await client.serveAgent(settings.listen, demoKinds, {
           agentId,
           advertise: settings.advertise,
         })
@@ -91,7 +93,9 @@ ${clientOptionsHelp}
         }`,
         { network: flags.network, endpoint, kinds },
       )
+      let reachable = true
       onConnectionChange = (connected) => {
+        reachable = connected
         if (!connected) {
           report('lost', 'lost the coordinator; waiting for it to come back')
           return
@@ -102,9 +106,16 @@ ${clientOptionsHelp}
         )
       }
       const signal = await interrupted
+      if (signal !== 'SIGTERM' || !reachable) {
+        onConnectionChange = () => {}
+        const why = reachable ? '' : ': the coordinator is unreachable, so nothing can move'
+        report('stopping', `stopping (${signal})${why}`)
+        return 0
+      }
       report('draining', `draining (${signal}), deadline ${drainDeadline} s`)
+      const options = { deadlineMs: drainDeadline * 1000 }
       const result = await untilSecondSignal(
-        client.drain(agentId, { deadlineMs: drainDeadline * 1000 }),
+        served?.drain(options) ?? client.drain(agentId, options),
       )
       onConnectionChange = () => {}
       if (result === undefined) report('stopping', 'stopping at once (a second signal)')

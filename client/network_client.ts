@@ -67,6 +67,9 @@ const logger = getLogger(['huly-network', 'client'])
 /** How long a call waits for the first connection to the coordinator. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
+/** How long a drained agent's endpoint stays open for clients still on their way. */
+const DRAIN_LINGER_MS = 1000
+
 /** How long past its deadline a drain's answer is awaited. */
 const DRAIN_ANSWER_MARGIN_MS = 10_000
 
@@ -487,7 +490,13 @@ class NetworkClientImpl implements NetworkClient {
       const served: ServedAgent = {
         agent,
         endpoint: agent.endpoint!,
-        drain: (drainOptions) => this.drain(agentId, drainOptions),
+        drain: async (drainOptions) => {
+          const result = await this.drain(agentId, drainOptions)
+          // Clients learn the new places by an event: until it lands, requests that still
+          // come here are refused (they did not run) and go through the coordinator.
+          await new Promise<void>((resolve) => this.clock.schedule(resolve, DRAIN_LINGER_MS))
+          return result
+        },
         close: async () => {
           this.#served.delete(served)
           for (const entry of this.#guards) if (entry.server === server) this.#guards.delete(entry)

@@ -203,7 +203,12 @@ export class NetworkServer {
   /** The allow-list, when keys are configured; without it every peer may do everything. */
   readonly #guard: AccessGuard | undefined
   readonly #limiter: RateLimiter | undefined
+  readonly #clock: TickManager
   #closed = false
+  /** Shutting down for a restart: new requests are not run. */
+  #stopping = false
+  /** Requests being served now (not those that came while stopping). */
+  #active = 0
 
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
@@ -211,6 +216,7 @@ export class NetworkServer {
     const host = options.host ?? '127.0.0.1'
     const port = requirePort(options.port ?? 3737)
     this.#network = network
+    this.#clock = clock
     this.metrics = new CoordinatorMetrics(options.metrics)
     const { timeouts } = network
     const guard = options.security && new AccessGuard(options.security.peers)
@@ -281,7 +287,7 @@ export class NetworkServer {
 
   /** Whether it accepts peers: listening and not closing. */
   get ready(): boolean {
-    return !this.#closed
+    return !this.#closed && !this.#stopping
   }
 
   /** Requests routed to each agent so far, and those not answered yet. */
@@ -318,13 +324,35 @@ export class NetworkServer {
     return this.#rpc.stats
   }
 
-  /** Tells every peer the server is going away, and closes. */
-  async close(): Promise<void> {
+  /** Tells every peer the server is going away (bye with `reason`), and closes. */
+  async close(reason?: string): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#unsubscribe()
     this.#unregisterPing()
-    await this.#rpc.close()
+    await this.#rpc.close(reason)
+  }
+
+  /**
+   * Stops for a restart without running anything twice: requests that arrive from
+   * now on are never run nor answered (their senders send them again to the next
+   * coordinator, within their deadlines), those being served get up to `graceMs` to
+   * be answered, then every peer is told bye `reason` and the server closes.
+   */
+  async shutdown(reason = 'restarting', graceMs = 1000): Promise<void> {
+    if (this.#closed) return
+    this.#stopping = true
+    const until = this.#clock.now() + graceMs
+    while (this.#active > 0 && this.#clock.now() < until) {
+      await new Promise<void>((resolve) => this.#clock.schedule(resolve, 10))
+    }
+    if (this.#active > 0) {
+      logger.warn('{count} requests were still being served after {graceMs} ms; closing anyway', {
+        count: this.#active,
+        graceMs,
+      })
+    }
+    await this.close(reason)
   }
 
   /**
@@ -349,8 +377,15 @@ export class NetworkServer {
     for (const session of agentSessions) session.event(EventTopic.revoked, body)
   }
 
+  /** Serves one request unless stopping (then it is left unanswered, to be sent again). */
+  #handle(request: IncomingRequest): Promise<Uint8Array> {
+    if (this.#stopping) return new Promise<Uint8Array>(() => {})
+    this.#active++
+    return this.#serve(request).finally(() => this.#active--)
+  }
+
   /** Serves one request, timed and counted, in a span when tracing is on. */
-  async #handle(request: IncomingRequest): Promise<Uint8Array> {
+  async #serve(request: IncomingRequest): Promise<Uint8Array> {
     const started = performance.now()
     const { operation } = request
     let kind = ''

@@ -458,8 +458,11 @@ export class NetworkImpl implements Network {
     tally([...this.standbys.values()].flat().map((record) => record.kind), 'standby')
     let clients = this.clients.size
     for (const [clientId] of this.references.clients()) if (!this.clients.has(clientId)) clients++
+    let draining = 0
+    for (const agent of this.agentsById.values()) if (agent.draining) draining++
     return {
       agents: this.agentsById.size,
+      draining,
       clients,
       references: this.references.total,
       containers,

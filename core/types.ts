@@ -533,6 +533,8 @@ export interface ClientStatus {
 export interface NetworkCounts {
   /** Registered agents. */
   agents: number
+  /** Of those, agents draining. */
+  draining: number
   /** Clients known alive or holding references. */
   clients: number
   /** References held in all. */

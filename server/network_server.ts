@@ -199,6 +199,7 @@ export class NetworkServer {
   /** Containers each client is connected to through the network. */
   readonly #connections = new Map<ClientUuid, Set<ContainerUuid>>()
   readonly #unsubscribe: () => void
+  readonly #stopObservingMoves: () => void
   readonly #unregisterPing: () => void
   /** The allow-list, when keys are configured; without it every peer may do everything. */
   readonly #guard: AccessGuard | undefined
@@ -271,6 +272,10 @@ export class NetworkServer {
       this.metrics.event(event)
       this.#publish(event)
     })
+    this.#stopObservingMoves = network.observeMoves({
+      moved: (event) => this.metrics.moved(event),
+      held: (outcome, waitedMs) => this.metrics.held(outcome, waitedMs),
+    })
     this.metrics.attach({
       counts: () => this.#network.counts(),
       sessions: () => this.#rpc.sessions().length,
@@ -329,6 +334,7 @@ export class NetworkServer {
     if (this.#closed) return
     this.#closed = true
     this.#unsubscribe()
+    this.#stopObservingMoves()
     this.#unregisterPing()
     await this.#rpc.close(reason)
   }

@@ -39,6 +39,15 @@ Deno.test('requests go on across a drain, the counter keeps its value and connec
   assert.equal(result.moved, 1)
   assert.equal(result.complete, true)
   assert.equal(ref.record.agentId, 'a2')
+  const metrics = network.server.metrics.registry.render()
+  assert.match(metrics, /^huly_network_moves_total\{kind="counter",outcome="moved"\} 1$/m)
+  assert.match(metrics, /^huly_network_handed_over_bytes_total [1-9]/m)
+  assert.match(metrics, /^huly_network_agents_draining 1$/m)
+  assert.match(metrics, /^huly_network_held_request_wait_seconds_count \d+$/m)
+  assert.deepEqual((await user.agents()).map((a) => [a.agentId, a.draining ?? false]), [
+    ['a1', true],
+    ['a2', false],
+  ])
   assert.deepEqual(moves.map((record) => record.agentId), ['a2'])
   // Every increment ran once, none was lost: the answers are exactly 1..n.
   const sorted = [...answers].sort((a, b) => a - b)

@@ -75,6 +75,9 @@ export interface NetworkOptions {
 /** Containers of one draining agent that move at once. */
 const MOVES_AT_ONCE = 16
 
+/** The longest drain deadline accepted: an hour. */
+const MAX_DRAIN_DEADLINE_MS = 3_600_000
+
 interface AgentEntry {
   agent: NetworkAgent
   agentId: AgentUuid
@@ -343,6 +346,9 @@ export class NetworkImpl implements Network {
     const deadlineMs = options.deadlineMs === undefined
       ? DEFAULT_DRAIN_DEADLINE_MS
       : requirePositive(options.deadlineMs, 'deadlineMs')
+    if (deadlineMs > MAX_DRAIN_DEADLINE_MS) {
+      throw new InvalidArgumentError(`deadlineMs must be at most ${MAX_DRAIN_DEADLINE_MS} (1 h)`)
+    }
     const agent = this.agentsById.get(agentId)
     if (agent === undefined) throw new AgentNotFoundError(`agent "${agentId}" is not registered`)
     const started = this.clock.now()
@@ -356,11 +362,7 @@ export class NetworkImpl implements Network {
       deadlineMs,
     })
     const failedOver = this.#failOverStateless(agent)
-    const outcomes = await mapLimited(
-      [...agent.containers],
-      MOVES_AT_ONCE,
-      (uuid) => this.#move(agentId, uuid, started + deadlineMs),
-    )
+    const outcomes = await this.#moveAll(agentId, started + deadlineMs)
     const count = (outcome: string) => outcomes.filter((o) => o.outcome === outcome).length
     const reasons = [...new Set(outcomes.flatMap((o) => o.reason === undefined ? [] : [o.reason]))]
     const result: DrainResult = {
@@ -819,6 +821,25 @@ export class NetworkImpl implements Network {
     const entry = this.containers.get(uuid)
     if (entry === undefined || entry.record.stateless || this.references.isHeld(uuid)) return
     entry.unusedSince = this.clock.now()
+  }
+
+  /**
+   * Moves every container of a draining agent, again for those whose start there
+   * was under way when the drain began, until none is left to try.
+   */
+  async #moveAll(agentId: AgentUuid, deadline: number): Promise<MoveOutcome[]> {
+    const outcomes: MoveOutcome[] = []
+    const tried = new Set<ContainerUuid>()
+    for (;;) {
+      const starting = [...this.pending.values()].filter((start) => start.agentId === agentId)
+      await Promise.allSettled(starting.map((start) => start.promise))
+      const containers = this.agentsById.get(agentId)?.containers ?? new Set()
+      const next = [...containers].filter((uuid) => !tried.has(uuid))
+      if (next.length === 0) return outcomes
+      for (const uuid of next) tried.add(uuid)
+      const task = (uuid: ContainerUuid) => this.#move(agentId, uuid, deadline)
+      outcomes.push(...await mapLimited(next, MOVES_AT_ONCE, task))
+    }
   }
 
   /** A draining agent's stateless containers pass to their standbys now. */

@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict'
 import {
   AgentImpl,
+  AgentNotFoundError,
   type AgentUuid,
   type Container,
   type ContainerFactory,
+  InvalidArgumentError,
   LimitExceededError,
   type MoveEvent,
   NoAgentError,
@@ -235,6 +237,47 @@ test('a drained stateless container fails over to its standby and moves are obse
     assert.equal(result.failedOver, 1)
     assert.equal(await f.network.request(uuid('ha'), 'who', null), 'a2')
     assert.deepEqual(moves.map((m) => `${m.outcome} ${m.from}->${m.to}`), ['failed-over a1->a2'])
+  } finally {
+    await f.close()
+  }
+})
+
+test('a container whose start was under way when its agent began to drain is moved too', async () => {
+  const f = new Fixture()
+  const gate = Promise.withResolvers<void>()
+  try {
+    const agent = new AgentImpl('a1' as AgentUuid, {
+      counter: async (options) => {
+        await gate.promise
+        return { uuid: options.uuid, container: { request: () => Promise.resolve('a1') } }
+      },
+    })
+    f.agents.set('a1' as AgentUuid, agent)
+    await f.network.register(agent.registration(), agent)
+    const starting = f.network.get(client1, kind('counter'), { uuid: uuid('late') })
+    await addAgent(f, 'a2', [])
+    const draining = f.network.drain('a1' as AgentUuid, { deadlineMs: 5_000 })
+    await settle()
+    gate.resolve()
+    assert.equal((await starting).agentId, 'a1')
+    assert.equal((await draining).moved, 1)
+    assert.equal(f.network.list()[0].agentId, 'a2')
+  } finally {
+    await f.close()
+  }
+})
+
+test('a drain deadline past an hour, or not a positive number, is refused', async () => {
+  const f = new Fixture()
+  try {
+    await addAgent(f, 'a1', [])
+    for (const deadlineMs of [3_600_001, 0, -1, Number.NaN, '5' as unknown as number]) {
+      await assert.rejects(
+        f.network.drain('a1' as AgentUuid, { deadlineMs }),
+        InvalidArgumentError,
+      )
+    }
+    await assert.rejects(f.network.drain('nobody' as AgentUuid), AgentNotFoundError)
   } finally {
     await f.close()
   }

@@ -67,7 +67,7 @@ export class EchoContainer extends DemoContainer {
 /**
  * `get` answers the value; `increment {by?}` adds to it (1 by default) and tells
  * every connected client `{value}`; `reset` sets it to 0. It starts at
- * `extra.start` (0).
+ * `extra.start` (0), or at the value its previous copy handed over when it moved.
  */
 export class CounterContainer extends DemoContainer {
   #value: number
@@ -97,6 +97,11 @@ export class CounterContainer extends DemoContainer {
     }
   }
 
+  /** The value goes with the counter when it moves to another agent. */
+  handOver(): Promise<unknown> {
+    return Promise.resolve(this.#value)
+  }
+
   #set(value: number): number {
     this.#value = value
     this.broadcast({ value })
@@ -108,9 +113,11 @@ export class CounterContainer extends DemoContainer {
 export const demoKinds: Record<string, ContainerFactory> = {
   echo: (options) => Promise.resolve({ uuid: options.uuid, container: new EchoContainer() }),
   counter: (options) => {
-    const start = options.extra?.start ?? 0
+    const start = options.handedOver ?? options.extra?.start ?? 0
     if (typeof start !== 'number' || !Number.isFinite(start)) {
-      return Promise.reject(new InvalidArgumentError('counter extra.start must be a number'))
+      return Promise.reject(
+        new InvalidArgumentError('counter extra.start (or the value handed over) must be a number'),
+      )
     }
     return Promise.resolve({ uuid: options.uuid, container: new CounterContainer(start) })
   },

@@ -65,7 +65,7 @@ export function agentTable(records: AgentRecord[]): string {
   return table(
     ['AGENT', 'KINDS', 'CONTAINERS', 'ENDPOINT'],
     records.map((record) => [
-      record.agentId,
+      record.agentId + (record.draining ? ' (draining)' : ''),
       record.kinds.join(',') || '-',
       String(record.containers),
       record.endpoint ?? '-',

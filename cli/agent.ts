@@ -1,6 +1,6 @@
 // `agent`: a demo agent hosting `echo` and `counter` containers. It reports when it
 // loses the coordinator and when it is registered again.
-import type { NetworkClient } from '../client/mod.ts'
+import type { NetworkClient, ServedAgent } from '../client/mod.ts'
 import { AgentImpl, type AgentUuid } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
 import { asCliError, closeWithin, connect, untilInterrupted } from './_client.ts'
@@ -11,11 +11,10 @@ import {
   clientOptionsHelp,
   type Env,
   parseCommand,
+  seconds,
   UsageError,
 } from './_options.ts'
 import { out, toJson } from './_output.ts'
-
-/** How often the agent checks that it is still connected. */
 
 /** The agent command. */
 export const agent: Command = {
@@ -23,13 +22,18 @@ export const agent: Command = {
   summary: 'run a demo agent hosting the kinds echo and counter',
   usage: `Usage: huly-network agent [--id ID] [--listen HOST:PORT | --no-endpoint] [options]
 
-Runs an agent with two kinds of container, until SIGINT or SIGTERM:
+Runs an agent with two kinds of container until a signal. SIGTERM (what deployments
+send) drains it: its containers move to other agents of their kind (a counter hands
+its value over), then it exits 0; a second signal stops it at once. SIGINT stops it
+at once (its containers end with it).
   echo     "echo" answers its data; "burst" {"n": N} pushes N events {"i": …} to every
            connected client (for load tests)
   counter  "get", "increment" {"by": N}, "reset"; connected clients get {"value": …};
            starts at extra.start (0)
+
 It prints one line when registered, when it loses the coordinator (it keeps its
-containers and waits for the coordinator to come back) and when registered again.
+containers and waits for the coordinator to come back), when registered again, and
+when it drains and when the drain ended.
 
 Agent options (environment variable and default in brackets):
   --id ID                   the agent's id [HULY_NETWORK_AGENT_ID] (a random uuid)
@@ -39,6 +43,8 @@ Agent options (environment variable and default in brackets):
   --advertise HOST:PORT     the address clients should use for that endpoint
                             [HULY_NETWORK_AGENT_ADVERTISE] (the bound one)
   --no-endpoint             bind nothing: containers are reached through the coordinator
+  --drain-deadline S        how long a drain may take, in seconds
+                            [HULY_NETWORK_DRAIN_DEADLINE] (30)
 ${clientOptionsHelp}
 `,
   async run(args, env) {
@@ -48,11 +54,19 @@ ${clientOptionsHelp}
       listen: { type: 'string' },
       advertise: { type: 'string' },
       'no-endpoint': { type: 'boolean' },
+      'drain-deadline': { type: 'string' },
     } as const
     const { values } = parseCommand(args, options, { min: 0, max: 0, names: '' })
     if (values.help) return help(agent)
     const flags = clientFlags(values, env)
     const settings = agentSettings(values, env)
+    const drainDeadline = seconds(
+      'drain-deadline',
+      values['drain-deadline'] as string | undefined,
+      'HULY_NETWORK_DRAIN_DEADLINE',
+      env,
+      30,
+    )
     const report = (event: string, text: string, fields: Record<string, unknown> = {}) =>
       out(flags.json ? toJson({ event, agentId, ...fields }) : `agent ${agentId} ${text}`)
     const agentId = settings.id
@@ -60,10 +74,11 @@ ${clientOptionsHelp}
     const client = await connect(flags, (connected) => onConnectionChange(connected))
     try {
       let endpoint: string | undefined
+      let served: ServedAgent | undefined
       if (settings.listen === undefined) {
         await client.register(new AgentImpl(agentId as AgentUuid, demoKinds))
       } else {
-        const served = await client.serveAgent(settings.listen, demoKinds, {
+        served = await client.serveAgent(settings.listen, demoKinds, {
           agentId,
           advertise: settings.advertise,
         })
@@ -78,7 +93,9 @@ ${clientOptionsHelp}
         }`,
         { network: flags.network, endpoint, kinds },
       )
+      let reachable = true
       onConnectionChange = (connected) => {
+        reachable = connected
         if (!connected) {
           report('lost', 'lost the coordinator; waiting for it to come back')
           return
@@ -89,8 +106,30 @@ ${clientOptionsHelp}
         )
       }
       const signal = await interrupted
+      if (signal !== 'SIGTERM' || !reachable) {
+        onConnectionChange = () => {}
+        const why = reachable ? '' : ': the coordinator is unreachable, so nothing can move'
+        report('stopping', `stopping (${signal})${why}`)
+        return 0
+      }
+      report('draining', `draining (${signal}), deadline ${drainDeadline} s`)
+      const options = { deadlineMs: drainDeadline * 1000 }
+      const result = await untilSecondSignal(
+        served?.drain(options) ?? client.drain(agentId, options),
+      )
       onConnectionChange = () => {}
-      report('stopping', `stopping (${signal})`)
+      if (result === undefined) report('stopping', 'stopping at once (a second signal)')
+      else {
+        const { moved, left, failed, failedOver, durationMs, complete, reason } = result
+        const summary = `${moved} moved, ${failedOver} failed over, ${left} left, ${failed} failed`
+        report(
+          'drained',
+          complete
+            ? `drained in ${durationMs} ms: ${summary}`
+            : `drain ended after ${durationMs} ms: ${summary}: ${reason}`,
+          { moved, left, failed, failedOver, durationMs, complete, reason },
+        )
+      }
       return 0
     } catch (error) {
       throw asCliError(error)
@@ -131,6 +170,23 @@ function agentSettings(
 
 function toTcp(address: string): string {
   return address.includes('://') ? address : `tcp://${address}`
+}
+
+/** The drain's result, or undefined when SIGINT or SIGTERM comes again first. */
+async function untilSecondSignal<T>(work: Promise<T>): Promise<T | undefined> {
+  const { promise: again, resolve } = Promise.withResolvers<undefined>()
+  const listener = () => resolve(undefined)
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  for (const signal of signals) Deno.addSignalListener(signal, listener)
+  try {
+    return await Promise.race([work, again])
+  } catch (error) {
+    // The drain could not be asked (the coordinator is gone): the agent stops as before.
+    out(`drain failed: ${error instanceof Error ? error.message : String(error)}`)
+    return undefined
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, listener)
+  }
 }
 
 /** Resolves once the coordinator lists the agent again (the client re-registers it). */

@@ -85,7 +85,7 @@ ${clientOptionsHelp}
       await reference.connect({
         on: (data) =>
           out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`),
-        onReopen: (record) => err(`holding ${record.uuid} again, on agent ${record.agentId}`),
+        onMoved: (record) => err(`holding ${record.uuid} again, on agent ${record.agentId}`),
       })
       const interrupted = untilInterrupted() // before the line that says we are ready
       err(`holding ${reference.uuid}; printing its events until interrupted`)

@@ -4,10 +4,20 @@
 import { getLogger } from '@logtape/logtape'
 import { SpanKind } from '@opentelemetry/api'
 import type { AgentImpl } from '../core/agent.ts'
-import { AgentNotFoundError, ContainerNotFoundError, ProtocolError } from '../core/errors.ts'
+import type { TickManager } from '../core/clock.ts'
+import { MAX_HAND_OVER_BYTES } from '../core/drain.ts'
+import {
+  AgentNotFoundError,
+  ContainerNotFoundError,
+  HandOverTooLargeError,
+  ProtocolError,
+  TimeoutError,
+} from '../core/errors.ts'
 import {
   type AgentConnectParams,
   type AgentContainerParams,
+  type AgentMoveOutParams,
+  type AgentMoveOutReply,
   AgentOperation,
   type AgentRouteMeta,
   type AgentStartParams,
@@ -16,7 +26,7 @@ import {
 } from '../core/protocol.ts'
 import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
-import type { AgentUuid, ClientUuid, ContainerUuid } from '../core/types.ts'
+import type { AgentUuid, ClientUuid, ContainerUuid, StartOptions } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest } from '../rpc/session.ts'
 import type { EndpointGuard } from './_endpoint_guard.ts'
@@ -66,7 +76,7 @@ export class ConnectionTable {
 export class AgentHost {
   readonly #agents = new Map<AgentUuid, ConnectionTable>()
 
-  constructor(readonly sink: EventSink) {}
+  constructor(readonly sink: EventSink, readonly clock: TickManager) {}
 
   add(agent: AgentImpl): void {
     this.#agents.set(agent.uuid, new ConnectionTable(agent, this.sink))
@@ -90,7 +100,8 @@ export class AgentHost {
     const table = this.#table(params?.agentId)
     switch (request.operation) {
       case AgentOperation.start: {
-        const { options } = params as unknown as AgentStartParams
+        const { options: given, state } = params as unknown as AgentStartParams
+        const options = withHandedOver(given, state)
         const start = () => table.agent.get(options)
         if (!tracingEnabled()) return encode(await start())
         const attributes = {
@@ -115,6 +126,8 @@ export class AgentHost {
       case AgentOperation.terminate:
         await table.agent.terminate(params.uuid)
         return encode(null)
+      case AgentOperation.moveOut:
+        return encode(await this.#moveOut(table.agent, params as AgentMoveOutParams))
       case AgentOperation.connect:
         return encode(await table.connect(params.uuid, (params as AgentConnectParams).clientId))
       case AgentOperation.disconnect:
@@ -124,10 +137,64 @@ export class AgentHost {
     }
   }
 
+  /** Moves a container out by the deadline; its state comes back encoded, within the limit. */
+  async #moveOut(agent: AgentImpl, params: AgentMoveOutParams): Promise<AgentMoveOutReply> {
+    const { uuid, deadlineMs } = params
+    if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
+      throw new ProtocolError('agent.moveOut needs { uuid, deadlineMs >= 0 }')
+    }
+    const controller = new AbortController()
+    const cancel = this.clock.schedule(
+      () => controller.abort(new TimeoutError(`the drain deadline passed`)),
+      deadlineMs,
+    )
+    let result
+    try {
+      result = await agent.moveOut(uuid, { signal: controller.signal, deadlineMs })
+    } finally {
+      cancel()
+    }
+    if (result.handedOver === undefined) return {}
+    let state: Uint8Array
+    try {
+      state = encode(result.handedOver)
+    } catch (error) {
+      logger.error('the state {uuid} hands over does not encode; it starts fresh: {error}', {
+        uuid,
+        error,
+      })
+      return {}
+    }
+    if (state.byteLength > MAX_HAND_OVER_BYTES) {
+      const error = new HandOverTooLargeError(uuid, state.byteLength, MAX_HAND_OVER_BYTES)
+      logger.error('{name}: {message}; it is not handed over and {uuid} starts fresh', {
+        name: error.name,
+        message: error.message,
+        uuid,
+      })
+      return {}
+    }
+    return { state }
+  }
+
   #table(agentId: AgentUuid | undefined): ConnectionTable {
     const table = agentId === undefined ? undefined : this.#agents.get(agentId)
     if (table === undefined) throw new AgentNotFoundError(`agent "${agentId}" is not served here`)
     return table
+  }
+}
+
+/** Start options with the handed-over state decoded; a state that does not decode is dropped. */
+function withHandedOver(options: StartOptions, state: unknown): StartOptions {
+  if (!(state instanceof Uint8Array)) return options
+  try {
+    return { ...options, handedOver: decode(state) }
+  } catch (error) {
+    logger.error('the state handed over to {uuid} does not decode; it starts fresh: {error}', {
+      uuid: options?.uuid,
+      error,
+    })
+    return options
   }
 }
 

@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from '../core/errors.ts'
 import { requirePositive } from '../core/_validate.ts'
+import { DEFAULT_DRAIN_DEADLINE_MS } from '../core/drain.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
   ContainerOperation,
@@ -36,6 +37,8 @@ import type {
   ContainerKind,
   ContainerRecord,
   ContainerUuid,
+  DrainOptions,
+  DrainResult,
   EndpointRef,
   GetOptions,
   NetworkEvent,
@@ -63,6 +66,18 @@ const logger = getLogger(['huly-network', 'client'])
 
 /** How long a call waits for the first connection to the coordinator. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000
+
+/** How long a drained agent's endpoint stays open for clients still on their way. */
+const DRAIN_LINGER_MS = 1000
+
+/** How long past its deadline a drain's answer is awaited. */
+const DRAIN_ANSWER_MARGIN_MS = 10_000
+
+/** A request refused because its container moves, or is gone from that place: it did not run. */
+function notRunHere(error: unknown): boolean {
+  return error instanceof RemoteError &&
+    (error.code === 'CONTAINER_MOVING' || error.code === 'CONTAINER_NOT_FOUND')
+}
 
 /**
  * What a client asks for in a get: a uuid, labels, start parameters (plain strings
@@ -177,7 +192,13 @@ export interface ServedAgent extends AsyncDisposable {
   readonly agent: AgentImpl
   /** Its endpoint, such as `tcp://127.0.0.1:3738`. */
   readonly endpoint: string
-  /** Unregisters the agent, terminates its containers and closes its endpoint. */
+  /**
+   * Drains the agent: the coordinator places nothing new on it and moves each of
+   * its containers to another agent of its kind (see `NetworkClient.drain`).
+   * Close it afterwards.
+   */
+  drain(options?: DrainOptions): Promise<DrainResult>
+  /** Terminates its containers, unregisters the agent and closes its endpoint. */
   close(): Promise<void>
 }
 
@@ -204,6 +225,13 @@ export interface NetworkClient extends AsyncDisposable {
     factories: Record<string, ContainerFactory>,
     options?: ServeAgentOptions,
   ): Promise<ServedAgent>
+  /**
+   * Drains an agent this client registered: nothing new is placed on it and each of
+   * its containers moves to another agent of its kind (requests held meanwhile,
+   * state handed over when the container offers it). Resolves when every container
+   * moved, or at `deadlineMs` with `complete: false` and the reason (logged too).
+   */
+  drain(agentId: string, options?: DrainOptions): Promise<DrainResult>
   /** Registered agents. */
   agents(): Promise<AgentRecord[]>
   /** Kinds some agent offers. */
@@ -315,8 +343,9 @@ class NetworkClientImpl implements NetworkClient {
     this.clock = options.clock ?? new TickManagerImpl(20)
     if (this.#ownsClock) this.clock.start()
     this.#createdAt = this.clock.now()
-    this.#agentHost = new AgentHost((uuid, clientId, body) =>
-      this.rpc.event(EventTopic.container, body, { uuid, clientId })
+    this.#agentHost = new AgentHost(
+      (uuid, clientId, body) => this.rpc.event(EventTopic.container, body, { uuid, clientId }),
+      this.clock,
     )
     this.rpc = new RpcClient(endpoint, {
       clock: this.clock,
@@ -365,10 +394,14 @@ class NetworkClientImpl implements NetworkClient {
     }
   }
 
-  async call<T>(operation: string, params: unknown = null): Promise<T> {
+  async call<T>(
+    operation: string,
+    params: unknown = null,
+    options: RequestOptions = {},
+  ): Promise<T> {
     if (!this.#everConnected) await this.#reachable()
     const body = encode(params)
-    if (!tracingEnabled()) return decode(await this.rpc.request(operation, body)) as T
+    if (!tracingEnabled()) return decode(await this.rpc.request(operation, body, options)) as T
     const attributes = {
       'rpc.system': 'huly-network',
       'rpc.method': operation,
@@ -380,7 +413,7 @@ class NetworkClientImpl implements NetworkClient {
       SpanKind.CLIENT,
       undefined,
       attributes,
-      (trace) => this.rpc.request(operation, body, { trace }),
+      (trace) => this.rpc.request(operation, body, { ...options, trace }),
     )
     return decode(reply) as T
   }
@@ -457,16 +490,25 @@ class NetworkClientImpl implements NetworkClient {
       const served: ServedAgent = {
         agent,
         endpoint: agent.endpoint!,
+        drain: async (drainOptions) => {
+          const result = await this.drain(agentId, drainOptions)
+          // Clients learn the new places by an event: until it lands, requests that still
+          // come here are refused (they did not run) and go through the coordinator.
+          await new Promise<void>((resolve) => this.clock.schedule(resolve, DRAIN_LINGER_MS))
+          return result
+        },
         close: async () => {
           this.#served.delete(served)
           for (const entry of this.#guards) if (entry.server === server) this.#guards.delete(entry)
           this.#agentHost.remove(agent.uuid)
+          // Terminated before unregistered: the coordinator may start a container
+          // elsewhere only once this copy is gone (single activation).
+          await agent.close()
           if (this.rpc.connected) {
             await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
               timeoutMs: 1000,
             }).catch(() => {})
           }
-          await agent.close()
           await server.close()
         },
         [Symbol.asyncDispose]: () => served.close(),
@@ -478,6 +520,31 @@ class NetworkClientImpl implements NetworkClient {
       await server.close()
       throw error
     }
+  }
+
+  async drain(agentId: string, options: DrainOptions = {}): Promise<DrainResult> {
+    requireName(agentId, 'agentId')
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('drain options must be an object')
+    }
+    const deadlineMs = options.deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS
+    requirePositive(deadlineMs, 'deadlineMs')
+    logger.info('agent {agentId} drains (deadline {deadlineMs} ms)', { agentId, deadlineMs })
+    // The coordinator answers by the deadline; the margin covers the last move's start.
+    const result = await this.call<DrainResult>(
+      NetworkOperation.drain,
+      { agentId, deadlineMs },
+      { timeoutMs: deadlineMs + DRAIN_ANSWER_MARGIN_MS },
+    )
+    if (result.complete) {
+      logger.info('agent {agentId} drained: {moved} moved in {durationMs} ms', { ...result })
+    } else {
+      logger.warn(
+        'agent {agentId} drain ended after {durationMs} ms: {moved} moved, {left} left, {failed} failed: {reason}',
+        { ...result },
+      )
+    }
+    return result
   }
 
   agents(): Promise<AgentRecord[]> {
@@ -682,7 +749,7 @@ class NetworkClientImpl implements NetworkClient {
    * for all the connections; on one link the two are sent, and run, in that order, so
    * a container back at the same place ends connected. A direct link still retrying the
    * new place (its agent restarted there) dials at once, so the connect reaches the new
-   * agent now. Once the container took the connect, `onReopen` handlers are told.
+   * agent now. Once the container took the connect, `onMoved` handlers are told.
    */
   async follow(uuid: ContainerUuid, record: ContainerRecord): Promise<void> {
     const set = this.#connections.get(uuid)
@@ -869,11 +936,20 @@ class ReferenceImpl implements ContainerReference {
   async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`the reference to "${this.uuid}" is closed`)
     if (this.#stale) await this.reacquire()
+    return await this.requestThroughNetwork(operation, data, options)
+  }
+
+  /** A routed request; one that did not run because the container was gone is sent again. */
+  async requestThroughNetwork(
+    operation: string,
+    data: unknown,
+    options?: RequestOptions,
+  ): Promise<unknown> {
     try {
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     } catch (error) {
-      if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_NOT_FOUND') throw error
-      await this.reacquire()
+      if (!notRunHere(error)) throw error
+      if ((error as RemoteError).code === 'CONTAINER_NOT_FOUND') await this.reacquire()
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     }
   }
@@ -883,11 +959,11 @@ class ReferenceImpl implements ContainerReference {
     if (options.on !== undefined && typeof options.on !== 'function') {
       throw new InvalidArgumentError('on must be a function')
     }
-    if (options.onReopen !== undefined && typeof options.onReopen !== 'function') {
-      throw new InvalidArgumentError('onReopen must be a function')
+    if (options.onMoved !== undefined && typeof options.onMoved !== 'function') {
+      throw new InvalidArgumentError('onMoved must be a function')
     }
     if (this.#stale) await this.reacquire()
-    const connection = new ConnectionImpl(this, options.onReopen)
+    const connection = new ConnectionImpl(this, options.onMoved)
     connection.on = options.on
     await connection.open()
     this.#connections.add(connection)
@@ -921,7 +997,8 @@ class ReferenceImpl implements ContainerReference {
       this.revive()
       return
     }
-    const moved = JSON.stringify(record.endpoint) !== JSON.stringify(this.#record.endpoint)
+    const moved = record.agentId !== this.#record.agentId ||
+      JSON.stringify(record.endpoint) !== JSON.stringify(this.#record.endpoint)
     // Back after a removal it is a new instance, even at the same place.
     const revived = this.#stale
     this.#record = record
@@ -974,7 +1051,7 @@ class ConnectionImpl implements ContainerConnection {
   #pending: unknown[] = []
   #dropped = 0
 
-  constructor(readonly reference: ReferenceImpl, readonly onReopen?: ConnectOptions['onReopen']) {}
+  constructor(readonly reference: ReferenceImpl, readonly onMoved?: ConnectOptions['onMoved']) {}
 
   get on(): ContainerEventHandler | undefined {
     return this.#on
@@ -1002,11 +1079,11 @@ class ConnectionImpl implements ContainerConnection {
 
   /** Opened again at the container's new place (`NetworkClientImpl.follow`). */
   reopened(record: ContainerRecord): void {
-    if (this.#closed || this.onReopen === undefined) return
+    if (this.#closed || this.onMoved === undefined) return
     try {
-      this.onReopen(record)
+      this.onMoved(record)
     } catch (error) {
-      logger.error('a connection onReopen handler failed: {error}', { error })
+      logger.error('a connection onMoved handler failed: {error}', { error })
     }
   }
 
@@ -1042,13 +1119,23 @@ class ConnectionImpl implements ContainerConnection {
   async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`the connection to "${this.containerId}" is closed`)
     if (this.reference.stale) await this.reference.reacquire()
-    return await this.reference.client.routedRequest(
-      this.via,
-      this.containerId,
-      operation,
-      data,
-      options,
-    )
+    const via = this.via
+    if (via === undefined) {
+      return await this.reference.requestThroughNetwork(operation, data, options)
+    }
+    try {
+      return await this.reference.client.routedRequest(
+        via,
+        this.containerId,
+        operation,
+        data,
+        options,
+      )
+    } catch (error) {
+      // It did not run at the old place: the coordinator holds it until the move ends.
+      if (!notRunHere(error)) throw error
+      return await this.reference.requestThroughNetwork(operation, data, options)
+    }
   }
 
   cast<T extends object>(interfaceName?: string): Remote<T> {

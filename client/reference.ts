@@ -78,7 +78,7 @@ export interface ConnectOptions {
    * restarted): the container has taken the connect, so what it pushes from then on
    * reaches `on`. Events pushed between the removal and this call are not replayed.
    */
-  onReopen?: (record: ContainerRecord) => void
+  onMoved?: (record: ContainerRecord) => void
 }
 
 /**

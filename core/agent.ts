@@ -7,6 +7,7 @@ import { getLogger } from '@logtape/logtape'
 import { networkEndpoint, parseEndpointRef, routedEndpoint } from './endpoint.ts'
 import {
   ClosedError,
+  ContainerMovingError,
   ContainerNotFoundError,
   InvalidArgumentError,
   NoAgentError,
@@ -22,6 +23,8 @@ import type {
   ContainerRecord,
   ContainerUuid,
   EndpointRef,
+  MoveOutOptions,
+  MoveOutResult,
   NetworkAgent,
   StartOptions,
 } from './types.ts'
@@ -54,6 +57,12 @@ export interface AgentOptions {
 interface HostedContainer {
   record: ContainerRecord
   container: Container
+  /** Requests it is answering now. */
+  inFlight: number
+  /** It is moving away: new requests are refused with `ContainerMovingError`. */
+  leaving: boolean
+  /** Called when `inFlight` drops to 0 while it leaves. */
+  idle?: () => void
 }
 
 /**
@@ -142,7 +151,7 @@ export class AgentImpl implements NetworkAgent {
       throw new InvalidArgumentError(`agent "${this.uuid}" already hosts "${uuid}"`)
     }
     const record = this.#makeRecord(options, endpoint, true)
-    this.containers.set(uuid, { record, container })
+    this.containers.set(uuid, { record, container, inFlight: 0, leaving: false })
     return { ...record }
   }
 
@@ -186,7 +195,65 @@ export class AgentImpl implements NetworkAgent {
     if (hosted === undefined) {
       throw new ContainerNotFoundError(`agent "${this.uuid}" does not host "${uuid}"`)
     }
-    return await hosted.container.request(operation, data, clientId)
+    if (hosted.leaving) {
+      throw new ContainerMovingError(`"${uuid}" is moving away from agent "${this.uuid}"`)
+    }
+    hosted.inFlight++
+    try {
+      return await hosted.container.request(operation, data, clientId)
+    } finally {
+      if (--hosted.inFlight === 0) hosted.idle?.()
+    }
+  }
+
+  /**
+   * Moves a container out: refuses new requests (`ContainerMovingError`), waits for
+   * those in flight, calls its `drain(signal)` and `handOver()`, and terminates it.
+   * At `options.signal` whatever is left is cut short (logged) and the move goes on.
+   * Resolves once it no longer serves, with the state it handed over.
+   */
+  async moveOut(uuid: ContainerUuid, options: MoveOutOptions): Promise<MoveOutResult> {
+    const signal = options?.signal
+    if (!(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('moveOut needs { signal: AbortSignal }')
+    }
+    const hosted = this.containers.get(requireId<ContainerUuid>(uuid, 'uuid'))
+    if (hosted === undefined) return {}
+    hosted.leaving = true
+    const { container } = hosted
+    const step = async <T>(
+      what: string,
+      work: () => Promise<T> | undefined,
+    ): Promise<T | undefined> => {
+      try {
+        const result = await untilAborted(work(), signal)
+        if (result.aborted) {
+          logger.warn('{what} of {uuid} did not finish by the drain deadline; the move goes on', {
+            what,
+            uuid,
+          })
+        }
+        return result.value
+      } catch (error) {
+        logger.warn('{what} of {uuid} failed; the move goes on: {error}', { what, uuid, error })
+        return undefined
+      }
+    }
+    await step('finishing requests in flight', () => this.#idle(hosted))
+    await step('drain', () => container.drain?.(signal))
+    const handedOver = await step('handOver', () => container.handOver?.())
+    this.containers.delete(uuid)
+    await step('terminate', () => container.terminate?.())
+    this.#notifyTerminated(uuid, container)
+    return handedOver === undefined ? {} : { handedOver }
+  }
+
+  /** Resolves when the container answers no request. */
+  #idle(hosted: HostedContainer): Promise<void> | undefined {
+    if (hosted.inFlight === 0) return undefined
+    const { promise, resolve } = Promise.withResolvers<void>()
+    hosted.idle = resolve
+    return promise
   }
 
   /** Terminates a hosted container once; unknown uuids are ignored. */
@@ -195,8 +262,12 @@ export class AgentImpl implements NetworkAgent {
     if (hosted === undefined) return
     this.containers.delete(uuid)
     await terminateQuietly(uuid, hosted.container)
+    this.#notifyTerminated(uuid, hosted.container)
+  }
+
+  #notifyTerminated(uuid: ContainerUuid, container: Container): void {
     try {
-      hosted.container.onTerminated?.()
+      container.onTerminated?.()
     } catch (error) {
       logger.warn('onTerminated of {uuid} failed: {error}', { uuid, error })
     }
@@ -230,7 +301,11 @@ export class AgentImpl implements NetworkAgent {
     if (factory === undefined) {
       throw new NoAgentError(`agent "${this.uuid}" has no factory for kind "${kind}"`)
     }
-    const started = await factory({ uuid: options.uuid, kind, labels, extra }, this.endpoint)
+    const handedOver = options.handedOver === undefined ? {} : { handedOver: options.handedOver }
+    const started = await factory(
+      { uuid: options.uuid, kind, labels, extra, ...handedOver },
+      this.endpoint,
+    )
     const container = started?.container
     try {
       if (started?.uuid !== options.uuid || typeof container?.request !== 'function') {
@@ -247,7 +322,7 @@ export class AgentImpl implements NetworkAgent {
       await terminateQuietly(options.uuid, container)
       throw error
     }
-    const hosted = { record, container }
+    const hosted = { record, container, inFlight: 0, leaving: false }
     this.containers.set(options.uuid, hosted)
     return hosted
   }
@@ -272,6 +347,27 @@ export class AgentImpl implements NetworkAgent {
       ...(extra === undefined ? {} : { extra }),
       ...(stateless ? { stateless: true } : {}),
     }
+  }
+}
+
+/** Settles with the value of `work`, or with `aborted` when `signal` aborts first. */
+async function untilAborted<T>(
+  work: Promise<T> | undefined,
+  signal: AbortSignal,
+): Promise<{ value?: T; aborted: boolean }> {
+  if (work === undefined) return { aborted: false }
+  if (signal.aborted) {
+    work.catch(() => {})
+    return { aborted: true }
+  }
+  const { promise: aborted, resolve } = Promise.withResolvers<{ aborted: true }>()
+  const onAbort = () => resolve({ aborted: true })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([work.then((value) => ({ value, aborted: false })), aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    work.catch(() => {})
   }
 }
 

@@ -321,6 +321,43 @@ export class NotConnectedError extends NetworkError {
   }
 }
 
+/**
+ * The container is leaving its agent (it is being moved to another one): the request
+ * did not run there. The coordinator holds such requests and sends them to the new
+ * copy; a client that reached the agent directly sends it through the coordinator.
+ *
+ * @example
+ * ```ts
+ * import { ContainerMovingError } from '@huly/network/core'
+ * const error = new ContainerMovingError('"c1" is moving away from agent "a1"')
+ * console.assert(error.code === 'CONTAINER_MOVING')
+ * ```
+ */
+export class ContainerMovingError extends NetworkError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'CONTAINER_MOVING', options)
+  }
+}
+
+/**
+ * The state a container offered to hand over encodes to more than the limit
+ * (`MAX_HAND_OVER_BYTES`): it was not handed over, and the next copy starts fresh.
+ *
+ * @example
+ * ```ts
+ * import { HandOverTooLargeError, MessageTooLargeError } from '@huly/network/core'
+ * const error = new HandOverTooLargeError('c1', 2_000_000, 1_048_576)
+ * console.assert(error instanceof MessageTooLargeError && error.size === 2_000_000)
+ * ```
+ */
+export class HandOverTooLargeError extends MessageTooLargeError {
+  /** Creates the error for container `uuid` whose state encodes to `size` bytes. */
+  constructor(uuid: string, size: number, limit: number, options?: ErrorOptions) {
+    super(`the state "${uuid}" hands over`, size, limit, options)
+  }
+}
+
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1)
 }

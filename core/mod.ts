@@ -17,6 +17,7 @@
 export * from './access.ts'
 export * from './agent.ts'
 export * from './clock.ts'
+export * from './drain.ts'
 export * from './endpoint.ts'
 export * from './errors.ts'
 export * from './metrics.ts'

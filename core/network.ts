@@ -5,6 +5,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from './clock.ts'
+import { DEFAULT_DRAIN_DEADLINE_MS, HELD_REQUEST_LIMITS } from './drain.ts'
 import { parseEndpointRef } from './endpoint.ts'
 import {
   AgentLostError,
@@ -14,6 +15,7 @@ import {
   InvalidArgumentError,
   NoAgentError,
   ProtocolError,
+  TimeoutError,
 } from './errors.ts'
 import { resolveTimeouts, type Timeouts } from './timeouts.ts'
 import type {
@@ -27,7 +29,12 @@ import type {
   ContainerState,
   ContainerStatus,
   ContainerUuid,
+  DrainOptions,
+  DrainResult,
   GetOptions,
+  MoveEvent,
+  MoveObserver,
+  MoveOutResult,
   Network,
   NetworkAgent,
   NetworkCounts,
@@ -36,6 +43,7 @@ import type {
   RegisterResult,
 } from './types.ts'
 import { EventBatcher } from './_events.ts'
+import { HeldRequests } from './_held_requests.ts'
 import { ReferenceTable } from './_references.ts'
 import {
   requireFunction,
@@ -60,7 +68,15 @@ const logger = getLogger(['huly-network', 'core', 'network'])
 export interface NetworkOptions {
   /** Timings in seconds; missing ones take the defaults of `timeouts`. */
   timeouts?: Partial<Timeouts>
+  /** Bounds of the requests held for one moving container (`HELD_REQUEST_LIMITS`). */
+  heldRequests?: { count: number; bytes: number }
 }
+
+/** Containers of one draining agent that move at once. */
+const MOVES_AT_ONCE = 16
+
+/** The longest drain deadline accepted: an hour. */
+const MAX_DRAIN_DEADLINE_MS = 3_600_000
 
 interface AgentEntry {
   agent: NetworkAgent
@@ -70,13 +86,20 @@ interface AgentEntry {
   lastSeen: number
   containers: Set<ContainerUuid>
   standby: Set<ContainerUuid>
+  /** Draining: nothing new is placed on it. */
+  draining: boolean
 }
 
 interface ContainerEntry {
   record: ContainerRecord
   /** When the last reference was dropped; undefined while someone holds it. */
   unusedSince?: number
+  /** While it moves to another agent: the requests held for it. */
+  move?: HeldRequests
 }
+
+/** How one container's move ended ('gone': it left the registry meanwhile). */
+type MoveOutcome = Pick<MoveEvent, 'outcome' | 'reason'> | { outcome: 'gone'; reason?: string }
 
 interface PendingStart {
   kind: ContainerKind
@@ -140,11 +163,16 @@ export class NetworkImpl implements Network {
   #recoveringUntil = 0
   /** Woken by every registration and when recovery ends. */
   #recoveryWaiters: Array<() => void> = []
+  readonly #heldLimits: { count: number; bytes: number }
+  readonly #moveObservers = new Set<MoveObserver>()
 
   /** Creates a network on `clock`; it checks liveness every `pingInterval`. */
   constructor(private readonly clock: TickManager, options: NetworkOptions = {}) {
     requireFunction(clock?.now, 'clock.now')
     this.timeouts = resolveTimeouts(options.timeouts)
+    this.#heldLimits = { ...(options.heldRequests ?? HELD_REQUEST_LIMITS) }
+    requirePositive(this.#heldLimits.count, 'heldRequests.count')
+    requirePositive(this.#heldLimits.bytes, 'heldRequests.bytes')
     this.unregisterCheck = clock.register(() => this.#checkLiveness(), this.timeouts.pingInterval)
   }
 
@@ -166,6 +194,7 @@ export class NetworkImpl implements Network {
       lastSeen: this.clock.now(),
       containers: new Set(),
       standby: new Set(),
+      draining: previous?.draining ?? false,
     }
     this.agentsById.set(parsed.agentId, entry)
     if (previous !== undefined) this.#dropUnreported(previous, parsed.containers)
@@ -272,12 +301,88 @@ export class NetworkImpl implements Network {
     requireId(target, 'target')
     requireId(operation, 'operation')
     if (clientId !== undefined) requireId(clientId, 'clientId')
+    await this.holdWhileMoving(target, 0, this.timeouts.requestTimeout * 1000)
     const entry = this.containers.get(target)
     const agent = entry && this.agentsById.get(entry.record.agentId)
     if (agent === undefined) {
       throw new ContainerNotFoundError(`container "${target}" is not live`)
     }
     return await agent.agent.request(target, operation, data, clientId)
+  }
+
+  /**
+   * While `target` moves to another agent, a request for it waits here: the promise
+   * resolves when the move ends (route it then), or rejects with `TimeoutError` at
+   * `timeoutMs` (or with `signal`'s reason), or at once with `LimitExceededError`
+   * past the hold limits. Undefined when it is not moving.
+   */
+  holdWhileMoving(
+    target: ContainerUuid,
+    bytes: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> | undefined {
+    return this.containers.get(target)?.move?.hold(target, bytes, timeoutMs, signal)
+  }
+
+  /** Tells `observer` of every move and held request; returns the function that stops it. */
+  observeMoves(observer: MoveObserver): () => void {
+    this.#moveObservers.add(observer)
+    return () => this.#moveObservers.delete(observer)
+  }
+
+  /**
+   * Drains an agent: nothing new is placed on it, its stateless containers pass to
+   * their standbys, and each other container moves to another agent of its kind:
+   * requests for it are held, the agent finishes those in flight, lets it hand over
+   * its state and terminates it, and only then is it started elsewhere (same uuid,
+   * kind, labels, extra) and the held requests sent there in order. With no other
+   * agent of a kind, its containers wait for one until the deadline and are left.
+   */
+  async drain(agentId: AgentUuid, options: DrainOptions = {}): Promise<DrainResult> {
+    this.#assertOpen()
+    requireId(agentId, 'agentId')
+    requireObject(options, 'options')
+    const deadlineMs = options.deadlineMs === undefined
+      ? DEFAULT_DRAIN_DEADLINE_MS
+      : requirePositive(options.deadlineMs, 'deadlineMs')
+    if (deadlineMs > MAX_DRAIN_DEADLINE_MS) {
+      throw new InvalidArgumentError(`deadlineMs must be at most ${MAX_DRAIN_DEADLINE_MS} (1 h)`)
+    }
+    const agent = this.agentsById.get(agentId)
+    if (agent === undefined) throw new AgentNotFoundError(`agent "${agentId}" is not registered`)
+    const started = this.clock.now()
+    if (!agent.draining) {
+      agent.draining = true
+      this.events.agent('updated', agentRecord(agent))
+    }
+    logger.info('agent {agentId} drains: {count} containers move within {deadlineMs} ms', {
+      agentId,
+      count: agent.containers.size,
+      deadlineMs,
+    })
+    const failedOver = this.#failOverStateless(agent)
+    const outcomes = await this.#moveAll(agentId, started + deadlineMs)
+    const count = (outcome: string) => outcomes.filter((o) => o.outcome === outcome).length
+    const reasons = [...new Set(outcomes.flatMap((o) => o.reason === undefined ? [] : [o.reason]))]
+    const result: DrainResult = {
+      agentId,
+      moved: count('moved'),
+      failed: count('failed'),
+      left: count('left'),
+      failedOver,
+      durationMs: this.clock.now() - started,
+      complete: count('failed') + count('left') === 0,
+      ...(reasons.length === 0 ? {} : { reason: reasons.join('; ') }),
+    }
+    if (result.complete) logger.info('agent {agentId} drained in {durationMs} ms', { ...result })
+    else {
+      logger.warn(
+        'agent {agentId} drain ended after {durationMs} ms with {left} containers left and {failed} failed: {reason}',
+        { ...result },
+      )
+    }
+    return result
   }
 
   /**
@@ -355,8 +460,11 @@ export class NetworkImpl implements Network {
     tally([...this.standbys.values()].flat().map((record) => record.kind), 'standby')
     let clients = this.clients.size
     for (const [clientId] of this.references.clients()) if (!this.clients.has(clientId)) clients++
+    let draining = 0
+    for (const agent of this.agentsById.values()) if (agent.draining) draining++
     return {
       agents: this.agentsById.size,
+      draining,
       clients,
       references: this.references.total,
       containers,
@@ -439,7 +547,10 @@ export class NetworkImpl implements Network {
     }
     const unusedMs = this.timeouts.unusedContainerTimeout * 1000
     for (const [uuid, entry] of [...this.containers]) {
-      if (entry.unusedSince !== undefined && now - entry.unusedSince >= unusedMs) {
+      if (
+        entry.unusedSince !== undefined && entry.move === undefined &&
+        now - entry.unusedSince >= unusedMs
+      ) {
         this.#terminateContainer(uuid, entry)
       }
     }
@@ -501,8 +612,12 @@ export class NetworkImpl implements Network {
 
   /** Round-robin over the agents offering `kind`, in registration order. */
   #placeContainer(kind: ContainerKind): AgentEntry {
-    const candidates = [...this.agentsById.values()].filter((agent) => agent.kinds.has(kind))
-    if (candidates.length === 0) throw new NoAgentError(`no agent offers kind "${kind}"`)
+    const offering = [...this.agentsById.values()].filter((agent) => agent.kinds.has(kind))
+    if (offering.length === 0) throw new NoAgentError(`no agent offers kind "${kind}"`)
+    const candidates = offering.filter((agent) => !agent.draining)
+    if (candidates.length === 0) {
+      throw new NoAgentError(`every agent that offers kind "${kind}" is draining`)
+    }
     const index = this.nextAgentIndex.get(kind) ?? 0
     this.nextAgentIndex.set(kind, (index + 1) % candidates.length)
     return candidates[index % candidates.length]
@@ -564,6 +679,8 @@ export class NetworkImpl implements Network {
     const entry = this.containers.get(uuid)
     if (entry === undefined) return
     this.containers.delete(uuid)
+    // Held requests route again, and find it gone.
+    entry.move?.release()
     const uuids = this.#byKind.get(entry.record.kind)
     uuids?.delete(uuid)
     if (uuids?.size === 0) this.#byKind.delete(entry.record.kind)
@@ -706,9 +823,229 @@ export class NetworkImpl implements Network {
     entry.unusedSince = this.clock.now()
   }
 
+  /**
+   * Moves every container of a draining agent, again for those whose start there
+   * was under way when the drain began, until none is left to try.
+   */
+  async #moveAll(agentId: AgentUuid, deadline: number): Promise<MoveOutcome[]> {
+    const outcomes: MoveOutcome[] = []
+    const tried = new Set<ContainerUuid>()
+    for (;;) {
+      const starting = [...this.pending.values()].filter((start) => start.agentId === agentId)
+      await Promise.allSettled(starting.map((start) => start.promise))
+      const containers = this.agentsById.get(agentId)?.containers ?? new Set()
+      const next = [...containers].filter((uuid) => !tried.has(uuid))
+      if (next.length === 0) return outcomes
+      for (const uuid of next) tried.add(uuid)
+      const task = (uuid: ContainerUuid) => this.#move(agentId, uuid, deadline)
+      outcomes.push(...await mapLimited(next, MOVES_AT_ONCE, task))
+    }
+  }
+
+  /** A draining agent's stateless containers pass to their standbys now. */
+  #failOverStateless(agent: AgentEntry): number {
+    let failedOver = 0
+    for (const uuid of [...agent.containers]) {
+      const entry = this.containers.get(uuid)
+      const standby = this.standbys.get(uuid)?.some((record) => this.agentsById.has(record.agentId))
+      if (!entry?.record.stateless || !standby) continue
+      const started = this.clock.now()
+      this.#removeContainer(uuid)
+      const to = this.containers.get(uuid)?.record.agentId
+      this.#observeMove(entry.record, agent.agentId, to, 'failed-over', 0, started)
+      failedOver++
+    }
+    for (const uuid of [...agent.standby]) this.#removeStandby(uuid, agent.agentId)
+    agent.standby.clear()
+    return failedOver
+  }
+
+  /** Moves one container off a draining agent (see {@link drain}). */
+  async #move(agentId: AgentUuid, uuid: ContainerUuid, deadline: number): Promise<MoveOutcome> {
+    const started = this.clock.now()
+    const entry = this.containers.get(uuid)
+    if (entry === undefined || entry.record.agentId !== agentId) return { outcome: 'gone' }
+    const { record } = entry
+    const end = (outcome: MoveEvent['outcome'], reason?: string, to?: AgentUuid, bytes = 0) => {
+      this.#observeMove(record, agentId, to, outcome, bytes, started, reason)
+      return { outcome, reason }
+    }
+    if (record.stateless) {
+      return end('left', `stateless container "${uuid}" has no standby to take over`)
+    }
+    const target = await this.#moveTarget(record.kind, deadline)
+    if (this.containers.get(uuid) !== entry || entry.record.agentId !== agentId) {
+      return { outcome: 'gone' }
+    }
+    if (target === undefined) {
+      return end(
+        'left',
+        `no other agent offers kind "${record.kind}"; its containers stay until the deadline`,
+      )
+    }
+    const move = new HeldRequests(this.clock, this.#heldLimits, (outcome, waitedMs) => {
+      for (const observer of this.#moveObservers) observer.held?.(outcome, waitedMs)
+    })
+    entry.move = move
+    try {
+      let out: MoveOutResult
+      try {
+        out = await this.#moveOut(agentId, uuid, deadline)
+      } catch (error) {
+        // The old copy may still live, so no other starts: it stays where it is.
+        const message = error instanceof Error ? error.message : String(error)
+        logger.warn('moving {uuid} out of {agentId} failed; it stays there: {message}', {
+          uuid,
+          agentId,
+          message,
+        })
+        return end('failed', `moving "${uuid}" out of "${agentId}" failed: ${message}`)
+      }
+      if (this.containers.get(uuid) !== entry) return { outcome: 'gone' }
+      // The old copy is gone: only now may a new one start (single activation).
+      this.agentsById.get(agentId)?.containers.delete(uuid)
+      const failure = await this.#startMoved(entry, target, out.handedOver)
+      if (failure !== undefined) return end('failed', failure)
+      return end('moved', undefined, target.agentId, out.bytes ?? 0)
+    } finally {
+      if (entry.move === move) entry.move = undefined
+      move.release()
+    }
+  }
+
+  /** A non-draining agent of `kind`, waiting for one to register until `deadline`. */
+  async #moveTarget(kind: ContainerKind, deadline: number): Promise<AgentEntry | undefined> {
+    for (;;) {
+      try {
+        return this.#placeContainer(kind)
+      } catch (error) {
+        if (!(error instanceof NoAgentError)) throw error
+      }
+      const left = deadline - this.clock.now()
+      if (left <= 0 || this.closed) return undefined
+      const { promise, resolve } = Promise.withResolvers<void>()
+      this.#recoveryWaiters.push(resolve)
+      const cancel = this.clock.schedule(resolve, left)
+      await promise
+      cancel()
+    }
+  }
+
+  /** The agent's moveOut (or terminate), cut short at `deadline`. */
+  async #moveOut(
+    agentId: AgentUuid,
+    uuid: ContainerUuid,
+    deadline: number,
+  ): Promise<MoveOutResult> {
+    const agent = this.agentsById.get(agentId)
+    if (agent === undefined) throw new AgentLostError(`agent "${agentId}" is gone`)
+    const controller = new AbortController()
+    const deadlineMs = Math.max(0, deadline - this.clock.now())
+    const cancel = this.clock.schedule(
+      () => controller.abort(new TimeoutError(`the drain deadline of "${agentId}" passed`)),
+      deadlineMs,
+    )
+    try {
+      if (agent.agent.moveOut !== undefined) {
+        return await agent.agent.moveOut(uuid, { signal: controller.signal, deadlineMs })
+      }
+      await agent.agent.terminate(uuid)
+      return {}
+    } finally {
+      cancel()
+    }
+  }
+
+  /**
+   * Starts a moved container on `target` with its state; on failure it leaves the
+   * registry (references get it again on next use) and the reason is returned.
+   */
+  async #startMoved(
+    entry: ContainerEntry,
+    target: AgentEntry,
+    handedOver: unknown,
+  ): Promise<string | undefined> {
+    const { uuid, kind, labels, extra } = entry.record
+    let endpoint
+    try {
+      const started = await target.agent.get({
+        uuid,
+        kind,
+        labels,
+        ...(extra === undefined ? {} : { extra }),
+        ...(handedOver === undefined ? {} : { handedOver }),
+      })
+      if (started?.uuid !== uuid) throw new ProtocolError(`agent started the wrong uuid`)
+      endpoint = parseEndpointRef(started.endpoint)
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      logger.error('{uuid} left its agent but did not start on {agentId}: {message}', {
+        uuid,
+        agentId: target.agentId,
+        message,
+      })
+      if (this.containers.get(uuid) === entry) this.#removeContainer(uuid)
+      return `"${uuid}" did not start on "${target.agentId}": ${message}`
+    }
+    if (this.containers.get(uuid) !== entry || this.agentsById.get(target.agentId) !== target) {
+      target.agent.terminate(uuid).catch(() => {})
+      return `"${uuid}" or agent "${target.agentId}" went away while it started`
+    }
+    entry.record = { ...entry.record, agentId: target.agentId, endpoint }
+    target.containers.add(uuid)
+    this.events.container('updated', entry.record)
+    return undefined
+  }
+
+  #observeMove(
+    record: ContainerRecord,
+    from: AgentUuid,
+    to: AgentUuid | undefined,
+    outcome: MoveEvent['outcome'],
+    handedOverBytes: number,
+    started: number,
+    reason?: string,
+  ): void {
+    const event: MoveEvent = {
+      uuid: record.uuid,
+      kind: record.kind,
+      from,
+      ...(to === undefined ? {} : { to }),
+      outcome,
+      handedOverBytes,
+      durationMs: this.clock.now() - started,
+      ...(reason === undefined ? {} : { reason }),
+    }
+    for (const observer of this.#moveObservers) {
+      try {
+        observer.moved?.(event)
+      } catch (error) {
+        logger.warn('a move observer failed: {error}', { error })
+      }
+    }
+  }
+
   #assertOpen(): void {
     if (this.closed) throw new ClosedError('the network is closed')
   }
+}
+
+/** Runs `task` over `items`, at most `limit` at once; the results in order. */
+async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await task(items[index])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
 }
 
 function containerStatus(
@@ -735,6 +1072,7 @@ function agentRecord(agent: AgentEntry): AgentRecord {
     kinds: [...agent.kinds],
     ...(agent.endpoint === undefined ? {} : { endpoint: agent.endpoint }),
     containers: agent.containers.size,
+    ...(agent.draining ? { draining: true } : {}),
   }
 }
 

@@ -47,6 +47,11 @@ export const NetworkOperation = {
   disconnect: 'network.disconnect',
   /** {@link IdentifyParams} → `PeerGrant | null`: who a public key is (agents and admins ask) */
   identify: 'network.identify',
+  /**
+   * {@link DrainParams} → `DrainResult`: the agent is draining; its containers move
+   * to other agents. Only the connection that registered it may ask.
+   */
+  drain: 'network.drain',
 } as const
 
 /**
@@ -69,6 +74,8 @@ export const AgentOperation = {
   connect: 'agent.connect',
   /** {@link AgentConnectParams} → `null` */
   disconnect: 'agent.disconnect',
+  /** {@link AgentMoveOutParams} → {@link AgentMoveOutReply}: the container leaves this agent */
+  moveOut: 'agent.moveOut',
 } as const
 
 /**
@@ -234,8 +241,58 @@ export interface AgentRouteMeta extends RouteMeta {
 export interface AgentStartParams {
   /** The agent. */
   agentId: AgentUuid
-  /** What to start. */
+  /** What to start (without `handedOver`, which travels encoded in `state`). */
   options: StartOptions
+  /** The state handed over by the container's previous copy, MessagePack-encoded. */
+  state?: Uint8Array
+}
+
+/**
+ * Parameters of `network.drain`.
+ *
+ * @example
+ * ```ts
+ * import type { AgentUuid, DrainParams } from '@huly/network/core'
+ * const params: DrainParams = { agentId: 'a1' as AgentUuid, deadlineMs: 30_000 }
+ * ```
+ */
+export interface DrainParams {
+  /** The agent that drains. */
+  agentId: AgentUuid
+  /** How long the drain may take, in milliseconds. */
+  deadlineMs?: number
+}
+
+/**
+ * Parameters of `agent.moveOut`.
+ *
+ * @example
+ * ```ts
+ * import type { AgentMoveOutParams, AgentUuid, ContainerUuid } from '@huly/network/core'
+ * const params: AgentMoveOutParams = {
+ *   agentId: 'a1' as AgentUuid,
+ *   uuid: 'c1' as ContainerUuid,
+ *   deadlineMs: 30_000,
+ * }
+ * ```
+ */
+export interface AgentMoveOutParams extends AgentContainerParams {
+  /** Milliseconds left before the drain deadline, when what is left is cut short. */
+  deadlineMs: number
+}
+
+/**
+ * The answer to `agent.moveOut`: the container no longer serves.
+ *
+ * @example
+ * ```ts
+ * import type { AgentMoveOutReply } from '@huly/network/core'
+ * const reply: AgentMoveOutReply = { state: new Uint8Array([42]) }
+ * ```
+ */
+export interface AgentMoveOutReply {
+  /** The state it handed over, MessagePack-encoded; absent when none (or refused). */
+  state?: Uint8Array
 }
 
 /**

@@ -115,6 +115,11 @@ export interface StartOptions {
   labels: string[]
   /** Start parameters from the get. */
   extra?: Record<string, unknown>
+  /**
+   * The state the container's previous copy handed over when it moved here (its
+   * `handOver()` result); absent when it starts fresh.
+   */
+  handedOver?: unknown
 }
 
 /**
@@ -209,6 +214,8 @@ export interface AgentRecord {
   endpoint?: string
   /** How many live containers it serves. */
   containers: number
+  /** It is draining: nothing new is placed on it and its containers move away. */
+  draining?: boolean
 }
 
 /**
@@ -286,6 +293,18 @@ export interface Container {
   terminate?(): Promise<void>
   /** Health check. */
   ping?(): void | Promise<void>
+  /**
+   * Before the container moves to another agent (its agent drains): finish
+   * background work. `signal` aborts at the drain deadline. Requests in flight
+   * have finished when it is called.
+   */
+  drain?(signal: AbortSignal): Promise<void>
+  /**
+   * Before the container moves: the state its next copy starts from (passed to the
+   * factory as `options.handedOver`). It must encode (MessagePack) to at most
+   * `MAX_HAND_OVER_BYTES`, else it is refused and the next copy starts fresh.
+   */
+  handOver?(): Promise<unknown>
   /** Called by the agent after the container was terminated. */
   onTerminated?: () => void
 }
@@ -353,6 +372,87 @@ export interface NetworkAgent {
     data: unknown,
     clientId?: ClientUuid,
   ): Promise<unknown>
+  /**
+   * Moves a container out: waits for its requests in flight, lets it drain and hand
+   * over its state, and terminates it, all by `options.signal`. Resolves once the
+   * copy is gone. Without it, a move only terminates.
+   */
+  moveOut?(uuid: ContainerUuid, options: MoveOutOptions): Promise<MoveOutResult>
+}
+
+/**
+ * Options of {@link NetworkAgent.moveOut}.
+ *
+ * @example
+ * ```ts
+ * import type { MoveOutOptions } from '@huly/network/core'
+ * const options: MoveOutOptions = { signal: AbortSignal.timeout(30_000), deadlineMs: 30_000 }
+ * ```
+ */
+export interface MoveOutOptions {
+  /** Aborts at the drain deadline: whatever is left is cut short and the move goes on. */
+  signal: AbortSignal
+  /** Milliseconds left until that deadline (for an agent across the wire). */
+  deadlineMs: number
+}
+
+/**
+ * What {@link NetworkAgent.moveOut} returns.
+ *
+ * @example
+ * ```ts
+ * import type { MoveOutResult } from '@huly/network/core'
+ * const result: MoveOutResult = { handedOver: { value: 42 }, bytes: 9 }
+ * ```
+ */
+export interface MoveOutResult {
+  /** The state the container handed over, passed on to its next start as is. */
+  handedOver?: unknown
+  /** Its encoded size, when it crossed the wire. */
+  bytes?: number
+}
+
+/**
+ * Options of a drain.
+ *
+ * @example
+ * ```ts
+ * import type { DrainOptions } from '@huly/network/core'
+ * const options: DrainOptions = { deadlineMs: 30_000 }
+ * ```
+ */
+export interface DrainOptions {
+  /** How long the whole drain may take, in milliseconds (`DEFAULT_DRAIN_DEADLINE_MS`). */
+  deadlineMs?: number
+}
+
+/**
+ * How a drain ended.
+ *
+ * @example
+ * ```ts
+ * import type { DrainResult } from '@huly/network/core'
+ * declare const result: DrainResult
+ * if (!result.complete) console.warn(result.reason)
+ * ```
+ */
+export interface DrainResult {
+  /** The agent drained. */
+  agentId: AgentUuid
+  /** Containers started on another agent. */
+  moved: number
+  /** Containers whose move failed (still on the agent, or gone). */
+  failed: number
+  /** Containers left on the agent at the deadline (no other agent offered their kind). */
+  left: number
+  /** Stateless containers handed to their standbys. */
+  failedOver: number
+  /** How long the drain took, in milliseconds. */
+  durationMs: number
+  /** Every container moved (nothing failed or left). */
+  complete: boolean
+  /** Why it is not complete, in words. */
+  reason?: string
 }
 
 /**
@@ -433,6 +533,8 @@ export interface ClientStatus {
 export interface NetworkCounts {
   /** Registered agents. */
   agents: number
+  /** Of those, agents draining. */
+  draining: number
   /** Clients known alive or holding references. */
   clients: number
   /** References held in all. */
@@ -504,4 +606,67 @@ export interface Network {
   subscribe(listener: NetworkEventListener): () => void
   /** Stops the network's timers and fails what is pending. */
   close(): Promise<void>
+}
+
+/**
+ * How a request held for a moving container ended: sent on to its new place,
+ * timed out at its own deadline, or refused at once past the hold limits.
+ *
+ * @example
+ * ```ts
+ * import type { HeldRequestOutcome } from '@huly/network/core'
+ * const outcome: HeldRequestOutcome = 'released'
+ * ```
+ */
+export type HeldRequestOutcome = 'released' | 'timeout' | 'refused'
+
+/**
+ * One container's move during a drain, as {@link MoveObserver.moved} sees it.
+ *
+ * @example
+ * ```ts
+ * import type { MoveEvent } from '@huly/network/core'
+ * declare const event: MoveEvent
+ * console.log(event.uuid, event.from, '->', event.to, event.outcome, event.durationMs)
+ * ```
+ */
+export interface MoveEvent {
+  /** The container. */
+  uuid: ContainerUuid
+  /** Its kind. */
+  kind: ContainerKind
+  /** The agent it left (or was to leave). */
+  from: AgentUuid
+  /** The agent it started on, when it moved. */
+  to?: AgentUuid
+  /**
+   * `moved`; `failed` (still on its agent, or gone); `left` on its agent at the
+   * deadline; `failed-over` to a standby (stateless).
+   */
+  outcome: 'moved' | 'failed' | 'left' | 'failed-over'
+  /** Encoded bytes of the state it handed over (0 when none, or in process). */
+  handedOverBytes: number
+  /** From the start of its move to its end, in milliseconds. */
+  durationMs: number
+  /** Why it did not move, in words. */
+  reason?: string
+}
+
+/**
+ * Receives every move and every held request of a network (metrics use it).
+ *
+ * @example
+ * ```ts
+ * import type { MoveObserver } from '@huly/network/core'
+ * const observer: MoveObserver = {
+ *   moved: (event) => console.log('moved', event.uuid),
+ *   held: (outcome, waitedMs) => console.log('held', outcome, waitedMs),
+ * }
+ * ```
+ */
+export interface MoveObserver {
+  /** A container's move ended. */
+  moved?(event: MoveEvent): void
+  /** A request held for a moving container went on, timed out or was refused. */
+  held?(outcome: HeldRequestOutcome, waitedMs: number): void
 }

@@ -270,12 +270,12 @@ export class RpcServer {
     this.#drop(peer, reason)
   }
 
-  /** Says goodbye to every client and closes the socket; never hangs. */
-  close(): Promise<void> {
+  /** Says goodbye (with `reason`) to every client and closes the socket; never hangs. */
+  close(reason = 'server shutting down'): Promise<void> {
     this.#closing ??= (async () => {
       this.#unregisterCheck()
       for (const peer of [...this.#byClient.values()]) {
-        this.#send(peer.routingId, frames({ kind: Kind.bye, reason: 'server shutting down' }))
+        this.#send(peer.routingId, frames({ kind: Kind.bye, reason }))
         this.#drop(peer, 'server closed')
       }
       await this.#socket.close()

@@ -64,6 +64,7 @@ button.chip.on { border-color: var(--accent); color: var(--accent); }
 .agent:hover { border-color: var(--muted); }
 .agent.on { border-color: var(--accent); box-shadow: 0 0 0 1px var(--accent); }
 .agent .id { font-weight: 600; word-break: break-all; }
+.chip.draining { margin-left: 6px; color: var(--warn); font-weight: 400; }
 .agent .load { display: flex; gap: 14px; margin-top: 4px; color: var(--muted); font-size: 12px; }
 .agent .load b { color: var(--text); font-size: 15px; }
 .bar { height: 4px; background: var(--line); border-radius: 2px; margin-top: 6px; overflow: hidden; }
@@ -153,7 +154,8 @@ function renderAgents() {
       onclick: () => selectAgent(agent.agentId),
       onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') selectAgent(agent.agentId) },
     },
-      h('div', { class: 'id', title: agent.agentId }, agent.agentId),
+      h('div', { class: 'id', title: agent.agentId }, agent.agentId,
+        agent.draining ? h('span', { class: 'chip draining', title: 'its containers move to other agents; nothing new is placed on it' }, 'draining') : null),
       h('div', {}, agent.kinds.map((kind) => h('span', { class: 'chip' }, kind))),
       agent.endpoint ? h('div', { class: 'mono muted' }, agent.endpoint) : h('div', { class: 'muted' }, 'no endpoint'),
       h('div', { class: 'load' },

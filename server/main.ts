@@ -97,7 +97,10 @@ export const coordinatorUsage = `Usage: deno task start [options]
 
 Starts the Huly Network coordinator. It prints "http endpoint on http://HOST:PORT"
 (unless --no-http), then "listening on tcp://HOST:PORT" once it accepts
-connections; SIGINT or SIGTERM stop it gracefully (exit 0).
+connections; SIGINT or SIGTERM stop it gracefully (exit 0): requests being served
+get 1 s to finish, new ones are left for the next coordinator, and every peer is
+told "restarting" (SIGTERM) or "shutting down" (SIGINT), keeps its requests within
+their deadlines and reconnects.
 
 Options (environment variable and default in brackets):
   --host HOST           address to bind [HULY_NETWORK_HOST] (127.0.0.1; 0.0.0.0 for all)
@@ -402,6 +405,9 @@ async function reloadAccess(
   audit('reloaded', { path, peers: next.peers.map((peer) => `${peer.name} (${peer.role})`) })
 }
 
+/** How long requests being served may take to finish when the coordinator stops. */
+const SHUTDOWN_GRACE_MS = 1000
+
 /**
  * Runs the coordinator until SIGINT or SIGTERM; resolves with the exit code (0
  * stopped, 1 cannot listen, 2 bad input). `program` names it in messages.
@@ -496,11 +502,15 @@ export async function runCoordinator(
   if (http !== undefined) write(Deno.stdout, `huly-network http endpoint on ${http.url}\n`)
   write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}${curve}\n`)
   const signal = await stopped
-  logger.info('{signal}: shutting down', { signal })
-  // Peers were told we are going away; never let a stuck close hold the exit.
-  const deadline = setTimeout(() => Deno.exit(0), 1500)
-  // Not ready (503 on /readyz) while peers are told; then the HTTP endpoint goes too.
-  await server.close()
+  // SIGTERM is how deployments restart a process: peers keep their requests and
+  // reconnect; SIGINT is an operator stopping it.
+  const reason = signal === 'SIGTERM' ? 'restarting' : 'shutting down'
+  logger.info('{signal}: {reason}', { signal, reason })
+  // Never let a stuck close hold the exit.
+  const deadline = setTimeout(() => Deno.exit(0), SHUTDOWN_GRACE_MS + 1500)
+  // Not ready (503 on /readyz) while requests being served finish and peers are told;
+  // then the HTTP endpoint goes too.
+  await server.shutdown(reason, SHUTDOWN_GRACE_MS)
   await http?.close()
   await network.close()
   clock.stop()

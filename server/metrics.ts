@@ -13,7 +13,13 @@ import {
   MetricsRegistry,
 } from '../core/metrics.ts'
 import { NetworkOperation } from '../core/protocol.ts'
-import type { ChangeType, NetworkCounts, NetworkEvent } from '../core/types.ts'
+import type {
+  ChangeType,
+  HeldRequestOutcome,
+  MoveEvent,
+  NetworkCounts,
+  NetworkEvent,
+} from '../core/types.ts'
 import { Refusals } from '../rpc/_limits.ts'
 import type { RpcServerStats } from '../rpc/server.ts'
 
@@ -103,6 +109,11 @@ export class CoordinatorMetrics {
   readonly #containerEvents: Counter
   readonly #busy: Counter
   readonly #reconnects: Counter
+  readonly #moves: Counter
+  readonly #moveDuration: Histogram
+  readonly #handedOverBytes: Counter
+  readonly #held: Counter
+  readonly #heldWait: Histogram
   readonly #byOperation = new Map<string, Map<string, RequestSeries>>()
   readonly #httpRefusals = new Refusals()
   #sources: CoordinatorSources | undefined
@@ -151,8 +162,50 @@ export class CoordinatorMetrics {
       name: 'huly_network_reconnects_total',
       help: 'Handshakes of peers that were connected before (reconnects and restarts).',
     })
+    this.#moves = r.counter({
+      name: 'huly_network_moves_total',
+      help:
+        'Containers of draining agents, by kind and outcome (moved, failed, left, failed-over).',
+      labels: ['kind', 'outcome'],
+    })
+    this.#moveDuration = r.histogram({
+      name: 'huly_network_move_duration_seconds',
+      help: 'Time a container took to move: held, drained, handed over, terminated, started.',
+      labels: ['kind'],
+      unit: 's',
+    })
+    this.#handedOverBytes = r.counter({
+      name: 'huly_network_handed_over_bytes_total',
+      help: 'Encoded bytes of state that moving containers handed to their next copy.',
+      unit: 'By',
+    })
+    this.#held = r.counter({
+      name: 'huly_network_held_requests_total',
+      help: 'Requests held while their container moved, by outcome (released, timeout, refused).',
+      labels: ['outcome'],
+    })
+    this.#heldWait = r.histogram({
+      name: 'huly_network_held_request_wait_seconds',
+      help: 'How long a request was held while its container moved.',
+      unit: 's',
+    })
     this.#defineTransportCounters()
     this.#defineProcessGauges()
+  }
+
+  /** Counts one container's move. */
+  moved(event: MoveEvent): void {
+    this.#moves.labels(event.kind, event.outcome).inc()
+    if (event.outcome === 'moved') {
+      this.#moveDuration.labels(event.kind).observe(event.durationMs / 1000)
+    }
+    if (event.handedOverBytes > 0) this.#handedOverBytes.inc(event.handedOverBytes)
+  }
+
+  /** Counts one request held for a moving container, and how long it waited. */
+  held(outcome: HeldRequestOutcome, waitedMs: number): void {
+    this.#held.labels(outcome).inc()
+    this.#heldWait.labels().observe(waitedMs / 1000)
   }
 
   /** Where the gauges read the network's state; set by the server that owns them. */
@@ -233,6 +286,7 @@ export class CoordinatorMetrics {
         if (counts !== undefined) observe(read(counts))
       })
     count('huly_network_agents', 'Registered agents.', (c) => c.agents)
+    count('huly_network_agents_draining', 'Registered agents that are draining.', (c) => c.draining)
     count('huly_network_clients', 'Clients known alive or holding references.', (c) => c.clients)
     count('huly_network_references', 'References held on containers.', (c) => c.references)
     this.registry.gauge(

@@ -22,6 +22,7 @@ import {
   LimitExceededError,
   ProtocolError,
   RateLimitError,
+  RemoteError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
 import { requireListenOptions, requirePort } from '../core/_validate.ts'
@@ -198,11 +199,17 @@ export class NetworkServer {
   /** Containers each client is connected to through the network. */
   readonly #connections = new Map<ClientUuid, Set<ContainerUuid>>()
   readonly #unsubscribe: () => void
+  readonly #stopObservingMoves: () => void
   readonly #unregisterPing: () => void
   /** The allow-list, when keys are configured; without it every peer may do everything. */
   readonly #guard: AccessGuard | undefined
   readonly #limiter: RateLimiter | undefined
+  readonly #clock: TickManager
   #closed = false
+  /** Shutting down for a restart: new requests are not run. */
+  #stopping = false
+  /** Requests being served now (not those that came while stopping). */
+  #active = 0
 
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
@@ -210,6 +217,7 @@ export class NetworkServer {
     const host = options.host ?? '127.0.0.1'
     const port = requirePort(options.port ?? 3737)
     this.#network = network
+    this.#clock = clock
     this.metrics = new CoordinatorMetrics(options.metrics)
     const { timeouts } = network
     const guard = options.security && new AccessGuard(options.security.peers)
@@ -264,6 +272,10 @@ export class NetworkServer {
       this.metrics.event(event)
       this.#publish(event)
     })
+    this.#stopObservingMoves = network.observeMoves({
+      moved: (event) => this.metrics.moved(event),
+      held: (outcome, waitedMs) => this.metrics.held(outcome, waitedMs),
+    })
     this.metrics.attach({
       counts: () => this.#network.counts(),
       sessions: () => this.#rpc.sessions().length,
@@ -280,7 +292,7 @@ export class NetworkServer {
 
   /** Whether it accepts peers: listening and not closing. */
   get ready(): boolean {
-    return !this.#closed
+    return !this.#closed && !this.#stopping
   }
 
   /** Requests routed to each agent so far, and those not answered yet. */
@@ -317,13 +329,36 @@ export class NetworkServer {
     return this.#rpc.stats
   }
 
-  /** Tells every peer the server is going away, and closes. */
-  async close(): Promise<void> {
+  /** Tells every peer the server is going away (bye with `reason`), and closes. */
+  async close(reason?: string): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     this.#unsubscribe()
+    this.#stopObservingMoves()
     this.#unregisterPing()
-    await this.#rpc.close()
+    await this.#rpc.close(reason)
+  }
+
+  /**
+   * Stops for a restart without running anything twice: requests that arrive from
+   * now on are never run nor answered (their senders send them again to the next
+   * coordinator, within their deadlines), those being served get up to `graceMs` to
+   * be answered, then every peer is told bye `reason` and the server closes.
+   */
+  async shutdown(reason = 'restarting', graceMs = 1000): Promise<void> {
+    if (this.#closed) return
+    this.#stopping = true
+    const until = this.#clock.now() + graceMs
+    while (this.#active > 0 && this.#clock.now() < until) {
+      await new Promise<void>((resolve) => this.#clock.schedule(resolve, 10))
+    }
+    if (this.#active > 0) {
+      logger.warn('{count} requests were still being served after {graceMs} ms; closing anyway', {
+        count: this.#active,
+        graceMs,
+      })
+    }
+    await this.close(reason)
   }
 
   /**
@@ -348,8 +383,15 @@ export class NetworkServer {
     for (const session of agentSessions) session.event(EventTopic.revoked, body)
   }
 
+  /** Serves one request unless stopping (then it is left unanswered, to be sent again). */
+  #handle(request: IncomingRequest): Promise<Uint8Array> {
+    if (this.#stopping) return new Promise<Uint8Array>(() => {})
+    this.#active++
+    return this.#serve(request).finally(() => this.#active--)
+  }
+
   /** Serves one request, timed and counted, in a span when tracing is on. */
-  async #handle(request: IncomingRequest): Promise<Uint8Array> {
+  async #serve(request: IncomingRequest): Promise<Uint8Array> {
     const started = performance.now()
     const { operation } = request
     let kind = ''
@@ -361,28 +403,21 @@ export class NetworkServer {
           throw new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`)
         }
       }
-      const route = operation === NetworkOperation.request ? this.#route(request) : undefined
-      if (route !== undefined) kind = route.record.kind
+      let route = operation === NetworkOperation.request ? this.#route(request) : undefined
+      if (route !== undefined) {
+        const held = this.#network.holdWhileMoving(
+          route.record.uuid,
+          request.body.byteLength,
+          request.timeoutMs,
+          request.signal,
+        )
+        if (held !== undefined) route = await this.#routeAfter(held, request)
+        kind = route.record.kind
+      }
       if (tracingEnabled()) span = this.#startSpan(request, route?.record)
       let reply: Uint8Array
       if (route !== undefined) {
-        // The hot path: the body goes to the container's agent undecoded.
-        const { agent, record } = route
-        agent.requests++
-        agent.inFlight++
-        try {
-          reply = await agent.forward(
-            record.uuid,
-            (request.meta as RouteMeta).operation,
-            request.body,
-            request.session.peerId as ClientUuid,
-            request.timeoutMs,
-            request,
-            traceparentOf(span, request.trace),
-          )
-        } finally {
-          agent.inFlight--
-        }
+        reply = await this.#forward(route, request, span)
       } else {
         const trace = traceparentOf(span, request.trace)
         const result = await (trace === undefined
@@ -400,6 +435,55 @@ export class NetworkServer {
       endRequestSpan(span, error)
       throw error
     }
+  }
+
+  /**
+   * The hot path: the body goes to the container's agent undecoded. An agent that
+   * answers "moving" did not run it: it waits for the move here and goes on.
+   */
+  async #forward(
+    route: { record: ContainerRecord; agent: RemoteAgent },
+    request: IncomingRequest,
+    span: Span | undefined,
+  ): Promise<Uint8Array> {
+    for (let attempt = 0;; attempt++) {
+      const { agent, record } = route
+      agent.requests++
+      agent.inFlight++
+      try {
+        return await agent.forward(
+          record.uuid,
+          (request.meta as RouteMeta).operation,
+          request.body,
+          request.session.peerId as ClientUuid,
+          request.timeoutMs,
+          request,
+          traceparentOf(span, request.trace),
+        )
+      } catch (error) {
+        if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_MOVING' || attempt > 2) {
+          throw error
+        }
+        const held = this.#network.holdWhileMoving(
+          record.uuid,
+          request.body.byteLength,
+          request.timeoutMs,
+          request.signal,
+        )
+        route = await this.#routeAfter(held ?? Promise.resolve(), request)
+      } finally {
+        agent.inFlight--
+      }
+    }
+  }
+
+  /** Routes a request again once its container's move ended. */
+  async #routeAfter(
+    held: Promise<void>,
+    request: IncomingRequest,
+  ): Promise<{ record: ContainerRecord; agent: RemoteAgent }> {
+    await held
+    return this.#route(request)
   }
 
   #startSpan(request: IncomingRequest, record: ContainerRecord | undefined): Span | undefined {
@@ -447,6 +531,9 @@ export class NetworkServer {
       case NetworkOperation.connect:
       case NetworkOperation.disconnect:
         return await this.#connection(request.operation, session, params.uuid as ContainerUuid)
+      case NetworkOperation.drain:
+        this.#guard?.check(session, (grant) => grant.role !== 'client', 'drain agents')
+        return await this.#drain(clientId, params.agentId as AgentUuid, params.deadlineMs)
       case NetworkOperation.identify:
         this.#guard?.check(session, (grant) => grant.role !== 'client', 'identify peers')
         return this.#guard?.grant(String(params.publicKey)) ?? null
@@ -587,6 +674,18 @@ export class NetworkServer {
     await this.#network.unregister(agentId)
     this.#agentOwners.delete(agentId)
     return null
+  }
+
+  /** Only the connection serving an agent may drain it. */
+  async #drain(clientId: ClientUuid, agentId: AgentUuid, deadlineMs: unknown): Promise<unknown> {
+    const owner = this.#agentOwners.get(agentId)
+    if (owner !== undefined && owner.clientId !== clientId) {
+      throw new AuthorizationError(`agent "${agentId}" belongs to another connection`)
+    }
+    if (deadlineMs !== undefined && typeof deadlineMs !== 'number') {
+      throw new InvalidArgumentError('deadlineMs must be a number of milliseconds')
+    }
+    return await this.#network.drain(agentId, { deadlineMs })
   }
 
   async #connection(

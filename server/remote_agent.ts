@@ -1,16 +1,32 @@
 // The coordinator's handle on an agent that lives behind an rpc session.
-import { AgentOperation, type AgentRouteMeta } from '../core/protocol.ts'
+import {
+  type AgentMoveOutParams,
+  type AgentMoveOutReply,
+  AgentOperation,
+  type AgentRouteMeta,
+  type AgentStartParams,
+} from '../core/protocol.ts'
 import type {
   AgentUuid,
   ClientUuid,
   ContainerUuid,
   EndpointRef,
+  MoveOutOptions,
+  MoveOutResult,
   NetworkAgent,
   StartOptions,
 } from '../core/types.ts'
 import { currentTraceparent } from '../core/_tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
+
+/** How long past the drain deadline the coordinator waits for an agent's moveOut answer. */
+const MOVE_OUT_GRACE_MS = 5_000
+
+/** A hand-over as it came from an agent: still encoded, passed on undecoded. */
+class EncodedHandOver {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 /** A {@link NetworkAgent} whose calls travel over the session of the client serving it. */
 export class RemoteAgent implements NetworkAgent {
@@ -22,13 +38,30 @@ export class RemoteAgent implements NetworkAgent {
   constructor(readonly uuid: AgentUuid, readonly session: RpcSession) {}
 
   async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
-    const body = encode({ agentId: this.uuid, options })
+    const { handedOver, ...rest } = options
+    const params: AgentStartParams = { agentId: this.uuid, options: rest }
+    if (handedOver instanceof EncodedHandOver) params.state = handedOver.bytes
+    else if (handedOver !== undefined) params.state = encode(handedOver)
+    const body = encode(params)
     // Traced when the get that asked for this start is.
     const trace = currentTraceparent()
     return decode(await this.session.request(AgentOperation.start, body, { trace })) as {
       uuid: ContainerUuid
       endpoint: EndpointRef
     }
+  }
+
+  /** The agent cuts its own work at the deadline; its answer is awaited a little longer. */
+  async moveOut(uuid: ContainerUuid, options: MoveOutOptions): Promise<MoveOutResult> {
+    const params: AgentMoveOutParams = { agentId: this.uuid, uuid, deadlineMs: options.deadlineMs }
+    const reply = decode(
+      await this.session.request(AgentOperation.moveOut, encode(params), {
+        timeoutMs: options.deadlineMs + MOVE_OUT_GRACE_MS,
+      }),
+    ) as AgentMoveOutReply | null
+    const state = reply?.state
+    if (!(state instanceof Uint8Array)) return {}
+    return { handedOver: new EncodedHandOver(state), bytes: state.byteLength }
   }
 
   async terminate(uuid: ContainerUuid): Promise<void> {

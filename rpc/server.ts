@@ -11,6 +11,7 @@ import {
   AuthorizationError,
   ClosedError,
   LimitExceededError,
+  MessageTooLargeError,
   NetworkError,
   ProtocolError,
 } from '../core/errors.ts'
@@ -234,7 +235,12 @@ export class RpcServer {
       // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
       batch: true,
       onMessage: (message, userId) => this.#receive(message, userId),
-      onError: (error) => logger.debug('send failed: {error}', { error }),
+      onError: (error) => {
+        // The transport cut a peer that sent a message past twice the limit (zmtp says so).
+        if (error instanceof MessageTooLargeError) {
+          this.#refusals.refuse('message-bytes', error.message)
+        } else logger.debug('send failed: {error}', { error })
+      },
     })
     this.#unregisterCheck = options.clock.register(
       () => this.#checkLiveness(),

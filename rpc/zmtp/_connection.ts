@@ -29,6 +29,8 @@ export interface ConnectionOwner {
   handshakeDone(connection: Connection, metadata: Metadata, userId: string): void
   /** One whole message arrived. */
   received(connection: Connection, frames: Uint8Array[]): void
+  /** The peer sent a message of `size` bytes or more, past `limit`: the connection is cut. */
+  oversized(connection: Connection, size: number, limit: number): void
   /** The connection is closed; `handshake` when it never completed its handshake. */
   lost(connection: Connection, reason: string, handshake: boolean): void
   /** Encodes queued messages for this connection with `write` until `full()`; returns how many. */
@@ -343,7 +345,8 @@ export class Connection {
   #withinLimit(size: number): boolean {
     const max = this.#settings.maxMessageSize
     if (max >= 0 && this.#messageBytes + size > max) {
-      this.close(`a message of more than ${max} bytes (limit ${max})`)
+      this.#owner.oversized(this, this.#messageBytes + size, max)
+      this.close(`a message of more than ${max} bytes`)
       return false
     }
     return true

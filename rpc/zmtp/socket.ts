@@ -19,7 +19,12 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import {
+  ClosedError,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  NetworkError,
+} from '../../core/errors.ts'
 import { splitBatch, takeBatch } from '../zmq/_batch.ts'
 import { Fifo } from '../zmq/_fifo.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
@@ -431,6 +436,22 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     else for (const part of batch) this.#deliver(part, userId)
   }
 
+  /**
+   * ConnectionOwner: a peer sent too large a message; it is told to `onError` as a
+   * `MessageTooLargeError` (counted by the rpc layer) and logged.
+   */
+  oversized(connection: Connection, size: number, limit: number): void {
+    logger.warn(
+      '{peer} sent a message of {size} bytes or more, over {limit}: its connection is cut',
+      {
+        peer: connection.peerAddress,
+        size,
+        limit,
+      },
+    )
+    this.report(new MessageTooLargeError(`a message from ${connection.peerAddress}`, size, limit))
+  }
+
   /** ConnectionOwner: `connection` closed. */
   lost(connection: Connection, reason: string, handshake: boolean): void {
     this.connections.delete(connection)
@@ -451,12 +472,6 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
         })
       }
       this.#event('disconnected', connection.endpoint, reason)
-    }
-    if (reason.startsWith('a message of more than')) {
-      logger.warn('{peer} sent {reason}; its connection is closed', {
-        peer: connection.peerAddress,
-        reason,
-      })
     }
     for (const connector of this.#connectors.values()) {
       if (connector.connection === connection) this.#redial(connector)

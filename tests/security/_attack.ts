@@ -76,6 +76,8 @@ export class AttackStage implements AsyncDisposable {
   attacker(): { socket: DealerSocket; received: Header[] } {
     const received: Header[] = []
     const socket = this.dealer({
+      // It unpacks batches as rpc peers do (a libzmq coordinator batches its replies).
+      batch: true,
       onMessage: (frames) => received.push(parseMessage(frames).header),
     })
     return { socket, received }
@@ -83,13 +85,7 @@ export class AttackStage implements AsyncDisposable {
 
   /** A raw DEALER connected to the coordinator, for attackers that speak ZeroMQ. */
   dealer(options: DealerSocketOptions = {}): DealerSocket {
-    // It unpacks batches as rpc peers do (a libzmq coordinator batches its replies).
-    const socket = new DealerSocket({
-      linger: 0,
-      batch: true,
-      transport: this.#transport,
-      ...options,
-    })
+    const socket = new DealerSocket({ linger: 0, transport: this.#transport, ...options })
     socket.connect(this.endpoint)
     return socket
   }

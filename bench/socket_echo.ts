@@ -75,6 +75,59 @@ async function denoClient(endpoint: string, transport: Transport): Promise<Clien
   return { rps, latencies }
 }
 
+/** The floor: Deno's own TCP echoing bytes, no framing, no ZeroMQ. */
+async function rawServer(): Promise<void> {
+  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  console.log(JSON.stringify({ endpoint: `${(listener.addr as Deno.NetAddr).port}` }))
+  for await (const conn of listener) {
+    conn.setNoDelay(true)
+    ;(async () => {
+      const buffer = new Uint8Array(64 * 1024)
+      for (;;) {
+        const count = await conn.read(buffer).catch(() => null)
+        if (count === null) break
+        let written = 0
+        while (written < count) written += await conn.write(buffer.subarray(written, count))
+      }
+    })()
+  }
+}
+
+/** The raw client: the same counts as {@link denoClient}, in bytes of `payload` size. */
+async function rawClient(port: string): Promise<ClientResult> {
+  const conn = await Deno.connect({ hostname: '127.0.0.1', port: Number(port) })
+  conn.setNoDelay(true)
+  const buffer = new Uint8Array(64 * 1024)
+  const readMessages = async (count: number) => {
+    let bytes = 0
+    while (bytes < count * payload.length) bytes += (await conn.read(buffer)) ?? 0
+  }
+  const burst = new Uint8Array(payload.length * 100)
+  let started = performance.now()
+  await conn.write(burst)
+  let received = 0
+  while (received < ROUND_TRIPS) {
+    const count = await conn.read(buffer)
+    if (count === null) break
+    // Each message that came back is sent again, as the DEALER does.
+    const messages = Math.floor(count / payload.length)
+    received += messages
+    if (received < ROUND_TRIPS) await conn.write(burst.subarray(0, count))
+  }
+  const rps = ROUND_TRIPS / ((performance.now() - started) / 1000)
+  const latencies: number[] = []
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    started = performance.now()
+    // The read waits while the write goes out, as in a socket's read loop.
+    const reply = readMessages(1)
+    await conn.write(payload)
+    await reply
+    latencies.push((performance.now() - started) * 1000)
+  }
+  conn.close()
+  return { rps, latencies }
+}
+
 function cpuSecondsOfThisProcess(): number {
   const usage = process.cpuUsage()
   return (usage.user + usage.system) / 1e6
@@ -172,6 +225,15 @@ async function main(): Promise<void> {
     })
   }
 
+  const raw = await startServer(Deno.execPath(), [...denoFlags, 'raw-server'])
+  const rawResult = await runJson<ClientResult>(Deno.execPath(), [
+    ...denoFlags,
+    'raw-client',
+    raw.endpoint,
+  ])
+  await stop(raw.child)
+  addRow('Deno TCP, no framing (the floor)', rawResult, Number.NaN)
+
   const named = Deno.args.indexOf('--transport')
   const transports: Transport[] = named >= 0
     ? [parseTransport(Deno.args[named + 1] ?? '', '--transport')]
@@ -224,6 +286,12 @@ switch (Deno.args[0]) {
     break
   case 'client':
     console.log(JSON.stringify(await denoClient(Deno.args[2], parseTransport(Deno.args[1]))))
+    break
+  case 'raw-server':
+    await rawServer()
+    break
+  case 'raw-client':
+    console.log(JSON.stringify(await rawClient(Deno.args[1])))
     break
   case 'idle':
     await denoIdle(parseTransport(Deno.args[1]))

@@ -15,7 +15,7 @@ import {
   RemoteError,
   TimeoutError,
 } from '../core/errors.ts'
-import { requirePositive } from '../core/_validate.ts'
+import { requirePositive } from '../core/validate.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
   ContainerOperation,
@@ -25,7 +25,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
 import type {
   AgentRecord,
@@ -126,7 +126,8 @@ export interface NetworkClientOptions {
  *
  * @example
  * ```ts
- * import type { Container, ContainerKind, ContainerUuid, StatelessContainer } from '@huly/network/client'
+ * import type { Container, ContainerKind, ContainerUuid } from '@huly/network/core'
+ * import type { StatelessContainer } from '@huly/network/client'
  * declare const container: Container
  * const declared: StatelessContainer = {
  *   options: { uuid: 'ha-1' as ContainerUuid, kind: 'ha' as ContainerKind, labels: [] },

@@ -44,7 +44,7 @@ import {
   requireObject,
   requirePositive,
   requireRecord,
-} from './_validate.ts'
+} from './validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'network'])
 

@@ -15,8 +15,9 @@ import {
 } from '../core/errors.ts'
 import { decode } from './codec.ts'
 import { frames, Kind, parseMessage, PROTOCOL_VERSION } from './_frames.ts'
-import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './_limits.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './limits.ts'
 import {
+  identifySession,
   type RequestHandler,
   type RequestOptions,
   RpcSession,
@@ -115,7 +116,7 @@ export class RpcClient {
     const handler: RequestHandler = options.handler ??
       ((request) => Promise.reject(new ProtocolError(`no handler for ${request.operation}`)))
     this.session = new RpcSession(options.clock, handler, options)
-    this.session.peerId = endpoint
+    identifySession(this.session, { peerId: endpoint })
     this.#lastSeen = options.clock.now()
     this.#unregisterPing = options.clock.register(
       () => this.#tick(),
@@ -214,7 +215,7 @@ export class RpcClient {
       maxMessageSize: this.#maxMessageBytes,
       ...this.#options.socket,
       transport: this.#options.transport ?? this.#options.socket?.transport,
-      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/_batch.ts).
       batch: true,
       onMessage: (message) => {
         if (this.#socket === socket) this.#receive(message)

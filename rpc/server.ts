@@ -23,10 +23,10 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
-import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './_limits.ts'
-import { RateLimiter } from './_rate_limiter.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './limits.ts'
+import { RateLimiter } from './rate_limiter.ts'
 import { clientAliveMs } from './_liveness.ts'
-import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
+import { identifySession, type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
 import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
 
@@ -231,7 +231,7 @@ export class RpcServer {
       heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
       transport: options.transport ?? options.socket?.transport,
-      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/_batch.ts).
       batch: true,
       onMessage: (message, userId) => this.#receive(message, userId),
       onError: (error) => logger.debug('send failed: {error}', { error }),
@@ -408,9 +408,7 @@ export class RpcServer {
     peer.routingKey = routingKey
     peer.lastSeen = this.#options.clock.now()
     peer.aliveMs = clientAliveMs(hello.aliveMs, this.#aliveMs)
-    peer.session.peerId = peerId
-    peer.session.credentials = hello.credentials
-    peer.session.userId = userId
+    identifySession(peer.session, { peerId, credentials: hello.credentials, userId })
     this.#byRouting.set(routingKey, peer)
     this.#byClient.set(peerId, peer)
     this.#send(
@@ -559,7 +557,7 @@ export class RpcServer {
   }
 }
 
-/** The first byte of a batch (rpc/zmq/_batch.ts); no rpc header starts with it. */
+/** The first byte of a batch (rpc/_batch.ts); no rpc header starts with it. */
 const BATCH_MARK = 0xc1
 
 /** Limits whose refusal a well-behaved client may meet and retry after a while. */

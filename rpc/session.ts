@@ -123,6 +123,20 @@ interface Outgoing {
   follows?: ServedRequest
 }
 
+/** Who a session talks to; set by the rpc server after a handshake, by the client at once. */
+interface PeerIdentity {
+  peerId: string
+  credentials?: unknown
+  userId?: string
+}
+
+let identify: (session: RpcSession, peer: PeerIdentity) => void
+
+/** Sets who `session` talks to: only the rpc client and server call this (not in mod.ts). */
+export function identifySession(session: RpcSession, peer: PeerIdentity): void {
+  identify(session, peer)
+}
+
 /**
  * One side of an rpc conversation over any transport that sends frames.
  *
@@ -135,12 +149,9 @@ interface Outgoing {
  * ```
  */
 export class RpcSession {
-  /** Id of the peer, once known (a client id on servers). */
-  peerId = ''
-  /** Credentials the peer presented in its handshake. */
-  credentials: unknown = undefined
-  /** The peer's authenticated identity (its ZAP `User-Id`), `''` when none. */
-  userId = ''
+  #peerId = ''
+  #credentials: unknown = undefined
+  #userId = ''
   readonly #clock: TickManager
   readonly #handler: RequestHandler
   readonly #requestTimeoutMs: number
@@ -159,6 +170,29 @@ export class RpcSession {
   readonly #forgotten = new Set<number>()
   #nextId = 1
   #closed = false
+
+  static {
+    identify = (session, peer) => {
+      session.#peerId = peer.peerId
+      if ('credentials' in peer) session.#credentials = peer.credentials
+      if ('userId' in peer) session.#userId = peer.userId ?? ''
+    }
+  }
+
+  /** Id of the peer, once known (a client id on servers). */
+  get peerId(): string {
+    return this.#peerId
+  }
+
+  /** Credentials the peer presented in its handshake. */
+  get credentials(): unknown {
+    return this.#credentials
+  }
+
+  /** The peer's authenticated identity (its ZAP `User-Id`), `''` when none. */
+  get userId(): string {
+    return this.#userId
+  }
 
   /** Creates a session that serves incoming requests with `handler`. */
   constructor(clock: TickManager, handler: RequestHandler, options: SessionOptions = {}) {

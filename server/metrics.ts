@@ -14,7 +14,7 @@ import {
 } from '../core/metrics.ts'
 import { NetworkOperation } from '../core/protocol.ts'
 import type { ChangeType, NetworkCounts, NetworkEvent } from '../core/types.ts'
-import { Refusals } from '../rpc/_limits.ts'
+import { Refusals } from '../rpc/limits.ts'
 import type { RpcServerStats } from '../rpc/server.ts'
 
 /** The counters and the histogram of one (operation, kind), looked up once. */
@@ -60,7 +60,7 @@ export interface RequestTotals {
  * metrics.attach({
  *   counts: () => network.counts(),
  *   sessions: () => 0,
- *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0 }),
+ *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: {} }),
  * })
  * console.log(metrics.registry.render().includes('huly_network_agents 0'))
  * await network.close()

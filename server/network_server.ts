@@ -24,7 +24,7 @@ import {
   RateLimitError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
-import { requireListenOptions, requirePort } from '../core/_validate.ts'
+import { requireListenOptions, requirePort } from '../core/validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -52,12 +52,12 @@ import {
   TracerName,
   tracingEnabled,
   withTraceparent,
-} from '../core/_tracing.ts'
+} from '../core/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { AccessGuard } from './_guard.ts'
-import { RateLimiter } from '../rpc/_rate_limiter.ts'
+import { RateLimiter } from '../rpc/rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
 import { RemoteAgent } from './remote_agent.ts'
 

@@ -6,10 +6,10 @@
  */
 
 import { NetworkError } from '../../core/errors.ts'
-import { takeBatch } from './_batch.ts'
+import { takeBatch } from '../_batch.ts'
 import { EHOSTUNREACH } from './_constants.ts'
 import { errorText } from './_ffi.ts'
-import { Fifo } from './_fifo.ts'
+import { Fifo } from '../_fifo.ts'
 import type { NativeSocket } from './_native.ts'
 import { PeerUnreachableError } from './errors.ts'
 
@@ -57,7 +57,7 @@ export class SocketSendQueue implements SendQueue {
   /** Frames of the current message libzmq already took. */
   #frame = 0
 
-  /** With `batch`, several queued messages leave as one batch (see `_batch.ts`). */
+  /** With `batch`, several queued messages leave as one batch (see `../_batch.ts`). */
   constructor(batch = false) {
     this.#batch = batch
   }

@@ -20,8 +20,8 @@
 
 import { getLogger } from '@logtape/logtape'
 import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
-import { splitBatch, takeBatch } from '../zmq/_batch.ts'
-import { Fifo } from '../zmq/_fifo.ts'
+import { splitBatch, takeBatch } from '../_batch.ts'
+import { Fifo } from '../_fifo.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
 import type {
   DealerSocketOptions,

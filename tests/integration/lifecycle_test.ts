@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
-import { AgentImpl, type AgentUuid, NetworkOperation } from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { NetworkOperation } from '../../internal.ts'
 import type { RpcClient } from '../../rpc/client.ts'
 import { encode } from '../../rpc/codec.ts'
 import { Proc, startAgent, startCoordinator, within } from './_process.ts'

@@ -1,7 +1,8 @@
 // The in-process metrics registry: Prometheus text that the strict parser accepts,
 // escaping, bounded label sets, named errors on misuse, quantile estimates.
 import assert from 'node:assert/strict'
-import { estimateQuantile, InvalidArgumentError, MetricsRegistry } from '../../core/mod.ts'
+import { InvalidArgumentError, MetricsRegistry } from '../../core/mod.ts'
+import { estimateQuantile } from '../../internal.ts'
 import { CoordinatorMetrics } from '../../server/mod.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import type { NetworkClient } from '../../client/mod.ts'
-import { AgentImpl, type AgentUuid, EventTopic, NetworkOperation } from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { EventTopic, NetworkOperation } from '../../internal.ts'
 import { encode, type RpcClient } from '../../rpc/mod.ts'
 import { echoFactory, peer, TestCoordinator, within } from './_fixture.ts'
 

@@ -2,7 +2,8 @@
 // sender, with its size and the limit; the receiver counts one it gets; no reconnects.
 import assert from 'node:assert/strict'
 import { AgentImpl, type AgentUuid, MessageTooLargeError, RemoteError } from '../../core/mod.ts'
-import { decode, encode, Kind, MAX_MESSAGE_BYTES, RpcClient } from '../../rpc/mod.ts'
+import { decode, encode, MAX_MESSAGE_BYTES, RpcClient } from '../../rpc/mod.ts'
+import { Kind } from '../../internal.ts'
 import { frames } from '../../rpc/_frames.ts'
 import { createNetworkClient } from '../../client/mod.ts'
 import { echoFactory, TestCoordinator, within } from '../security/_fixture.ts'

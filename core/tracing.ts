@@ -1,3 +1,4 @@
+// Shared by core/, client/ and server/; not exported from any mod.ts (a module of the package, not of its API).
 // Traces of requests across processes, internal to the library (the README's
 // "Traces" says what a user sees): each hop (client, coordinator, agent, container)
 // opens an OpenTelemetry span whose parent is the W3C `traceparent` that came in the

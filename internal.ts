@@ -30,6 +30,7 @@ export {
   parseEndpointRef,
   routedEndpoint,
 } from './core/endpoint.ts'
+export { errorFromWire } from './core/errors.ts'
 export { estimateQuantile } from './core/metrics.ts'
 export {
   type AgentConnectParams,

@@ -60,6 +60,7 @@ export {
   AuthorizationError,
   ClosedError,
   ContainerNotFoundError,
+  ErrorCode,
   InvalidArgumentError,
   LimitExceededError,
   MessageTooLargeError,

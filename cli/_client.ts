@@ -92,6 +92,9 @@ export function asCliError(error: unknown): unknown {
   if (error instanceof RemoteError) {
     return new CliError(`${error.remoteName}: ${error.message}`, ExitCode.remote)
   }
+  if (error instanceof NetworkError && error.remote) {
+    return new CliError(`${error.name}: ${error.message}`, ExitCode.remote)
+  }
   if (error instanceof TimeoutError) return new CliError(error.message, ExitCode.unreachable)
   if (error instanceof NetworkError) {
     return new CliError(`${error.name}: ${error.message}`, ExitCode.unreachable)

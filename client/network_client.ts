@@ -10,9 +10,9 @@ import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
 import {
   ClosedError,
+  ContainerNotFoundError,
   InvalidArgumentError,
   NotConnectedError,
-  RemoteError,
   TimeoutError,
 } from '../core/errors.ts'
 import { requirePositive } from '../core/validate.ts'
@@ -465,7 +465,9 @@ class NetworkClientImpl implements NetworkClient {
           if (this.rpc.connected) {
             await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
               timeoutMs: 1000,
-            }).catch(() => {})
+            }).catch((error) =>
+              logger.info('unregistering agent {agentId} failed: {error}', { agentId, error })
+            )
           }
           await agent.close()
           await server.close()
@@ -532,7 +534,14 @@ class NetworkClientImpl implements NetworkClient {
   async close(): Promise<void> {
     if (this.#closed) return
     const quick = { timeoutMs: 1000 }
-    for (const served of [...this.#served]) await served.close().catch(() => {})
+    for (const served of [...this.#served]) {
+      await served.close().catch((error) =>
+        logger.warn('closing agent {agentId} failed: {error}', {
+          agentId: served.agent.uuid,
+          error,
+        })
+      )
+    }
     if (this.rpc.connected) {
       await Promise.allSettled(
         this.#allReferences().map((ref) =>
@@ -812,7 +821,7 @@ class NetworkClientImpl implements NetworkClient {
       if ([...connections].some((connection) => connection.via === via)) {
         await this.#connectOn(via, uuid, true).catch((error) => {
           // A container that is gone is got again from its removal event.
-          if (error instanceof RemoteError && error.code === 'CONTAINER_NOT_FOUND') {
+          if (error instanceof ContainerNotFoundError) {
             logger.info('{uuid} is gone from its agent; it is got again', { uuid })
           } else logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
         })
@@ -873,7 +882,7 @@ class ReferenceImpl implements ContainerReference {
     try {
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     } catch (error) {
-      if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_NOT_FOUND') throw error
+      if (!(error instanceof ContainerNotFoundError)) throw error
       await this.reacquire()
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     }

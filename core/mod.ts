@@ -23,6 +23,7 @@ export {
   AuthorizationError,
   ClosedError,
   ContainerNotFoundError,
+  ErrorCode,
   InvalidArgumentError,
   LimitExceededError,
   MessageTooLargeError,

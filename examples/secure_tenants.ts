@@ -8,10 +8,10 @@
  */
 import { createNetworkClient, type NetworkClient } from '@huly/network/client'
 import {
+  AuthorizationError,
   type ContainerFactory,
   NetworkImpl,
   type PeerGrant,
-  RemoteError,
   TickManagerImpl,
 } from '@huly/network/core'
 import { type CurveKeyPair, curveKeyPair } from '@huly/network/rpc'
@@ -69,8 +69,8 @@ const theirs = await tenant7.get('workspace', { labels: ['workspace:7'] })
 try {
   await tenant42.request(theirs.uuid, 'hello')
 } catch (error) {
-  if (!(error instanceof RemoteError)) throw error
-  console.log(`frontend-42 -> workspace:7: ${error.remoteName} (${error.code})`)
+  if (!(error instanceof AuthorizationError)) throw error
+  console.log(`frontend-42 -> workspace:7: ${error.name} (${error.code})`)
 }
 console.log(`frontend-42 sees ${(await tenant42.list()).length} container(s)`)
 

@@ -8,6 +8,7 @@ import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import {
   ClosedError,
+  ErrorCode,
   LimitExceededError,
   OutcomeUnknownError,
   ProtocolError,
@@ -148,7 +149,7 @@ export class RpcClient {
         this.#waiters.delete(waiter)
         reject(new TimeoutError(`not connected to ${this.#endpoint} after ${timeoutMs} ms`))
       }, timeoutMs)
-      promise.finally(cancel).catch(() => {})
+      promise.then(cancel, cancel)
     }
     return promise
   }
@@ -272,12 +273,12 @@ export class RpcClient {
         })
         return this.#reconnect(`server said bye: ${header.reason}`)
       case Kind.reject:
-        if (header.code === 'NO_SESSION') {
+        if (header.code === ErrorCode.NoSession) {
           if (this.#state === 'connected') this.#lostSession('the server does not know this client')
           return
         }
         // Refused for now (too many hellos or sessions): the next tick says hello again.
-        if (header.code === 'TRY_LATER') {
+        if (header.code === ErrorCode.TryLater) {
           this.#helloAgain = this.#state === 'connecting'
           logger.warn('{endpoint} refused the handshake for now: {message}', {
             endpoint: this.#endpoint,
@@ -338,7 +339,12 @@ export class RpcClient {
     if (this.#state === 'connected') this.#options.onDisconnect?.(reason)
     const old = this.#socket
     this.#socket = undefined
-    old?.close().catch(() => {})
+    old?.close().catch((error) =>
+      logger.debug('closing the old socket to {endpoint} failed: {error}', {
+        endpoint: this.#endpoint,
+        error,
+      })
+    )
     this.#lastSeen = this.#options.clock.now()
     this.#open()
   }

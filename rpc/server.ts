@@ -10,6 +10,7 @@ import type { TickManager } from '../core/clock.ts'
 import {
   AuthorizationError,
   ClosedError,
+  ErrorCode,
   LimitExceededError,
   NetworkError,
   ProtocolError,
@@ -309,7 +310,7 @@ export class RpcServer {
         return
       }
       const id = header.kind === Kind.request ? header.id : 0
-      this.#reject(routingId, id, 'NO_SESSION', 'no session: the handshake must come first')
+      this.#reject(routingId, id, ErrorCode.NoSession, 'no session: the handshake must come first')
       return
     }
     peer.lastSeen = this.#options.clock.now()
@@ -343,7 +344,7 @@ export class RpcServer {
       this.#reject(
         routingId,
         0,
-        'PROTOCOL_VERSION',
+        ErrorCode.ProtocolVersion,
         `unsupported protocol version ${hello.version}; this server speaks version ${PROTOCOL_VERSION}`,
       )
       return
@@ -370,7 +371,7 @@ export class RpcServer {
       this.stats.rejected++
       if (error instanceof LimitExceededError) {
         this.#refusals.refuse(error.limit, error.message)
-        this.#reject(routingId, 0, retryable.has(error.limit) ? 'TRY_LATER' : error.code, {
+        this.#reject(routingId, 0, retryable.has(error.limit) ? ErrorCode.TryLater : error.code, {
           name: error.name,
           message: error.message,
         })
@@ -378,7 +379,7 @@ export class RpcServer {
       }
       const { code, message } = error instanceof NetworkError
         ? error
-        : { code: 'REFUSED', message: String(error) }
+        : { code: ErrorCode.Refused, message: String(error) }
       this.#reject(routingId, 0, code, message)
       return
     }

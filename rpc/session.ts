@@ -8,7 +8,14 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
+import {
+  ClosedError,
+  ErrorCode,
+  errorFromWire,
+  NetworkError,
+  RemoteError,
+  TimeoutError,
+} from '../core/errors.ts'
 import { Deadlines } from './_deadlines.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 import { oversized } from './_message_size.ts'
@@ -319,7 +326,7 @@ export class RpcSession {
         this.#settle(header.id, body, false)
         return true
       case Kind.fail:
-        this.#settle(header.id, new RemoteError(header.name, header.message, header.code), false)
+        this.#settle(header.id, errorFromWire(header.name, header.message, header.code), false)
         return true
       case Kind.cancel:
         this.#running.get(header.id)?.abort(new ClosedError('the caller cancelled the request'))
@@ -452,7 +459,7 @@ export class RpcSession {
         id,
         name: 'OutcomeUnknownError',
         message: `${operation} ran once and its answer is no longer kept; it does not run again`,
-        code: 'OUTCOME_UNKNOWN',
+        code: ErrorCode.OutcomeUnknown,
       }))
       return
     }
@@ -507,7 +514,7 @@ export class RpcSession {
         id,
         name: 'ProtocolError',
         message: 'the answer was sent once and is too large to send again',
-        code: 'ANSWER_GONE',
+        code: ErrorCode.AnswerGone,
       })
       size = messageSize(message)
     }

@@ -656,7 +656,12 @@ export class NetworkServer {
     for (const [agentId, owner] of [...this.#agentOwners]) {
       if (owner.clientId !== clientId) continue
       this.#agentOwners.delete(agentId)
-      this.#network.unregister(agentId).catch(() => {})
+      this.#network.unregister(agentId).catch((error) =>
+        logger.warn('unregistering agent {agentId} of a closed session failed: {error}', {
+          agentId,
+          error,
+        })
+      )
     }
     this.#network.clientGone(clientId)
     const connected = this.#connections.get(clientId)

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../core/errors.ts'
 import { takeBatch } from '../_batch.ts'
 import { EHOSTUNREACH } from './_constants.ts'
 import { errorText } from './_ffi.ts'
@@ -40,7 +40,7 @@ export interface SendQueue {
 /** The error for a message libzmq refused with `errno` (other than EAGAIN). */
 export function sendError(frames: Uint8Array[], errno: number, discarded = 0): NetworkError {
   if (errno === EHOSTUNREACH) return new PeerUnreachableError(frames[0], frames, discarded)
-  return new NetworkError(`send failed: ${errorText(errno)}`, 'ZMQ')
+  return new NetworkError(`send failed: ${errorText(errno)}`, ErrorCode.Zmq)
 }
 
 /**

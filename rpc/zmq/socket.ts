@@ -54,7 +54,7 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import { ClosedError, ErrorCode, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
 import * as c from './_constants.ts'
 import { Fifo } from '../_fifo.ts'
 import { Monitor } from './_monitor.ts'
@@ -300,7 +300,9 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
         }
       }
     } catch (error) {
-      this.#report(error instanceof NetworkError ? error : new NetworkError(String(error), 'ZMQ'))
+      this.#report(
+        error instanceof NetworkError ? error : new NetworkError(String(error), ErrorCode.Zmq),
+      )
     } finally {
       this.#pumping = false
       releaseLastFrame()

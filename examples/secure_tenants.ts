@@ -17,7 +17,7 @@ import {
 import { type CurveKeyPair, curveKeyPair } from '@huly/network/rpc'
 import { NetworkServer } from '@huly/network/server'
 
-// In production: `deno task keygen NAME` per process, and an access file (see the README).
+// In production: `deno task keygen NAME` per process, and an access file (see docs/security.md).
 const coordinatorKeys = curveKeyPair()
 const keys: Record<string, CurveKeyPair> = {}
 const grant = (name: string, role: PeerGrant['role'], labels?: string[]): PeerGrant => {

@@ -1,7 +1,7 @@
 /**
  * The coordinator's metrics: every one is defined here, in one registry that
  * `/metrics` renders and that OpenTelemetry mirrors when a meter provider is
- * registered. The README's "Observability" section lists them.
+ * registered. docs/observability.md lists them.
  *
  * @module
  */

@@ -74,4 +74,4 @@ export {
   TimeoutError,
   UnknownMethodError,
 } from './core/mod.ts'
-export { type CurveKeyPair, curveKeyPair, PeerUnreachableError } from './rpc/mod.ts'
+export { type CurveKeyPair, curveKeyPair } from './rpc/mod.ts'

@@ -31,8 +31,8 @@ USER deno
 # Bind every interface inside the container (the default, 127.0.0.1, is unreachable
 # from outside it), for the peers' port and the HTTP endpoint (dashboard, /metrics,
 # /healthz, /readyz); JSON lines for log collectors. Without keys it does not start:
-# mount an access file and set HULY_NETWORK_ACCESS (see the README's Security
-# section), or say `serve --insecure` when you run it.
+# mount an access file and set HULY_NETWORK_ACCESS (see
+# docs/security.md), or say `serve --insecure` when you run it.
 ENV HULY_NETWORK_HOST=0.0.0.0 \
     HULY_NETWORK_PORT=3737 \
     HULY_NETWORK_HTTP_HOST=0.0.0.0 \
@@ -42,7 +42,7 @@ EXPOSE 3737 3780
 # Healthy when the coordinator's HTTP endpoint answers /healthz (no client is started).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
     CMD ["deno", "eval", "const r = await fetch(`http://127.0.0.1:${Deno.env.get('HULY_NETWORK_HTTP_PORT')}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
-# A 1 MiB young generation: 55 MiB less RSS, no loss of throughput (README Performance).
+# A 1 MiB young generation: 55 MiB less RSS, no loss of throughput (docs/performance.md).
 # SIGTERM (docker stop) tells every peer the coordinator is going away and exits 0.
 ENTRYPOINT ["deno", "run", "--cached-only", "--v8-flags=--max-semi-space-size=1", "--allow-read", "--allow-ffi", "--allow-env", "--allow-net", "cli/main.ts"]
 CMD ["serve"]

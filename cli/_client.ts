@@ -4,7 +4,7 @@ import { createNetworkClient, type NetworkClient } from '../client/mod.ts'
 import { NetworkError, RemoteError, TimeoutError } from '../core/mod.ts'
 import type { DealerSocketOptions } from '../rpc/mod.ts'
 import { curvePublicKey } from '../rpc/mod.ts'
-import { configureLogging } from '../server/_logging.ts'
+import { configureLogging } from '../server/logging.ts'
 import { isZ85Key, readKeyFile } from '../server/keys.ts'
 import { type ClientFlags, CliError, ExitCode, UsageError } from './_options.ts'
 import { err } from './_output.ts'
@@ -91,6 +91,9 @@ export function asCliError(error: unknown): unknown {
   if (error instanceof CliError) return error
   if (error instanceof RemoteError) {
     return new CliError(`${error.remoteName}: ${error.message}`, ExitCode.remote)
+  }
+  if (error instanceof NetworkError && error.remote) {
+    return new CliError(`${error.name}: ${error.message}`, ExitCode.remote)
   }
   if (error instanceof TimeoutError) return new CliError(error.message, ExitCode.unreachable)
   if (error instanceof NetworkError) {

@@ -2,7 +2,7 @@
 // errors that pick an exit code.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
 import type { LogLevel } from '@logtape/logtape'
-import { isLogLevel, logLevels } from '../server/_logging.ts'
+import { isLogLevel, logLevels } from '../server/logging.ts'
 
 /** Exit codes of every command. */
 export const ExitCode = {

@@ -1,7 +1,7 @@
 // `request <uuid> <operation> [json]`: one request to a live container, or, with
 // --kind, to the container got (started again if it stopped) for the request.
 import type { NetworkClient } from '../client/mod.ts'
-import { RemoteError } from '../core/mod.ts'
+import { ContainerNotFoundError } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
 import { withClient } from './_client.ts'
 import {
@@ -66,9 +66,9 @@ async function send(
   try {
     return await client.request(uuid, operation, data)
   } catch (error) {
-    if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_NOT_FOUND') throw error
+    if (!(error instanceof ContainerNotFoundError)) throw error
     throw new CliError(
-      `${error.remoteName}: ${error.message} (a container nobody holds stops after the unused timeout: hold it with "get <kind> --uuid ${uuid} --watch", or pass --kind to start it again)`,
+      `${error.name}: ${error.message} (a container nobody holds stops after the unused timeout: hold it with "get <kind> --uuid ${uuid} --watch", or pass --kind to start it again)`,
       ExitCode.remote,
     )
   }

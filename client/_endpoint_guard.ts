@@ -4,7 +4,7 @@
 // coordinator tells agents when keys are revoked, and their sessions end then; after
 // a lost link to the coordinator, the keys of live sessions are asked about again.
 import { describeUse, mayUse, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
-import { RefusalAudit } from '../core/_refusal_audit.ts'
+import { RefusalAudit } from '../core/refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
 import type { Hello } from '../rpc/server.ts'

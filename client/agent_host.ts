@@ -24,7 +24,7 @@ import {
   ContainerOperation,
   type RouteMeta,
 } from '../core/protocol.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid, StartOptions } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'

@@ -20,7 +20,6 @@ export {
   type ServeAgentOptions,
   type ServedAgent,
   type StatelessContainer,
-  toEndpoint,
 } from './network_client.ts'
 export {
   type ConnectOptions,

@@ -10,12 +10,13 @@ import { AgentImpl } from '../core/agent.ts'
 import { type TickManager, TickManagerImpl } from '../core/clock.ts'
 import {
   ClosedError,
+  ContainerMovingError,
+  ContainerNotFoundError,
   InvalidArgumentError,
   NotConnectedError,
-  RemoteError,
   TimeoutError,
 } from '../core/errors.ts'
-import { requirePositive } from '../core/_validate.ts'
+import { requirePositive } from '../core/validate.ts'
 import { DEFAULT_DRAIN_DEADLINE_MS } from '../core/drain.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
@@ -26,7 +27,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/_tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
 import type {
   AgentRecord,
@@ -75,8 +76,7 @@ const DRAIN_ANSWER_MARGIN_MS = 10_000
 
 /** A request refused because its container moves, or is gone from that place: it did not run. */
 function notRunHere(error: unknown): boolean {
-  return error instanceof RemoteError &&
-    (error.code === 'CONTAINER_MOVING' || error.code === 'CONTAINER_NOT_FOUND')
+  return error instanceof ContainerMovingError || error instanceof ContainerNotFoundError
 }
 
 /**
@@ -141,7 +141,8 @@ export interface NetworkClientOptions {
  *
  * @example
  * ```ts
- * import type { Container, ContainerKind, ContainerUuid, StatelessContainer } from '@huly/network/client'
+ * import type { Container, ContainerKind, ContainerUuid } from '@huly/network/core'
+ * import type { StatelessContainer } from '@huly/network/client'
  * declare const container: Container
  * const declared: StatelessContainer = {
  *   options: { uuid: 'ha-1' as ContainerUuid, kind: 'ha' as ContainerKind, labels: [] },
@@ -507,7 +508,9 @@ class NetworkClientImpl implements NetworkClient {
           if (this.rpc.connected) {
             await this.rpc.request(NetworkOperation.unregister, encode({ agentId }), {
               timeoutMs: 1000,
-            }).catch(() => {})
+            }).catch((error) =>
+              logger.info('unregistering agent {agentId} failed: {error}', { agentId, error })
+            )
           }
           await server.close()
         },
@@ -598,7 +601,14 @@ class NetworkClientImpl implements NetworkClient {
   async close(): Promise<void> {
     if (this.#closed) return
     const quick = { timeoutMs: 1000 }
-    for (const served of [...this.#served]) await served.close().catch(() => {})
+    for (const served of [...this.#served]) {
+      await served.close().catch((error) =>
+        logger.warn('closing agent {agentId} failed: {error}', {
+          agentId: served.agent.uuid,
+          error,
+        })
+      )
+    }
     if (this.rpc.connected) {
       await Promise.allSettled(
         this.#allReferences().map((ref) =>
@@ -878,7 +888,7 @@ class NetworkClientImpl implements NetworkClient {
       if ([...connections].some((connection) => connection.via === via)) {
         await this.#connectOn(via, uuid, true).catch((error) => {
           // A container that is gone is got again from its removal event.
-          if (error instanceof RemoteError && error.code === 'CONTAINER_NOT_FOUND') {
+          if (error instanceof ContainerNotFoundError) {
             logger.info('{uuid} is gone from its agent; it is got again', { uuid })
           } else logger.warn('reconnecting to {uuid} failed: {error}', { uuid, error })
         })
@@ -949,7 +959,7 @@ class ReferenceImpl implements ContainerReference {
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     } catch (error) {
       if (!notRunHere(error)) throw error
-      if ((error as RemoteError).code === 'CONTAINER_NOT_FOUND') await this.reacquire()
+      if (error instanceof ContainerNotFoundError) await this.reacquire()
       return await this.client.routedRequest(undefined, this.uuid, operation, data, options)
     }
   }

@@ -57,8 +57,9 @@ export interface PeerGrant {
  *
  * @example
  * ```ts
- * import { mayRegister } from '@huly/network/core'
- * const agent = { name: 'a', publicKey: 'k', role: 'agent', kinds: ['echo'] } as const
+ * import type { PeerGrant } from '@huly/network/core'
+ * import { mayRegister } from '@huly/network/internal'
+ * const agent: PeerGrant = { name: 'a', publicKey: 'k', role: 'agent', kinds: ['echo'] }
  * console.assert(mayRegister(agent, ['echo']) && !mayRegister(agent, ['shell']))
  * ```
  */
@@ -74,8 +75,9 @@ export function mayRegister(grant: PeerGrant, kinds: readonly string[]): boolean
  *
  * @example
  * ```ts
- * import { mayUse } from '@huly/network/core'
- * const tenant = { name: 't', publicKey: 'k', role: 'client', labels: ['workspace:42'] } as const
+ * import type { PeerGrant } from '@huly/network/core'
+ * import { mayUse } from '@huly/network/internal'
+ * const tenant: PeerGrant = { name: 't', publicKey: 'k', role: 'client', labels: ['workspace:42'] }
  * console.assert(mayUse(tenant, 'session', ['workspace:42', 'user:1']))
  * console.assert(!mayUse(tenant, 'session', ['workspace:7']))
  * ```
@@ -92,7 +94,7 @@ export function mayUse(grant: PeerGrant, kind: string, labels: readonly string[]
  *
  * @example
  * ```ts
- * import { seesEverything } from '@huly/network/core'
+ * import { seesEverything } from '@huly/network/internal'
  * console.assert(seesEverything({ name: 'ops', publicKey: 'k', role: 'admin' }))
  * ```
  */
@@ -106,7 +108,7 @@ export function seesEverything(grant: PeerGrant): boolean {
  *
  * @example
  * ```ts
- * import { describeUse } from '@huly/network/core'
+ * import { describeUse } from '@huly/network/internal'
  * console.assert(
  *   describeUse({ uuid: 'c7', kind: 'echo', labels: ['workspace:7'] }) ===
  *     'use echo container c7 [workspace:7]',
@@ -125,7 +127,7 @@ export function describeUse(container: { uuid?: string; kind: string; labels: st
  *
  * @example
  * ```ts
- * import { peerIdFor } from '@huly/network/core'
+ * import { peerIdFor } from '@huly/network/internal'
  * const grant = { name: 'frontend-42', publicKey: 'k', role: 'client' } as const
  * console.assert(peerIdFor(grant, 'c1') === 'frontend-42/c1')
  * ```
@@ -140,7 +142,7 @@ export function peerIdFor(grant: PeerGrant, clientId: string): string {
  *
  * @example
  * ```ts
- * import { requireAccess } from '@huly/network/core'
+ * import { requireAccess } from '@huly/network/internal'
  * requireAccess(true, { name: 'ops', publicKey: 'k', role: 'admin' }, 'get session')
  * ```
  */
@@ -157,7 +159,7 @@ export function requireAccess(allowed: boolean, grant: PeerGrant, action: string
  *
  * @example
  * ```ts
- * import { audit } from '@huly/network/core'
+ * import { audit } from '@huly/network/internal'
  * audit('revoked', { peer: 'frontend-42', sessions: 1 })
  * ```
  */

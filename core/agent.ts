@@ -34,7 +34,7 @@ import {
   requireLabels,
   requireObject,
   requireRecord,
-} from './_validate.ts'
+} from './validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'agent'])
 

@@ -6,7 +6,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import { InvalidArgumentError } from './errors.ts'
-import { requireFunction, requirePositive } from './_validate.ts'
+import { requireFunction, requirePositive } from './validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'clock'])
 

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from './errors.ts'
 import type { AgentUuid, EndpointRef } from './types.ts'
-import { describe, requireId } from './_validate.ts'
+import { describe, requireId } from './validate.ts'
 
 /**
  * The endpoint of a container reached through its agent's endpoint; `publicKey`
@@ -13,7 +13,8 @@ import { describe, requireId } from './_validate.ts'
  *
  * @example
  * ```ts
- * import { routedEndpoint, type AgentUuid } from '@huly/network/core'
+ * import { type AgentUuid } from '@huly/network/core'
+ * import { routedEndpoint } from '@huly/network/internal'
  * const ref = routedEndpoint('tcp://127.0.0.1:3738', 'agent-1' as AgentUuid)
  * ```
  */
@@ -39,7 +40,7 @@ function keyOf(publicKey: unknown): { publicKey?: string } {
  *
  * @example
  * ```ts
- * import { directEndpoint } from '@huly/network/core'
+ * import { directEndpoint } from '@huly/network/internal'
  * const ref = directEndpoint('tcp://127.0.0.1:4000')
  * ```
  */
@@ -52,7 +53,7 @@ export function directEndpoint(address: string, publicKey?: string): EndpointRef
  *
  * @example
  * ```ts
- * import { networkEndpoint } from '@huly/network/core'
+ * import { networkEndpoint } from '@huly/network/internal'
  * console.assert(networkEndpoint().kind === 'network')
  * ```
  */
@@ -65,7 +66,7 @@ export function networkEndpoint(): EndpointRef {
  *
  * @example
  * ```ts
- * import { parseEndpointRef } from '@huly/network/core'
+ * import { parseEndpointRef } from '@huly/network/internal'
  * const ref = parseEndpointRef({ kind: 'direct', address: 'tcp://127.0.0.1:4000' })
  * ```
  */
@@ -86,25 +87,5 @@ export function parseEndpointRef(value: unknown): EndpointRef {
       throw new InvalidArgumentError(
         `endpoint must be { kind: 'routed' | 'direct' | 'network', … }, got ${describe(value)}`,
       )
-  }
-}
-
-/**
- * A human-readable form of an endpoint reference, for logs and tables.
- *
- * @example
- * ```ts
- * import { directEndpoint, formatEndpointRef } from '@huly/network/core'
- * console.log(formatEndpointRef(directEndpoint('tcp://127.0.0.1:4000')))
- * ```
- */
-export function formatEndpointRef(ref: EndpointRef): string {
-  switch (ref.kind) {
-    case 'routed':
-      return `routed ${ref.address} (agent ${ref.agentId})`
-    case 'direct':
-      return `direct ${ref.address}`
-    case 'network':
-      return 'through the network'
   }
 }

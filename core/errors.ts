@@ -1,9 +1,81 @@
 /**
  * Named error classes of Huly Network. Callers branch with `instanceof`, never on
- * message text.
+ * message text. An error raised on the other side of a connection comes back as
+ * the same class when it is one of these (its {@link NetworkError.remote} is
+ * true), and as a {@link RemoteError} otherwise.
  *
  * @module
  */
+
+/**
+ * The codes of the errors of Huly Network, by name: each class has one, and a few
+ * name refusals that only travel on the wire (`NoSession`, `TryLater`, ...).
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, TimeoutError } from '@huly/network/core'
+ * console.assert(new TimeoutError('no answer').code === ErrorCode.Timeout)
+ * ```
+ */
+export const ErrorCode = {
+  /** {@link NetworkError} with no more precise class. */
+  Network: 'NETWORK',
+  /** {@link InvalidArgumentError}. */
+  InvalidArgument: 'INVALID_ARGUMENT',
+  /** {@link TimeoutError}. */
+  Timeout: 'TIMEOUT',
+  /** {@link ClosedError}. */
+  Closed: 'CLOSED',
+  /** {@link NoAgentError}. */
+  NoAgent: 'NO_AGENT',
+  /** {@link ContainerNotFoundError}. */
+  ContainerNotFound: 'CONTAINER_NOT_FOUND',
+  /** {@link AgentNotFoundError}. */
+  AgentNotFound: 'AGENT_NOT_FOUND',
+  /** {@link AgentLostError}. */
+  AgentLost: 'AGENT_LOST',
+  /** {@link ProtocolError}. */
+  Protocol: 'PROTOCOL',
+  /** {@link UnknownMethodError}. */
+  UnknownMethod: 'UNKNOWN_METHOD',
+  /** {@link RemoteError} of a remote error that had no code. */
+  Remote: 'REMOTE',
+  /** {@link AuthorizationError}. */
+  Forbidden: 'FORBIDDEN',
+  /** {@link RateLimitError}. */
+  RateLimited: 'RATE_LIMITED',
+  /** {@link LimitExceededError}. */
+  LimitExceeded: 'LIMIT_EXCEEDED',
+  /** {@link MessageTooLargeError}. */
+  MessageTooLarge: 'MESSAGE_TOO_LARGE',
+  /** {@link OutcomeUnknownError}. */
+  OutcomeUnknown: 'OUTCOME_UNKNOWN',
+  /** {@link NotConnectedError}. */
+  NotConnected: 'NOT_CONNECTED',
+  /** {@link ContainerMovingError}. */
+  ContainerMoving: 'CONTAINER_MOVING',
+  /** The libzmq transport could not load libzmq (`LibzmqLoadError`). */
+  LibzmqLoad: 'LIBZMQ_LOAD',
+  /** No connected peer has that routing id (`PeerUnreachableError`). */
+  PeerUnreachable: 'PEER_UNREACHABLE',
+  /** libzmq reported a failure of its own. */
+  Zmq: 'ZMQ',
+  /** Refused on the wire: a message came before the handshake, or its session is gone. */
+  NoSession: 'NO_SESSION',
+  /** Refused on the wire: the handshake passed a limit for now; the client says hello again. */
+  TryLater: 'TRY_LATER',
+  /** Refused on the wire: the handshake failed for a reason that is not a network error. */
+  Refused: 'REFUSED',
+  /** Refused on the wire: the peer speaks another protocol version. */
+  ProtocolVersion: 'PROTOCOL_VERSION',
+  /** A request ran, and its answer was too large to keep for sending again. */
+  AnswerGone: 'ANSWER_GONE',
+} as const
+
+/** One of the codes in {@link ErrorCode}. */
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+
+let markRemote: (error: NetworkError) => void
 
 /**
  * Base class of every error the network raises.
@@ -16,14 +88,30 @@
  * ```
  */
 export class NetworkError extends Error {
-  /** A stable machine-readable code, such as `TIMEOUT`. */
+  /**
+   * A stable machine-readable code: one of {@link ErrorCode} for the errors of
+   * this library, the remote error's own code for a {@link RemoteError}.
+   */
   readonly code: string
+  #remote = false
+
+  static {
+    markRemote = (error) => error.#remote = true
+  }
 
   /** Creates an error with a message, a code and an optional cause. */
-  constructor(message: string, code = 'NETWORK', options?: ErrorOptions) {
+  constructor(message: string, code: string = ErrorCode.Network, options?: ErrorOptions) {
     super(message, options)
     this.name = new.target.name
     this.code = code
+  }
+
+  /**
+   * Whether the error was raised on the other side of a connection (an agent, the
+   * coordinator) and rebuilt here, rather than by this process.
+   */
+  get remote(): boolean {
+    return this.#remote
   }
 }
 
@@ -39,7 +127,7 @@ export class NetworkError extends Error {
 export class InvalidArgumentError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'INVALID_ARGUMENT', options)
+    super(message, ErrorCode.InvalidArgument, options)
   }
 }
 
@@ -56,7 +144,7 @@ export class InvalidArgumentError extends NetworkError {
 export class TimeoutError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'TIMEOUT', options)
+    super(message, ErrorCode.Timeout, options)
   }
 }
 
@@ -73,7 +161,7 @@ export class TimeoutError extends NetworkError {
 export class ClosedError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'CLOSED', options)
+    super(message, ErrorCode.Closed, options)
   }
 }
 
@@ -90,7 +178,7 @@ export class ClosedError extends NetworkError {
 export class NoAgentError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'NO_AGENT', options)
+    super(message, ErrorCode.NoAgent, options)
   }
 }
 
@@ -107,7 +195,7 @@ export class NoAgentError extends NetworkError {
 export class ContainerNotFoundError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'CONTAINER_NOT_FOUND', options)
+    super(message, ErrorCode.ContainerNotFound, options)
   }
 }
 
@@ -124,7 +212,7 @@ export class ContainerNotFoundError extends NetworkError {
 export class AgentNotFoundError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'AGENT_NOT_FOUND', options)
+    super(message, ErrorCode.AgentNotFound, options)
   }
 }
 
@@ -142,7 +230,7 @@ export class AgentNotFoundError extends NetworkError {
 export class AgentLostError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'AGENT_LOST', options)
+    super(message, ErrorCode.AgentLost, options)
   }
 }
 
@@ -159,7 +247,7 @@ export class AgentLostError extends NetworkError {
 export class ProtocolError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'PROTOCOL', options)
+    super(message, ErrorCode.Protocol, options)
   }
 }
 
@@ -176,13 +264,13 @@ export class ProtocolError extends NetworkError {
 export class UnknownMethodError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'UNKNOWN_METHOD', options)
+    super(message, ErrorCode.UnknownMethod, options)
   }
 }
 
 /**
- * An error raised on the other side of a connection, carried back with its name,
- * message and code.
+ * An error raised on the other side of a connection that is not one of this
+ * library's classes, carried back with its name, message and code.
  *
  * @example
  * ```ts
@@ -196,9 +284,15 @@ export class RemoteError extends NetworkError {
   readonly remoteName: string
 
   /** Creates the error from the remote error's name, message and code. */
-  constructor(remoteName: string, message: string, code = 'REMOTE', options?: ErrorOptions) {
+  constructor(
+    remoteName: string,
+    message: string,
+    code: string = ErrorCode.Remote,
+    options?: ErrorOptions,
+  ) {
     super(message, code, options)
     this.remoteName = remoteName
+    markRemote(this)
   }
 }
 
@@ -216,7 +310,7 @@ export class RemoteError extends NetworkError {
 export class AuthorizationError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'FORBIDDEN', options)
+    super(message, ErrorCode.Forbidden, options)
   }
 }
 
@@ -234,7 +328,7 @@ export class AuthorizationError extends NetworkError {
 export class RateLimitError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'RATE_LIMITED', options)
+    super(message, ErrorCode.RateLimited, options)
   }
 }
 
@@ -253,7 +347,7 @@ export class RateLimitError extends NetworkError {
 export class LimitExceededError extends NetworkError {
   /** Creates the error for the limit named `limit`. */
   constructor(readonly limit: string, message: string, options?: ErrorOptions) {
-    super(message, 'LIMIT_EXCEEDED', options)
+    super(message, ErrorCode.LimitExceeded, options)
   }
 }
 
@@ -277,7 +371,7 @@ export class MessageTooLargeError extends NetworkError {
   constructor(what: string, size: number, limit: number, options?: ErrorOptions) {
     super(
       `${what} is ${size} bytes, over the limit of ${limit} bytes (${mib(limit)} MiB)`,
-      'MESSAGE_TOO_LARGE',
+      ErrorCode.MessageTooLarge,
       options,
     )
     this.size = size
@@ -300,7 +394,7 @@ export class MessageTooLargeError extends NetworkError {
 export class OutcomeUnknownError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'OUTCOME_UNKNOWN', options)
+    super(message, ErrorCode.OutcomeUnknown, options)
   }
 }
 
@@ -317,7 +411,7 @@ export class OutcomeUnknownError extends NetworkError {
 export class NotConnectedError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'NOT_CONNECTED', options)
+    super(message, ErrorCode.NotConnected, options)
   }
 }
 
@@ -336,7 +430,7 @@ export class NotConnectedError extends NetworkError {
 export class ContainerMovingError extends NetworkError {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 'CONTAINER_MOVING', options)
+    super(message, ErrorCode.ContainerMoving, options)
   }
 }
 
@@ -360,4 +454,58 @@ export class HandOverTooLargeError extends MessageTooLargeError {
 
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1)
+}
+
+const sameClassAcrossTheWire: Record<string, (message: string) => NetworkError | undefined> = {
+  LimitExceededError: (message) => new LimitExceededError(message.split(':')[0], message),
+  MessageTooLargeError: messageTooLarge,
+}
+for (
+  const Class of [
+    InvalidArgumentError,
+    TimeoutError,
+    ClosedError,
+    NoAgentError,
+    ContainerNotFoundError,
+    AgentNotFoundError,
+    AgentLostError,
+    ProtocolError,
+    UnknownMethodError,
+    AuthorizationError,
+    RateLimitError,
+    OutcomeUnknownError,
+    NotConnectedError,
+    ContainerMovingError,
+  ]
+) sameClassAcrossTheWire[Class.name] = (message) => new Class(message)
+
+/**
+ * Rebuilds an error that came over the wire as its name, message and code: as the
+ * same class when name and code are one of this library's errors (its `remote` is
+ * then true), as a {@link RemoteError} otherwise, like nats.js's `parse()`.
+ *
+ * @example
+ * ```ts
+ * import { ContainerNotFoundError, RemoteError } from '@huly/network/core'
+ * import { errorFromWire } from '@huly/network/internal'
+ * const ours = errorFromWire('ContainerNotFoundError', 'no c1', 'CONTAINER_NOT_FOUND')
+ * console.assert(ours instanceof ContainerNotFoundError && ours.remote)
+ * console.assert(errorFromWire('TypeError', 'x is not a function', '') instanceof RemoteError)
+ * ```
+ */
+export function errorFromWire(name: string, message: string, code: string): NetworkError {
+  const rebuild = Object.hasOwn(sameClassAcrossTheWire, name)
+    ? sameClassAcrossTheWire[name]
+    : undefined
+  const error = rebuild?.(message)
+  if (error === undefined || error.code !== code) return new RemoteError(name, message, code)
+  markRemote(error)
+  return error
+}
+
+/** A MessageTooLargeError from its own message, whose sizes it gives back. */
+function messageTooLarge(message: string): NetworkError | undefined {
+  const parts = /^(.*) is (\d+) bytes, over the limit of (\d+) bytes/s.exec(message)
+  if (parts === null) return undefined
+  return new MessageTooLargeError(parts[1], Number(parts[2]), Number(parts[3]))
 }

@@ -527,7 +527,7 @@ export class MetricsRegistry {
  *
  * @example
  * ```ts
- * import { estimateQuantile } from '@huly/network/core'
+ * import { estimateQuantile } from '@huly/network/internal'
  * console.log(estimateQuantile([0.1, 1], [0, 10, 0], 0.5)) // 0.55
  * ```
  */

@@ -14,15 +14,78 @@
  * @module
  */
 
-export * from './access.ts'
-export * from './agent.ts'
-export * from './clock.ts'
-export * from './drain.ts'
-export * from './endpoint.ts'
-export * from './errors.ts'
-export * from './metrics.ts'
-export * from './network.ts'
-export * from './proxy.ts'
-export * from './timeouts.ts'
-export * from './types.ts'
-export * from './protocol.ts'
+export type { PeerGrant, PeerRole } from './access.ts'
+export { AgentImpl, type AgentOptions } from './agent.ts'
+export { ManualTickManager, type TickHandler, type TickManager, TickManagerImpl } from './clock.ts'
+export {
+  AgentLostError,
+  AgentNotFoundError,
+  AuthorizationError,
+  ClosedError,
+  ContainerMovingError,
+  ContainerNotFoundError,
+  ErrorCode,
+  HandOverTooLargeError,
+  InvalidArgumentError,
+  LimitExceededError,
+  MessageTooLargeError,
+  NetworkError,
+  NoAgentError,
+  NotConnectedError,
+  OutcomeUnknownError,
+  ProtocolError,
+  RateLimitError,
+  RemoteError,
+  TimeoutError,
+  UnknownMethodError,
+} from './errors.ts'
+export {
+  type Counter,
+  type CounterSeries,
+  type Histogram,
+  type HistogramSeries,
+  LATENCY_BUCKETS,
+  type Metric,
+  type MetricOptions,
+  MetricsRegistry,
+  type MetricsRegistryOptions,
+  type Observe,
+} from './metrics.ts'
+export { DEFAULT_DRAIN_DEADLINE_MS, HELD_REQUEST_LIMITS, MAX_HAND_OVER_BYTES } from './drain.ts'
+export { NetworkImpl, type NetworkOptions } from './network.ts'
+export { createProxy, createProxyHandler, type Remote, type RequestSender } from './proxy.ts'
+export { type Timeouts, timeouts } from './timeouts.ts'
+export type {
+  AgentRecord,
+  AgentRegistration,
+  AgentUuid,
+  Broadcast,
+  ChangeType,
+  ClientStatus,
+  ClientUuid,
+  Container,
+  ContainerFactory,
+  ContainerKind,
+  ContainerRecord,
+  ContainerStart,
+  ContainerState,
+  ContainerStatus,
+  ContainerUuid,
+  DrainOptions,
+  DrainResult,
+  EndpointRef,
+  GetOptions,
+  HeldRequestOutcome,
+  MoveEvent,
+  MoveObserver,
+  MoveOutOptions,
+  MoveOutResult,
+  Network,
+  NetworkAgent,
+  NetworkCounts,
+  NetworkEvent,
+  NetworkEventListener,
+  NetworkSnapshot,
+  RegisterResult,
+  StartOptions,
+} from './types.ts'

@@ -52,7 +52,7 @@ import {
   requireObject,
   requirePositive,
   requireRecord,
-} from './_validate.ts'
+} from './validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'network'])
 
@@ -631,19 +631,19 @@ export class NetworkImpl implements Network {
   ): void {
     const agent = this.agentsById.get(start.agentId)
     if (this.pending.get(uuid) !== start || agent === undefined) {
-      agent?.agent.terminate(uuid).catch(() => {})
+      if (agent !== undefined) this.#tellToTerminate(agent, uuid)
       return
     }
     this.pending.delete(uuid)
     if (started?.uuid !== uuid) {
-      agent.agent.terminate(uuid).catch(() => {})
+      this.#tellToTerminate(agent, uuid)
       return start.reject(new ProtocolError(`agent "${agent.agentId}" started the wrong uuid`))
     }
     let endpoint
     try {
       endpoint = parseEndpointRef(started.endpoint)
     } catch (error) {
-      agent.agent.terminate(uuid).catch(() => {})
+      this.#tellToTerminate(agent, uuid)
       return start.reject(
         new ProtocolError(`agent "${agent.agentId}" gave "${uuid}" a bad endpoint`, {
           cause: error,
@@ -734,7 +734,7 @@ export class NetworkImpl implements Network {
       uuid: record.uuid,
       owner: live.record.agentId,
     })
-    agent.agent.terminate(record.uuid).catch(() => {})
+    this.#tellToTerminate(agent, record.uuid)
     return 'standby'
   }
 
@@ -798,9 +798,14 @@ export class NetworkImpl implements Network {
     agent?.containers.delete(uuid)
     this.events.container('removed', entry.record)
     logger.debug('terminating unused container {uuid}', { uuid })
-    agent?.agent.terminate(uuid).catch((error) =>
+    if (agent !== undefined) this.#tellToTerminate(agent, uuid)
+  }
+
+  /** Tells `agent` to terminate `uuid`; nobody waits for it, so a failure is only logged. */
+  #tellToTerminate(agent: AgentEntry, uuid: ContainerUuid): void {
+    agent.agent.terminate(uuid).catch((error) =>
       logger.warn('agent {agentId} failed to terminate {uuid}: {error}', {
-        agentId: entry.record.agentId,
+        agentId: agent.agentId,
         uuid,
         error,
       })

@@ -20,7 +20,7 @@ import type {
  *
  * @example
  * ```ts
- * import { NetworkOperation } from '@huly/network/core'
+ * import { NetworkOperation } from '@huly/network/internal'
  * console.log(NetworkOperation.get) // network.get
  * ```
  */
@@ -59,7 +59,7 @@ export const NetworkOperation = {
  *
  * @example
  * ```ts
- * import { AgentOperation } from '@huly/network/core'
+ * import { AgentOperation } from '@huly/network/internal'
  * console.log(AgentOperation.start) // agent.start
  * ```
  */
@@ -83,7 +83,7 @@ export const AgentOperation = {
  *
  * @example
  * ```ts
- * import { ContainerOperation } from '@huly/network/core'
+ * import { ContainerOperation } from '@huly/network/internal'
  * console.log(ContainerOperation.request) // container.request
  * ```
  */
@@ -101,7 +101,7 @@ export const ContainerOperation = {
  *
  * @example
  * ```ts
- * import { EventTopic } from '@huly/network/core'
+ * import { EventTopic } from '@huly/network/internal'
  * console.log(EventTopic.network) // network.event
  * ```
  */
@@ -119,7 +119,8 @@ export const EventTopic = {
  *
  * @example
  * ```ts
- * import type { AgentUuid, RegisterParams } from '@huly/network/core'
+ * import type { AgentUuid } from '@huly/network/core'
+ * import type { RegisterParams } from '@huly/network/internal'
  * const params: RegisterParams = {
  *   registration: { agentId: 'a1' as AgentUuid, kinds: [], containers: [] },
  * }
@@ -135,7 +136,8 @@ export interface RegisterParams {
  *
  * @example
  * ```ts
- * import type { AgentParams, AgentUuid } from '@huly/network/core'
+ * import type { AgentUuid } from '@huly/network/core'
+ * import type { AgentParams } from '@huly/network/internal'
  * const params: AgentParams = { agentId: 'a1' as AgentUuid }
  * ```
  */
@@ -149,7 +151,8 @@ export interface AgentParams {
  *
  * @example
  * ```ts
- * import type { ContainerKind, GetParams } from '@huly/network/core'
+ * import type { ContainerKind } from '@huly/network/core'
+ * import type { GetParams } from '@huly/network/internal'
  * const params: GetParams = { kind: 'session' as ContainerKind, options: { labels: ['ws:1'] } }
  * ```
  */
@@ -165,7 +168,8 @@ export interface GetParams {
  *
  * @example
  * ```ts
- * import type { ContainerParams, ContainerUuid } from '@huly/network/core'
+ * import type { ContainerUuid } from '@huly/network/core'
+ * import type { ContainerParams } from '@huly/network/internal'
  * const params: ContainerParams = { uuid: 'c1' as ContainerUuid }
  * ```
  */
@@ -179,7 +183,7 @@ export interface ContainerParams {
  *
  * @example
  * ```ts
- * import type { ListParams } from '@huly/network/core'
+ * import type { ListParams } from '@huly/network/internal'
  * const params: ListParams = {}
  * ```
  */
@@ -194,7 +198,8 @@ export interface ListParams {
  *
  * @example
  * ```ts
- * import type { ContainerUuid, RouteMeta } from '@huly/network/core'
+ * import type { ContainerUuid } from '@huly/network/core'
+ * import type { RouteMeta } from '@huly/network/internal'
  * const meta: RouteMeta = { target: 'c1' as ContainerUuid, operation: 'echo' }
  * ```
  */
@@ -210,7 +215,8 @@ export interface RouteMeta {
  *
  * @example
  * ```ts
- * import type { AgentRouteMeta, AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentRouteMeta } from '@huly/network/internal'
  * const meta: AgentRouteMeta = {
  *   agentId: 'a1' as AgentUuid,
  *   target: 'c1' as ContainerUuid,
@@ -231,7 +237,8 @@ export interface AgentRouteMeta extends RouteMeta {
  *
  * @example
  * ```ts
- * import type { AgentStartParams, AgentUuid, ContainerKind, ContainerUuid } from '@huly/network/core'
+ * import type { AgentUuid, ContainerKind, ContainerUuid } from '@huly/network/core'
+ * import type { AgentStartParams } from '@huly/network/internal'
  * const params: AgentStartParams = {
  *   agentId: 'a1' as AgentUuid,
  *   options: { uuid: 'c1' as ContainerUuid, kind: 'echo' as ContainerKind, labels: [] },
@@ -252,7 +259,8 @@ export interface AgentStartParams {
  *
  * @example
  * ```ts
- * import type { AgentUuid, DrainParams } from '@huly/network/core'
+ * import type { AgentUuid } from '@huly/network/core'
+ * import type { DrainParams } from '@huly/network/internal'
  * const params: DrainParams = { agentId: 'a1' as AgentUuid, deadlineMs: 30_000 }
  * ```
  */
@@ -268,7 +276,8 @@ export interface DrainParams {
  *
  * @example
  * ```ts
- * import type { AgentMoveOutParams, AgentUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentMoveOutParams } from '@huly/network/internal'
  * const params: AgentMoveOutParams = {
  *   agentId: 'a1' as AgentUuid,
  *   uuid: 'c1' as ContainerUuid,
@@ -286,7 +295,7 @@ export interface AgentMoveOutParams extends AgentContainerParams {
  *
  * @example
  * ```ts
- * import type { AgentMoveOutReply } from '@huly/network/core'
+ * import type { AgentMoveOutReply } from '@huly/network/internal'
  * const reply: AgentMoveOutReply = { state: new Uint8Array([42]) }
  * ```
  */
@@ -300,7 +309,8 @@ export interface AgentMoveOutReply {
  *
  * @example
  * ```ts
- * import type { AgentContainerParams, AgentUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentContainerParams } from '@huly/network/internal'
  * const params: AgentContainerParams = { agentId: 'a1' as AgentUuid, uuid: 'c1' as ContainerUuid }
  * ```
  */
@@ -316,7 +326,8 @@ export interface AgentContainerParams {
  *
  * @example
  * ```ts
- * import type { AgentConnectParams, AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentUuid, ClientUuid, ContainerUuid } from '@huly/network/core'
+ * import type { AgentConnectParams } from '@huly/network/internal'
  * const params: AgentConnectParams = {
  *   agentId: 'a1' as AgentUuid,
  *   uuid: 'c1' as ContainerUuid,
@@ -334,7 +345,8 @@ export interface AgentConnectParams extends AgentContainerParams {
  *
  * @example
  * ```ts
- * import type { ContainerEventMeta, ContainerUuid } from '@huly/network/core'
+ * import type { ContainerUuid } from '@huly/network/core'
+ * import type { ContainerEventMeta } from '@huly/network/internal'
  * const meta: ContainerEventMeta = { uuid: 'c1' as ContainerUuid }
  * ```
  */
@@ -350,7 +362,7 @@ export interface ContainerEventMeta {
  *
  * @example
  * ```ts
- * import type { IdentifyParams } from '@huly/network/core'
+ * import type { IdentifyParams } from '@huly/network/internal'
  * const params: IdentifyParams = { publicKey: 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7' }
  * ```
  */
@@ -364,7 +376,7 @@ export interface IdentifyParams {
  *
  * @example
  * ```ts
- * import type { RevokedParams } from '@huly/network/core'
+ * import type { RevokedParams } from '@huly/network/internal'
  * const params: RevokedParams = { publicKeys: [] }
  * ```
  */

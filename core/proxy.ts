@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, UnknownMethodError } from './errors.ts'
-import { requireFunction, requireId } from './_validate.ts'
+import { requireFunction, requireId } from './validate.ts'
 
 /**
  * Anything that sends a request and resolves with its answer.
@@ -75,7 +75,7 @@ export function createProxy<T extends object>(handler: RequestSender, name = '')
  *
  * @example
  * ```ts
- * import { handleProxyCall } from '@huly/network/core'
+ * import { handleProxyCall } from '@huly/network/internal'
  * class Greeter { greet(name: string) { return `hello ${name}` } }
  * console.log(await handleProxyCall(new Greeter(), 'Greeter', 'Greeter.greet', ['Ada']))
  * ```

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { requirePositive, requireRecord } from './_validate.ts'
+import { requirePositive, requireRecord } from './validate.ts'
 
 /**
  * The timings the network uses unless told otherwise, in seconds.
@@ -48,7 +48,7 @@ export const timeouts: Readonly<Timeouts> = Object.freeze({
  *
  * @example
  * ```ts
- * import { resolveTimeouts } from '@huly/network/core'
+ * import { resolveTimeouts } from '@huly/network/internal'
  * console.log(resolveTimeouts({ aliveTimeout: 10 }).aliveTimeout) // 10
  * ```
  */

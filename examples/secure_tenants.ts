@@ -8,16 +8,16 @@
  */
 import { createNetworkClient, type NetworkClient } from '@huly/network/client'
 import {
+  AuthorizationError,
   type ContainerFactory,
   NetworkImpl,
   type PeerGrant,
-  RemoteError,
   TickManagerImpl,
 } from '@huly/network/core'
 import { type CurveKeyPair, curveKeyPair } from '@huly/network/rpc'
 import { NetworkServer } from '@huly/network/server'
 
-// In production: `deno task keygen NAME` per process, and an access file (see the README).
+// In production: `deno task keygen NAME` per process, and an access file (see docs/security.md).
 const coordinatorKeys = curveKeyPair()
 const keys: Record<string, CurveKeyPair> = {}
 const grant = (name: string, role: PeerGrant['role'], labels?: string[]): PeerGrant => {
@@ -69,8 +69,8 @@ const theirs = await tenant7.get('workspace', { labels: ['workspace:7'] })
 try {
   await tenant42.request(theirs.uuid, 'hello')
 } catch (error) {
-  if (!(error instanceof RemoteError)) throw error
-  console.log(`frontend-42 -> workspace:7: ${error.remoteName} (${error.code})`)
+  if (!(error instanceof AuthorizationError)) throw error
+  console.log(`frontend-42 -> workspace:7: ${error.name} (${error.code})`)
 }
 console.log(`frontend-42 sees ${(await tenant42.list()).length} container(s)`)
 

@@ -19,7 +19,7 @@ export const PROTOCOL_VERSION = 1
  *
  * @example
  * ```ts
- * import { Kind } from '@huly/network/rpc'
+ * import { Kind } from '@huly/network/internal'
  * console.log(Kind.request) // 5
  * ```
  */
@@ -43,7 +43,7 @@ export const Kind = {
  *
  * @example
  * ```ts
- * import type { Header } from '@huly/network/rpc'
+ * import type { Header } from '@huly/network/internal'
  * const ping: Header = { kind: 3 }
  * ```
  */

@@ -2,7 +2,7 @@
 // oversized message fails at once with a named error instead of being refused by
 // the receiver (which counts it and answers LimitExceededError).
 import { MessageTooLargeError } from '../core/errors.ts'
-import { defaultLimits, messageBytes } from './_limits.ts'
+import { defaultLimits, messageBytes } from './limits.ts'
 
 /** The largest message a sender sends: the receivers' default limit (16 MiB). */
 export const MAX_MESSAGE_BYTES: number = defaultLimits.maxMessageBytes

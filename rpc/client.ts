@@ -8,6 +8,7 @@ import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
 import {
   ClosedError,
+  ErrorCode,
   LimitExceededError,
   OutcomeUnknownError,
   ProtocolError,
@@ -15,8 +16,9 @@ import {
 } from '../core/errors.ts'
 import { decode } from './codec.ts'
 import { frames, Kind, parseMessage, PROTOCOL_VERSION } from './_frames.ts'
-import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './_limits.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './limits.ts'
 import {
+  identifySession,
   type RequestHandler,
   type RequestOptions,
   RpcSession,
@@ -115,7 +117,7 @@ export class RpcClient {
     const handler: RequestHandler = options.handler ??
       ((request) => Promise.reject(new ProtocolError(`no handler for ${request.operation}`)))
     this.session = new RpcSession(options.clock, handler, options)
-    this.session.peerId = endpoint
+    identifySession(this.session, { peerId: endpoint })
     this.#lastSeen = options.clock.now()
     this.#unregisterPing = options.clock.register(
       () => this.#tick(),
@@ -147,7 +149,7 @@ export class RpcClient {
         this.#waiters.delete(waiter)
         reject(new TimeoutError(`not connected to ${this.#endpoint} after ${timeoutMs} ms`))
       }, timeoutMs)
-      promise.finally(cancel).catch(() => {})
+      promise.then(cancel, cancel)
     }
     return promise
   }
@@ -214,7 +216,7 @@ export class RpcClient {
       maxMessageSize: this.#maxMessageBytes,
       ...this.#options.socket,
       transport: this.#options.transport ?? this.#options.socket?.transport,
-      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/_batch.ts).
       batch: true,
       onMessage: (message) => {
         if (this.#socket === socket) this.#receive(message)
@@ -271,12 +273,12 @@ export class RpcClient {
         })
         return this.#reconnect(`server said bye: ${header.reason}`)
       case Kind.reject:
-        if (header.code === 'NO_SESSION') {
+        if (header.code === ErrorCode.NoSession) {
           if (this.#state === 'connected') this.#lostSession('the server does not know this client')
           return
         }
         // Refused for now (too many hellos or sessions): the next tick says hello again.
-        if (header.code === 'TRY_LATER') {
+        if (header.code === ErrorCode.TryLater) {
           this.#helloAgain = this.#state === 'connecting'
           logger.warn('{endpoint} refused the handshake for now: {message}', {
             endpoint: this.#endpoint,
@@ -337,7 +339,12 @@ export class RpcClient {
     if (this.#state === 'connected') this.#options.onDisconnect?.(reason)
     const old = this.#socket
     this.#socket = undefined
-    old?.close().catch(() => {})
+    old?.close().catch((error) =>
+      logger.debug('closing the old socket to {endpoint} failed: {error}', {
+        endpoint: this.#endpoint,
+        error,
+      })
+    )
     this.#lastSeen = this.#options.clock.now()
     this.#open()
   }

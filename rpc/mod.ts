@@ -11,7 +11,31 @@
  * @module
  */
 
-export * from './zmq/mod.ts'
+export {
+  ClosedError,
+  curveKeyPair,
+  curvePublicKey,
+  InvalidArgumentError,
+  LibzmqLoadError,
+  NetworkError,
+  PeerUnreachableError,
+} from './zmq/mod.ts'
+export type {
+  CurveClientOptions,
+  CurveKeyPair,
+  CurveServerOptions,
+  DealerSocketOptions,
+  HeartbeatOptions,
+  RouterSocketOptions,
+  SocketEvent,
+  SocketEventType,
+  SocketOptions,
+  TcpKeepaliveOptions,
+  Transport,
+  ZapHandler,
+  ZapRequest,
+  ZapVerdict,
+} from './zmq/mod.ts'
 export {
   DealerSocket,
   defaultTransport,
@@ -20,13 +44,12 @@ export {
   ZmqSocket,
 } from './socket.ts'
 export { decode, encode } from './codec.ts'
-export { type Header, Kind, PROTOCOL_VERSION } from './_frames.ts'
+export { PROTOCOL_VERSION } from './_frames.ts'
 export { MAX_MESSAGE_BYTES } from './_message_size.ts'
 export { RpcClient, type RpcClientOptions } from './client.ts'
-export { defaultLimits, type RpcLimits } from './_limits.ts'
+export { defaultLimits, type RpcLimits } from './limits.ts'
 export { type Hello, RpcServer, type RpcServerOptions, type RpcServerStats } from './server.ts'
 export {
-  describeError,
   type IncomingRequest,
   type RequestHandler,
   type RequestOptions,

@@ -10,6 +10,7 @@ import type { TickManager } from '../core/clock.ts'
 import {
   AuthorizationError,
   ClosedError,
+  ErrorCode,
   LimitExceededError,
   MessageTooLargeError,
   NetworkError,
@@ -24,10 +25,10 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
-import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './_limits.ts'
-import { RateLimiter } from './_rate_limiter.ts'
+import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './limits.ts'
+import { RateLimiter } from './rate_limiter.ts'
 import { clientAliveMs } from './_liveness.ts'
-import { type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
+import { identifySession, type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
 import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
 
@@ -232,7 +233,7 @@ export class RpcServer {
       heartbeat: { interval: 5_000, timeout: 15_000 },
       ...options.socket,
       transport: options.transport ?? options.socket?.transport,
-      // Both ends of the rpc protocol pack queued messages into batches (rpc/zmq/_batch.ts).
+      // Both ends of the rpc protocol pack queued messages into batches (rpc/_batch.ts).
       batch: true,
       onMessage: (message, userId) => this.#receive(message, userId),
       onError: (error) => {
@@ -315,7 +316,7 @@ export class RpcServer {
         return
       }
       const id = header.kind === Kind.request ? header.id : 0
-      this.#reject(routingId, id, 'NO_SESSION', 'no session: the handshake must come first')
+      this.#reject(routingId, id, ErrorCode.NoSession, 'no session: the handshake must come first')
       return
     }
     peer.lastSeen = this.#options.clock.now()
@@ -349,7 +350,7 @@ export class RpcServer {
       this.#reject(
         routingId,
         0,
-        'PROTOCOL_VERSION',
+        ErrorCode.ProtocolVersion,
         `unsupported protocol version ${hello.version}; this server speaks version ${PROTOCOL_VERSION}`,
       )
       return
@@ -376,7 +377,7 @@ export class RpcServer {
       this.stats.rejected++
       if (error instanceof LimitExceededError) {
         this.#refusals.refuse(error.limit, error.message)
-        this.#reject(routingId, 0, retryable.has(error.limit) ? 'TRY_LATER' : error.code, {
+        this.#reject(routingId, 0, retryable.has(error.limit) ? ErrorCode.TryLater : error.code, {
           name: error.name,
           message: error.message,
         })
@@ -384,7 +385,7 @@ export class RpcServer {
       }
       const { code, message } = error instanceof NetworkError
         ? error
-        : { code: 'REFUSED', message: String(error) }
+        : { code: ErrorCode.Refused, message: String(error) }
       this.#reject(routingId, 0, code, message)
       return
     }
@@ -414,9 +415,7 @@ export class RpcServer {
     peer.routingKey = routingKey
     peer.lastSeen = this.#options.clock.now()
     peer.aliveMs = clientAliveMs(hello.aliveMs, this.#aliveMs)
-    peer.session.peerId = peerId
-    peer.session.credentials = hello.credentials
-    peer.session.userId = userId
+    identifySession(peer.session, { peerId, credentials: hello.credentials, userId })
     this.#byRouting.set(routingKey, peer)
     this.#byClient.set(peerId, peer)
     this.#send(
@@ -565,7 +564,7 @@ export class RpcServer {
   }
 }
 
-/** The first byte of a batch (rpc/zmq/_batch.ts); no rpc header starts with it. */
+/** The first byte of a batch (rpc/_batch.ts); no rpc header starts with it. */
 const BATCH_MARK = 0xc1
 
 /** Limits whose refusal a well-behaved client may meet and retry after a while. */

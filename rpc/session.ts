@@ -8,7 +8,14 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { ClosedError, NetworkError, RemoteError, TimeoutError } from '../core/errors.ts'
+import {
+  ClosedError,
+  ErrorCode,
+  errorFromWire,
+  NetworkError,
+  RemoteError,
+  TimeoutError,
+} from '../core/errors.ts'
 import { Deadlines } from './_deadlines.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 import { oversized } from './_message_size.ts'
@@ -123,6 +130,20 @@ interface Outgoing {
   follows?: ServedRequest
 }
 
+/** Who a session talks to; set by the rpc server after a handshake, by the client at once. */
+interface PeerIdentity {
+  peerId: string
+  credentials?: unknown
+  userId?: string
+}
+
+let identify: (session: RpcSession, peer: PeerIdentity) => void
+
+/** Sets who `session` talks to: only the rpc client and server call this (not in mod.ts). */
+export function identifySession(session: RpcSession, peer: PeerIdentity): void {
+  identify(session, peer)
+}
+
 /**
  * One side of an rpc conversation over any transport that sends frames.
  *
@@ -135,12 +156,9 @@ interface Outgoing {
  * ```
  */
 export class RpcSession {
-  /** Id of the peer, once known (a client id on servers). */
-  peerId = ''
-  /** Credentials the peer presented in its handshake. */
-  credentials: unknown = undefined
-  /** The peer's authenticated identity (its ZAP `User-Id`), `''` when none. */
-  userId = ''
+  #peerId = ''
+  #credentials: unknown = undefined
+  #userId = ''
   readonly #clock: TickManager
   readonly #handler: RequestHandler
   readonly #requestTimeoutMs: number
@@ -159,6 +177,29 @@ export class RpcSession {
   readonly #forgotten = new Set<number>()
   #nextId = 1
   #closed = false
+
+  static {
+    identify = (session, peer) => {
+      session.#peerId = peer.peerId
+      if ('credentials' in peer) session.#credentials = peer.credentials
+      if ('userId' in peer) session.#userId = peer.userId ?? ''
+    }
+  }
+
+  /** Id of the peer, once known (a client id on servers). */
+  get peerId(): string {
+    return this.#peerId
+  }
+
+  /** Credentials the peer presented in its handshake. */
+  get credentials(): unknown {
+    return this.#credentials
+  }
+
+  /** The peer's authenticated identity (its ZAP `User-Id`), `''` when none. */
+  get userId(): string {
+    return this.#userId
+  }
 
   /** Creates a session that serves incoming requests with `handler`. */
   constructor(clock: TickManager, handler: RequestHandler, options: SessionOptions = {}) {
@@ -285,7 +326,7 @@ export class RpcSession {
         this.#settle(header.id, body, false)
         return true
       case Kind.fail:
-        this.#settle(header.id, new RemoteError(header.name, header.message, header.code), false)
+        this.#settle(header.id, errorFromWire(header.name, header.message, header.code), false)
         return true
       case Kind.cancel:
         this.#running.get(header.id)?.abort(new ClosedError('the caller cancelled the request'))
@@ -418,7 +459,7 @@ export class RpcSession {
         id,
         name: 'OutcomeUnknownError',
         message: `${operation} ran once and its answer is no longer kept; it does not run again`,
-        code: 'OUTCOME_UNKNOWN',
+        code: ErrorCode.OutcomeUnknown,
       }))
       return
     }
@@ -473,7 +514,7 @@ export class RpcSession {
         id,
         name: 'ProtocolError',
         message: 'the answer was sent once and is too large to send again',
-        code: 'ANSWER_GONE',
+        code: ErrorCode.AnswerGone,
       })
       size = messageSize(message)
     }

@@ -3,6 +3,9 @@
 // no header timeout and no connection limit, and an accept that fails for want of
 // file descriptors ends the process. One request per connection (`connection:
 // close`): the endpoint serves a scrape, a state, a page or one live stream.
+import { getLogger } from '@logtape/logtape'
+
+const logger = getLogger(['huly-network', 'server', 'http'])
 
 /** The limits of an {@link HttpListener}. */
 export interface HttpListenerLimits {
@@ -111,7 +114,10 @@ export class HttpListener {
         if (done || !await write(value)) return
       }
     } finally {
-      await reader.cancel().catch(() => {})
+      // Cancelling an errored body rejects with the error the read above threw.
+      await reader.cancel().catch((error) =>
+        logger.debug('cancelling a response body failed: {error}', { error })
+      )
     }
   }
 

@@ -34,7 +34,7 @@ export interface AccessConfig {
  *
  * @example
  * ```ts
- * import { isZ85Key } from '@huly/network/server'
+ * import { isZ85Key } from '@huly/network/internal'
  * console.assert(!isZ85Key('agent-1.pub'))
  * ```
  */

@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import { getLogger, type LogLevel } from '@logtape/logtape'
 import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
 import { HttpEndpoint } from './http.ts'
-import { configureLogging, isLogLevel, logLevels } from './_logging.ts'
+import { configureLogging, isLogLevel, logLevels } from './logging.ts'
 import { audit } from '../core/access.ts'
 import { type AccessConfig, readAccessFile } from './keys.ts'
 import { NetworkServer } from './network_server.ts'
@@ -112,7 +112,7 @@ Options (environment variable and default in brackets):
   --request-timeout S   default request deadline in seconds [HULY_NETWORK_REQUEST_TIMEOUT] (30)
   --log-level LEVEL     trace, debug, info, warning, error, fatal [HULY_NETWORK_LOG_LEVEL] (info)
   --log-format FORMAT   text, or json for one JSON object per line [HULY_NETWORK_LOG_FORMAT] (text)
-  --access FILE         keys and ACLs (JSON, see the README's Security section): CURVE on,
+  --access FILE         keys and ACLs (JSON, see docs/security.md): CURVE on,
                         only listed keys may connect; SIGHUP reloads it [HULY_NETWORK_ACCESS]
   --insecure            allow a non-loopback --host without --access [HULY_NETWORK_INSECURE]
   --rate-limit N        requests/s each peer may send, 0 for no limit [HULY_NETWORK_RATE_LIMIT] (0)

@@ -1,7 +1,7 @@
 /**
  * The coordinator's metrics: every one is defined here, in one registry that
  * `/metrics` renders and that OpenTelemetry mirrors when a meter provider is
- * registered. The README's "Observability" section lists them.
+ * registered. docs/observability.md lists them.
  *
  * @module
  */
@@ -20,7 +20,7 @@ import type {
   NetworkCounts,
   NetworkEvent,
 } from '../core/types.ts'
-import { Refusals } from '../rpc/_limits.ts'
+import { Refusals } from '../rpc/limits.ts'
 import type { RpcServerStats } from '../rpc/server.ts'
 
 /** The counters and the histogram of one (operation, kind), looked up once. */
@@ -66,7 +66,7 @@ export interface RequestTotals {
  * metrics.attach({
  *   counts: () => network.counts(),
  *   sessions: () => 0,
- *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0 }),
+ *   stats: () => ({ malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: {} }),
  * })
  * console.log(metrics.registry.render().includes('huly_network_agents 0'))
  * await network.close()

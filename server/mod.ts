@@ -29,4 +29,4 @@ export {
   type NetworkServerOptions,
 } from './network_server.ts'
 export type { NetworkSecurity } from './network_server.ts'
-export { type AccessConfig, isZ85Key, readAccessFile, readKeyFile, writeKeyPair } from './keys.ts'
+export { type AccessConfig, readAccessFile, readKeyFile, writeKeyPair } from './keys.ts'

@@ -17,15 +17,15 @@ import {
 } from '../core/access.ts'
 import {
   AuthorizationError,
+  ContainerMovingError,
   ContainerNotFoundError,
   InvalidArgumentError,
   LimitExceededError,
   ProtocolError,
   RateLimitError,
-  RemoteError,
 } from '../core/errors.ts'
 import type { MetricsRegistry } from '../core/metrics.ts'
-import { requireListenOptions, requirePort } from '../core/_validate.ts'
+import { requireListenOptions, requirePort } from '../core/validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -53,12 +53,12 @@ import {
   TracerName,
   tracingEnabled,
   withTraceparent,
-} from '../core/_tracing.ts'
+} from '../core/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { AccessGuard } from './_guard.ts'
-import { RateLimiter } from '../rpc/_rate_limiter.ts'
+import { RateLimiter } from '../rpc/rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
 import { RemoteAgent } from './remote_agent.ts'
 
@@ -461,7 +461,7 @@ export class NetworkServer {
           traceparentOf(span, request.trace),
         )
       } catch (error) {
-        if (!(error instanceof RemoteError) || error.code !== 'CONTAINER_MOVING' || attempt > 2) {
+        if (!(error instanceof ContainerMovingError) || attempt > 2) {
           throw error
         }
         const held = this.#network.holdWhileMoving(
@@ -755,7 +755,12 @@ export class NetworkServer {
     for (const [agentId, owner] of [...this.#agentOwners]) {
       if (owner.clientId !== clientId) continue
       this.#agentOwners.delete(agentId)
-      this.#network.unregister(agentId).catch(() => {})
+      this.#network.unregister(agentId).catch((error) =>
+        logger.warn('unregistering agent {agentId} of a closed session failed: {error}', {
+          agentId,
+          error,
+        })
+      )
     }
     this.#network.clientGone(clientId)
     const connected = this.#connections.get(clientId)

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../core/errors.ts'
 import { EAGAIN, EINTR, ZMQ_DONTWAIT, ZMQ_EVENTS, ZMQ_FD, ZMQ_SNDMORE } from './_constants.ts'
 import { cString, errorText, fromCString, libzmq } from './_ffi.ts'
 
@@ -23,7 +23,7 @@ let messageReady = false
 const USER_ID = cString('User-Id')
 
 function zmqError(what: string, errno: number): NetworkError {
-  return new NetworkError(`${what}: ${errorText(errno)}`, 'ZMQ')
+  return new NetworkError(`${what}: ${errorText(errno)}`, ErrorCode.Zmq)
 }
 
 /** A result of {@link NativeSocket.sendFrame} that is neither success nor EAGAIN. */

@@ -11,9 +11,9 @@
  * @module
  */
 
-import { takeBatch } from './_batch.ts'
+import { takeBatch } from '../_batch.ts'
 import { EAGAIN, EHOSTUNREACH } from './_constants.ts'
-import { Fifo } from './_fifo.ts'
+import { Fifo } from '../_fifo.ts'
 import type { NativeSocket, SendStatus } from './_native.ts'
 import { sendError, type SendErrorReporter, type SendQueue } from './_send_queue.ts'
 
@@ -53,7 +53,7 @@ export class PeerSendQueues implements SendQueue {
   #length = 0
   #batch: boolean
 
-  /** With `batch`, several messages queued for one peer leave as one batch (see `_batch.ts`). */
+  /** With `batch`, several messages queued for one peer leave as one batch (see `../_batch.ts`). */
   constructor(batch = false) {
     this.#batch = batch
   }

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { NetworkError } from '../../core/errors.ts'
-import { takeBatch } from './_batch.ts'
+import { ErrorCode, NetworkError } from '../../core/errors.ts'
+import { takeBatch } from '../_batch.ts'
 import { EHOSTUNREACH } from './_constants.ts'
 import { errorText } from './_ffi.ts'
-import { Fifo } from './_fifo.ts'
+import { Fifo } from '../_fifo.ts'
 import type { NativeSocket } from './_native.ts'
 import { PeerUnreachableError } from './errors.ts'
 
@@ -40,7 +40,7 @@ export interface SendQueue {
 /** The error for a message libzmq refused with `errno` (other than EAGAIN). */
 export function sendError(frames: Uint8Array[], errno: number, discarded = 0): NetworkError {
   if (errno === EHOSTUNREACH) return new PeerUnreachableError(frames[0], frames, discarded)
-  return new NetworkError(`send failed: ${errorText(errno)}`, 'ZMQ')
+  return new NetworkError(`send failed: ${errorText(errno)}`, ErrorCode.Zmq)
 }
 
 /**
@@ -57,7 +57,7 @@ export class SocketSendQueue implements SendQueue {
   /** Frames of the current message libzmq already took. */
   #frame = 0
 
-  /** With `batch`, several queued messages leave as one batch (see `_batch.ts`). */
+  /** With `batch`, several queued messages leave as one batch (see `../_batch.ts`). */
   constructor(batch = false) {
     this.#batch = batch
   }

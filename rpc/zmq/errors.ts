@@ -4,7 +4,7 @@
  * @module
  */
 
-import { NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../core/errors.ts'
 
 /**
  * libzmq could not be loaded; `tried` lists every path with the reason it failed.
@@ -22,7 +22,7 @@ export class LibzmqLoadError extends NetworkError {
 
   /** Creates the error with the list of what was tried. */
   constructor(message: string, tried: readonly string[], options?: ErrorOptions) {
-    super(message, 'LIBZMQ_LOAD', options)
+    super(message, ErrorCode.LibzmqLoad, options)
     this.tried = tried
   }
 }
@@ -54,7 +54,7 @@ export class PeerUnreachableError extends NetworkError {
     discarded = 0,
     options?: ErrorOptions,
   ) {
-    super(`no connected peer with routing id ${hex(routingId)}`, 'PEER_UNREACHABLE', options)
+    super(`no connected peer with routing id ${hex(routingId)}`, ErrorCode.PeerUnreachable, options)
     this.routingId = routingId
     this.frames = frames
     this.discarded = discarded

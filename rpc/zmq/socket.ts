@@ -35,7 +35,7 @@
  *   messages or 1 MiB, after which reading stops and libzmq's high-water marks push
  *   back).
  * - With the `batch` option, several small messages queued for one peer leave as
- *   one ZeroMQ message and are unpacked on receipt (`_batch.ts`): under load this
+ *   one ZeroMQ message and are unpacked on receipt (`../_batch.ts`): under load this
  *   saves most of the per-message FFI calls, libzmq work and wake-ups.
  * - `close()` is idempotent and never hangs: it wakes the reactor, waits for the
  *   poll that can see the fd to return, hands what it can of the queue to libzmq
@@ -54,12 +54,12 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ClosedError, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import { ClosedError, ErrorCode, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
 import * as c from './_constants.ts'
-import { Fifo } from './_fifo.ts'
+import { Fifo } from '../_fifo.ts'
 import { Monitor } from './_monitor.ts'
 import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
-import { splitBatch } from './_batch.ts'
+import { splitBatch } from '../_batch.ts'
 import { PeerSendQueues } from './_peer_send_queues.ts'
 import { type Pollable, reactor } from './_reactor.ts'
 import { type SendQueue, SocketSendQueue } from './_send_queue.ts'
@@ -300,7 +300,9 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
         }
       }
     } catch (error) {
-      this.#report(error instanceof NetworkError ? error : new NetworkError(String(error), 'ZMQ'))
+      this.#report(
+        error instanceof NetworkError ? error : new NetworkError(String(error), ErrorCode.Zmq),
+      )
     } finally {
       this.#pumping = false
       releaseLastFrame()

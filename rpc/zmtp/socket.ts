@@ -21,12 +21,13 @@
 import { getLogger } from '@logtape/logtape'
 import {
   ClosedError,
+  ErrorCode,
   InvalidArgumentError,
   MessageTooLargeError,
   NetworkError,
 } from '../../core/errors.ts'
-import { splitBatch, takeBatch } from '../zmq/_batch.ts'
-import { Fifo } from '../zmq/_fifo.ts'
+import { splitBatch, takeBatch } from '../_batch.ts'
+import { Fifo } from '../_fifo.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
 import type {
   DealerSocketOptions,
@@ -57,7 +58,7 @@ function parseEndpoint(endpoint: string, action: string): { hostname: string; po
   const match = /^tcp:\/\/(\[[^\]]+\]|[^:]+):(\d+|\*)$/.exec(endpoint)
   const port = match === null ? -1 : match[2] === '*' ? 0 : Number(match[2])
   if (match === null || port > 65535) {
-    throw new NetworkError(`cannot ${action} ${endpoint}: expected tcp://host:port`, 'ZMQ')
+    throw new NetworkError(`cannot ${action} ${endpoint}: expected tcp://host:port`, ErrorCode.Zmq)
   }
   const host = match[1].replace(/^\[|\]$/g, '')
   return { hostname: host === '*' ? '0.0.0.0' : host, port }
@@ -156,7 +157,9 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
       listener = Deno.listen({ hostname, port, transport: 'tcp' })
     } catch (error) {
       this.#event('bind-failed', endpoint, describe(error))
-      throw new NetworkError(`cannot bind ${endpoint}: ${describe(error)}`, 'ZMQ', { cause: error })
+      throw new NetworkError(`cannot bind ${endpoint}: ${describe(error)}`, ErrorCode.Zmq, {
+        cause: error,
+      })
     }
     const bound = formatEndpoint(listener.addr as Deno.NetAddr)
     this.#listeners.set(bound, listener)
@@ -188,7 +191,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     this.#assertOpen()
     const connector = this.#connectors.get(endpoint)
     if (connector === undefined) {
-      throw new NetworkError(`cannot disconnect ${endpoint}: not connected`, 'ZMQ')
+      throw new NetworkError(`cannot disconnect ${endpoint}: not connected`, ErrorCode.Zmq)
     }
     this.#connectors.delete(endpoint)
     connector.stopped = true

@@ -167,6 +167,7 @@ Deno.test('9. the HEALTHCHECK asks /healthz, succeeding against a live coordinat
 Deno.test('9. every example publishes the dashboard on 127.0.0.1 only', async () => {
   const texts = [
     await Deno.readTextFile(`${root}README.md`),
+    await Deno.readTextFile(`${root}docs/deployment.md`),
     await Deno.readTextFile(`${root}Dockerfile`),
   ]
   const published = texts.flatMap((text) =>

@@ -45,7 +45,7 @@ Deno.test('`deno task start --help` lists every environment variable the coordin
   }
 })
 
-Deno.test('the README documents every HULY_NETWORK_ variable the code reads, and no other', async () => {
+Deno.test('the README and docs/ document every HULY_NETWORK_ variable the code reads, and no other', async () => {
   const read = new Set<string>()
   const scan = async (folder: string): Promise<void> => {
     for await (const entry of Deno.readDir(folder)) {
@@ -60,10 +60,14 @@ Deno.test('the README documents every HULY_NETWORK_ variable the code reads, and
   }
   for (const folder of ['cli', 'server', 'client', 'core', 'rpc']) await scan(`${root}${folder}`)
   assert.ok(read.has('HULY_LIBZMQ_PATH') && read.has('HULY_NETWORK_PORT'))
-  const documented = new Set(readme.match(/HULY_(?:NETWORK|LIBZMQ)_[A-Z_]+/g))
+  const docs = [readme]
+  for await (const entry of Deno.readDir(`${root}docs`)) {
+    if (entry.name.endsWith('.md')) docs.push(await Deno.readTextFile(`${root}docs/${entry.name}`))
+  }
+  const documented = new Set(docs.join('\n').match(/HULY_(?:NETWORK|LIBZMQ)_[A-Z_]+/g))
   assert.deepEqual([...read].filter((name) => !documented.has(name)), [], 'read, not documented')
   assert.deepEqual([...documented].filter((name) => !read.has(name)), [], 'documented, not read')
-  // And the CLI's help agrees with the README about the coordinator's.
+  // And the CLI's help agrees with the docs about the coordinator's.
   const serveHelp = await runCli(['serve', '--help'])
   for (const variable of Object.values(coordinatorEnvironment)) {
     assert.ok(serveHelp.stdout.join('\n').includes(variable), variable)

@@ -9,13 +9,13 @@ import {
   type ContainerFactory,
   type ContainerKind,
   type ContainerUuid,
-  directEndpoint,
   ManualTickManager,
   type NetworkEvent,
   NetworkImpl,
   type NetworkOptions,
   type StartOptions,
 } from '../../core/mod.ts'
+import { directEndpoint } from '../../internal.ts'
 
 /** Deno.test with every sanitizer on. */
 export function test(name: string, fn: () => Promise<void> | void): void {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import {
   createProxy,
   createProxyHandler,
-  handleProxyCall,
   InvalidArgumentError,
   UnknownMethodError,
 } from '../../core/mod.ts'
+import { handleProxyCall } from '../../internal.ts'
 import { test } from './_fixture.ts'
 
 interface Calc {

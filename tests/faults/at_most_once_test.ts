@@ -90,7 +90,11 @@ Deno.test('a re-sent request whose answer the replay cache had no room for is re
     const { header, body } = parseMessage(message)
     caller.receive(header, body)
   }
-  await assert.rejects(first, { name: 'RemoteError', code: 'OUTCOME_UNKNOWN' })
+  await assert.rejects(first, {
+    name: 'OutcomeUnknownError',
+    code: 'OUTCOME_UNKNOWN',
+    remote: true,
+  })
   assert.equal(runs, 2)
   caller.close()
   server.close()

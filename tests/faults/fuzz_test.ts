@@ -12,7 +12,7 @@ import {
 } from '../../core/mod.ts'
 import { RpcClient } from '../../rpc/client.ts'
 import { RpcServer } from '../../rpc/server.ts'
-import { splitBatch } from '../../rpc/zmq/_batch.ts'
+import { splitBatch } from '../../rpc/_batch.ts'
 import { DealerSocket } from '../../rpc/mod.ts'
 import { frames, type Header, Kind, parseMessage } from '../../rpc/_frames.ts'
 import { decode, encode } from '../../rpc/codec.ts'

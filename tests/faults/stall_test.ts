@@ -56,7 +56,7 @@ Deno.test('a stalled agent (SIGSTOP past aliveTimeout) loses its containers to a
         direct.request('container.request', encode('x'), {
           meta: { target: 'fenced', operation: 'who' },
         }),
-        { name: 'RemoteError', code: 'CONTAINER_NOT_FOUND' },
+        { name: 'ContainerNotFoundError', code: 'CONTAINER_NOT_FOUND', remote: true },
       )
     } finally {
       await direct.close()

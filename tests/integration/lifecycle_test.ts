@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
-import { AgentImpl, type AgentUuid, NetworkOperation } from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { NetworkOperation } from '../../internal.ts'
 import type { RpcClient } from '../../rpc/client.ts'
 import { encode } from '../../rpc/codec.ts'
 import { Proc, startAgent, startCoordinator, within } from './_process.ts'
@@ -43,17 +44,17 @@ Deno.test('only the connection that registered an agent may speak for it or unre
     await owner.register(new AgentImpl('owned' as AgentUuid, {}))
     await assert.rejects(
       intruder.register(new AgentImpl('owned' as AgentUuid, {})),
-      { name: 'RemoteError', code: 'FORBIDDEN' },
+      { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true },
     )
     // The client API has no way to unregister someone else's agent; speak the protocol.
     const raw = (intruder as unknown as { rpc: RpcClient }).rpc
     await assert.rejects(
       raw.request(NetworkOperation.unregister, encode({ agentId: 'owned' })),
-      { name: 'RemoteError', code: 'FORBIDDEN' },
+      { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true },
     )
     await assert.rejects(
       raw.request(NetworkOperation.get, encode({ kind: '', options: {} })),
-      { name: 'RemoteError', code: 'INVALID_ARGUMENT' },
+      { name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT', remote: true },
     )
     assert.equal(
       await raw.request(NetworkOperation.release, encode({ uuid: 'not-held' })).then((b) => b[0]),

@@ -1,7 +1,8 @@
 // The in-process metrics registry: Prometheus text that the strict parser accepts,
 // escaping, bounded label sets, named errors on misuse, quantile estimates.
 import assert from 'node:assert/strict'
-import { estimateQuantile, InvalidArgumentError, MetricsRegistry } from '../../core/mod.ts'
+import { InvalidArgumentError, MetricsRegistry } from '../../core/mod.ts'
+import { estimateQuantile } from '../../internal.ts'
 import { CoordinatorMetrics } from '../../server/mod.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
@@ -79,9 +80,9 @@ Deno.test('quantiles are estimated inside the bucket they fall in', () => {
   assert.equal(estimateQuantile(bounds, [99, 0, 0, 1], 0.5), 0.001 * (50 / 99))
 })
 
-Deno.test("the README's metrics table lists every metric of the coordinator, and no other", () => {
-  const readme = Deno.readTextFileSync(new URL('../../README.md', import.meta.url))
-  const section = readme.split(/^### Metrics$/m)[1].split(/^### /m)[0]
+Deno.test("docs/observability.md's metrics table lists every metric of the coordinator, and no other", () => {
+  const doc = Deno.readTextFileSync(new URL('../../docs/observability.md', import.meta.url))
+  const section = doc.split(/^## Metrics$/m)[1].split(/^## /m)[0]
   const documented = [...section.matchAll(/^\| `([a-z_]+)`\s+\| (\w+)/gm)]
     .map(([, name, type]) => `${name} ${type}`)
   const metrics = new CoordinatorMetrics(new MetricsRegistry({ openTelemetry: false }))

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { createNetworkClient, toEndpoint } from '../../client/mod.ts'
+import { createNetworkClient } from '../../client/mod.ts'
+import { toEndpoint } from '../../internal.ts'
 import { InvalidArgumentError, ManualTickManager } from '../../core/mod.ts'
 
 // deno-lint-ignore no-explicit-any -- the point is to pass values the types forbid

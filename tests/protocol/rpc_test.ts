@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict'
-import { RemoteError, TickManagerImpl, TimeoutError } from '../../core/mod.ts'
+import {
+  ContainerNotFoundError,
+  LimitExceededError,
+  MessageTooLargeError,
+  RemoteError,
+  TickManagerImpl,
+  TimeoutError,
+} from '../../core/mod.ts'
 import { decode, encode } from '../../rpc/codec.ts'
 import { RpcClient } from '../../rpc/client.ts'
 import { RpcServer } from '../../rpc/server.ts'
@@ -53,6 +60,58 @@ Deno.test('a handler error comes back as a RemoteError with its name, message an
       return true
     })
   })
+})
+
+Deno.test('a handler error of one of our classes comes back as that class, marked remote', async () => {
+  await withPair(
+    () => Promise.reject(new ContainerNotFoundError('no container "c1"')),
+    async (client) => {
+      await assert.rejects(client.request('x', encode(1)), (error: unknown) => {
+        assert.ok(error instanceof ContainerNotFoundError, String(error))
+        assert.equal(error.message, 'no container "c1"')
+        assert.equal(error.code, 'CONTAINER_NOT_FOUND')
+        assert.equal(error.remote, true)
+        return true
+      })
+    },
+  )
+})
+
+Deno.test('errors of our classes that carry more than a message come back whole', async () => {
+  const errors = [
+    new LimitExceededError('sessions', 'sessions: this process serves 1 sessions'),
+    new MessageTooLargeError('the answer to "x"', 2048, 1024),
+  ]
+  let next = 0
+  await withPair(() => Promise.reject(errors[next++]), async (client) => {
+    await assert.rejects(client.request('x', encode(1)), {
+      name: 'LimitExceededError',
+      limit: 'sessions',
+    })
+    await assert.rejects(client.request('x', encode(1)), (error: unknown) => {
+      assert.ok(error instanceof MessageTooLargeError, String(error))
+      assert.deepEqual([error.size, error.limit, error.message], [2048, 1024, errors[1].message])
+      return true
+    })
+  })
+})
+
+Deno.test('a foreign error that borrows one of our codes stays a RemoteError', async () => {
+  await withPair(() => {
+    const error = new TypeError('not ours')
+    ;(error as TypeError & { code: string }).code = 'CONTAINER_NOT_FOUND'
+    return Promise.reject(error)
+  }, async (client) => {
+    await assert.rejects(client.request('x', encode(1)), {
+      name: 'RemoteError',
+      remoteName: 'TypeError',
+    })
+  })
+})
+
+Deno.test('a local error is not marked remote', () => {
+  assert.equal(new TimeoutError('late').remote, false)
+  assert.equal(new RemoteError('TypeError', 'x').remote, true)
 })
 
 Deno.test('a request whose handler never answers fails with TimeoutError and the handler signal fires', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { splitBatch, takeBatch } from '../../rpc/zmq/_batch.ts'
-import { Fifo } from '../../rpc/zmq/_fifo.ts'
+import { splitBatch, takeBatch } from '../../rpc/_batch.ts'
+import { Fifo } from '../../rpc/_fifo.ts'
 
 const bytes = (...values: number[]) => new Uint8Array(values)
 const peer = bytes(0, 1, 2, 3, 4)

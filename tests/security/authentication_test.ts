@@ -30,17 +30,17 @@ Deno.test('a client key cannot register agents; an agent key registers only its 
   const asClient = await coordinator.client(client.keys)
   await assert.rejects(
     asClient.register(new AgentImpl('a-client' as AgentUuid, { echo: echoFactory })),
-    { name: 'RemoteError', remoteName: 'AuthorizationError', code: 'FORBIDDEN' },
+    { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true },
   )
   const asAgent = await coordinator.client(agent.keys)
   await assert.rejects(
     asAgent.register(new AgentImpl('a-shell' as AgentUuid, { shell: echoFactory })),
-    { remoteName: 'AuthorizationError', code: 'FORBIDDEN' },
+    { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true },
   )
   await asAgent.register(new AgentImpl('a-echo' as AgentUuid, { echo: echoFactory }))
   assert.deepEqual((await asClient.agents()).map((record) => record.agentId), ['a-echo'])
   // An agent key is not a client: it may not use containers.
-  await assert.rejects(asAgent.get('echo'), { remoteName: 'AuthorizationError' })
+  await assert.rejects(asAgent.get('echo'), { name: 'AuthorizationError', remote: true })
   const ref = await asClient.get('echo')
   assert.equal(await ref.request('echo', 'hi'), 'hi')
 })

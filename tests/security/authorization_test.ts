@@ -3,7 +3,7 @@ import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import type { ContainerUuid, EndpointRef, NetworkEvent } from '../../core/mod.ts'
 import { echoFactory, peer, TestCoordinator, withAuditLog, within } from './_fixture.ts'
 
-const forbidden = { name: 'RemoteError', remoteName: 'AuthorizationError', code: 'FORBIDDEN' }
+const forbidden = { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true }
 
 /** A coordinator with an agent serving `echo` on its own endpoint, and two tenants and an admin. */
 async function tenants() {

@@ -77,9 +77,7 @@ for (const transport of transports) {
       assert.ok(await stage.refused('http-stream-bytes') >= 16)
       await assert.rejects(
         getter.get('echo', { labels: Array.from({ length: 257 }, (_, l) => `${l}`) }),
-        {
-          name: 'RemoteError',
-        },
+        { name: 'InvalidArgumentError', remote: true },
       )
     } finally {
       closeAll(streams)

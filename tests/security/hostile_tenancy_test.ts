@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { echoFactory, peer, TestCoordinator } from './_fixture.ts'
 
-const forbidden = { name: 'RemoteError', remoteName: 'AuthorizationError', code: 'FORBIDDEN' }
+const forbidden = { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true }
 
 Deno.test('a tenant cannot take a uuid outside its labels, so it cannot lock another tenant out of its own', async () => {
   const agent = peer('worker', 'agent', { kinds: ['echo'] })

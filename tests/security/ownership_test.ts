@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import type { NetworkClient } from '../../client/mod.ts'
-import { AgentImpl, type AgentUuid, EventTopic, NetworkOperation } from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
+import { EventTopic, NetworkOperation } from '../../internal.ts'
 import { encode, type RpcClient } from '../../rpc/mod.ts'
 import { echoFactory, peer, TestCoordinator, within } from './_fixture.ts'
 
-const forbidden = { name: 'RemoteError', code: 'FORBIDDEN' }
+const forbidden = { name: 'AuthorizationError', code: 'FORBIDDEN', remote: true }
 
 function rpcOf(client: NetworkClient): RpcClient {
   // The client API cannot unregister or speak for another's agent; speak the protocol.

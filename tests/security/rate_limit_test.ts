@@ -19,8 +19,8 @@ Deno.test('a peer over its request rate gets RateLimitError; another peer keeps 
   )
   const seconds = (performance.now() - started) / 1000
   const limited = results.filter((result) =>
-    result.status === 'rejected' && result.reason.remoteName === 'RateLimitError' &&
-    result.reason.code === 'RATE_LIMITED'
+    result.status === 'rejected' && result.reason.name === 'RateLimitError' &&
+    result.reason.code === 'RATE_LIMITED' && result.reason.remote
   )
   const served = results.filter((result) => result.status === 'fulfilled')
   // The burst, and what the bucket refilled while they ran (however slow the machine).

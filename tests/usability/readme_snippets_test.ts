@@ -1,12 +1,17 @@
-// Issue 15, defect 10: the README's snippets run as written from a fresh folder outside
-// the checkout, importing the library the way "Use it in your project" says.
+// Issue 15, defect 10: the snippets of the README and of docs/usage.md run as written from
+// a fresh folder outside the checkout, importing the library the way the README's "Use it in
+// your project" says.
 import assert from 'node:assert/strict'
 import { freePort, root, Running } from '../cli/_cli.ts'
 
-const readme = await Deno.readTextFile(`${root}README.md`)
+const texts = {
+  readme: await Deno.readTextFile(`${root}README.md`),
+  usage: await Deno.readTextFile(`${root}docs/usage.md`),
+}
 
-/** The fenced blocks of `language` in the README section that starts with `heading`. */
-function blocks(heading: string, language: string): string[] {
+/** The fenced blocks of `language` in the section of `text` that starts with `heading`. */
+function blocks(text: keyof typeof texts, heading: string, language: string): string[] {
+  const readme = `\n${texts[text]}`
   const start = readme.indexOf(`\n${heading}\n`)
   assert.ok(start >= 0, `no section ${heading}`)
   const end = readme.indexOf('\n## ', start + heading.length + 2)
@@ -26,7 +31,7 @@ function runLine(snippet: string): string[] {
 async function project(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: 'huly-network-user-' })
   assert.ok(!dir.startsWith(root))
-  const [config] = blocks('## Use it in your project', 'json')
+  const [config] = blocks('readme', '## Use it in your project', 'json')
   await Deno.writeTextFile(`${dir}/deno.json`, config.replaceAll('../huly-network/', root))
   const install = await new Deno.Command(Deno.execPath(), {
     args: ['install'],
@@ -45,12 +50,12 @@ function deno(dir: string, file: string, snippet: string): Running {
 Deno.test('10. the "Use it in your project" snippet runs as written from a fresh folder', async () => {
   const dir = await project()
   try {
-    const [main] = blocks('## Use it in your project', 'ts')
+    const [main] = blocks('readme', '## Use it in your project', 'ts')
     assert.match(main, /^\/\/ deno run /)
     await Deno.writeTextFile(`${dir}/main.ts`, main)
     const running = new Running('main.ts', Deno.execPath(), [
       'run',
-      ...blocks('## Use it in your project', 'sh')[0].trim().split(/\s+/).slice(2),
+      ...blocks('readme', '## Use it in your project', 'sh')[0].trim().split(/\s+/).slice(2),
     ], { cwd: dir })
     const timer = setTimeout(() => running.kill('SIGKILL'), 60_000)
     const { code } = await running.exited()
@@ -67,7 +72,7 @@ Deno.test('10. the "Use it in your project" snippet runs as written from a fresh
 
 Deno.test('10. the coordinator, agent and client snippets of "Using it" run together from a fresh folder', async () => {
   const dir = await project()
-  const [coordinator, agent, client] = blocks('## Using it', 'ts')
+  const [coordinator, agent, client] = blocks('usage', '# Using it', 'ts')
   // The one change: free ports instead of 3737 and 3780, which may be taken here.
   const port = String(freePort())
   const httpPort = String(freePort())

@@ -1,4 +1,6 @@
-// Traces of requests across processes, internal to the library (the README's
+// Shared by core/, client/ and server/; not exported from any mod.ts (a module of the
+// package, not of its API).
+// Traces of requests across processes, internal to the library (docs/observability.md's
 // "Traces" says what a user sees): each hop (client, coordinator, agent, container)
 // opens an OpenTelemetry span whose parent is the W3C `traceparent` that came in the
 // request header, and passes its own on. With no tracer provider registered (Deno

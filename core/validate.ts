@@ -1,4 +1,5 @@
-// Argument checks shared by every public entry point of core/.
+// Argument checks shared by every public entry point of core/, client/ and server/
+// (not exported from any mod.ts: a module of the package, not of its API).
 import { InvalidArgumentError } from './errors.ts'
 
 const maxIdLength = 256

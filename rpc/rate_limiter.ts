@@ -1,3 +1,5 @@
+// Shared by rpc/ and server/; not exported from any mod.ts (a module of the
+// package, not of its API).
 // A token bucket per peer: each peer may send `perSecond` requests a second on
 // average and `burst` at once, so one peer cannot take the coordinator from others.
 import type { TickManager } from '../core/clock.ts'

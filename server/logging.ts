@@ -1,3 +1,5 @@
+// Shared by server/ and cli/; not exported from any mod.ts (a module of the
+// package, not of its API).
 // Log sinks of the programs (the coordinator and the CLI): the library only calls
 // getLogger; these configure LogTape once per process. Human-readable lines by
 // default, JSON Lines with the `json` format.

@@ -1,3 +1,5 @@
+// Shared by rpc/ and server/; not exported from any mod.ts (a module of the
+// package, not of its API).
 // The limits the rpc layer enforces against hostile peers, for every transport, and
 // the record of what they refused: a counter per limit and one log line per limit
 // and interval, never one per refused message. docs/limits.md lists them all.

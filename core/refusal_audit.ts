@@ -1,3 +1,5 @@
+// Shared by client/ and server/; not exported from any mod.ts (a module of the
+// package, not of its API).
 // Audits refused connections without flooding the log: a refused peer may try
 // again and again, on as many connections as it likes, so each key and address is
 // audited at most once per interval, with the number of refusals since.

@@ -56,7 +56,7 @@
 import { getLogger } from '@logtape/logtape'
 import { ClosedError, ErrorCode, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
 import * as c from './_constants.ts'
-import { Fifo } from '../_fifo.ts'
+import { Delivery } from '../_delivery.ts'
 import { Monitor } from './_monitor.ts'
 import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
 import { splitBatch } from '../_batch.ts'
@@ -72,9 +72,6 @@ const encoder = new TextEncoder()
 
 /** Messages handled by one pump before it yields to the event loop. */
 const PUMP_BUDGET = 512
-/** Messages, and bytes, buffered for `for await` before reading from libzmq pauses. */
-const INBOX_LIMIT = 1024
-const INBOX_BYTES = 1024 * 1024
 /**
  * Retries of blocked peers, in ms: an eighth of the time they have been blocked,
  * within these bounds, so a peer stalled for long costs a few wake-ups a second.
@@ -82,16 +79,7 @@ const INBOX_BYTES = 1024 * 1024
 const RETRY_MIN_MS = 2
 const RETRY_MAX_MS = 50
 
-/**
- * A ZeroMQ socket: the common part of {@link RouterSocket} and {@link DealerSocket}.
- *
- * @example
- * ```ts
- * import { DealerSocket, type ZmqSocket } from '@huly/network/rpc'
- * const socket: ZmqSocket = new DealerSocket()
- * await socket.close()
- * ```
- */
+/** A socket over libzmq: the common part of {@link LibzmqRouter} and {@link LibzmqDealer}. */
 export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDisposable {
   #native: NativeSocket
   #context: NativeContext
@@ -102,9 +90,7 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
   #options: SocketOptions
   #outbox: SendQueue
   #partial: Uint8Array[] = []
-  #inbox = new Fifo<Uint8Array[]>()
-  #inboxBytes = 0
-  #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
+  readonly #delivery: Delivery
   #pumping = false
   /** Since when some peer has been blocked (`performance.now()` ms), or -1. */
   #blockedSince = -1
@@ -125,8 +111,8 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
     typeOptions: readonly (readonly [number, number])[],
     outbox: SendQueue,
   ) {
-    validateOptions(options)
     this.#options = options
+    this.#delivery = new Delivery(options, logger, () => this.#schedulePump())
     this.#routed = type === c.ZMQ_ROUTER ? 1 : 0
     this.#outbox = outbox
     this.#ownsContext = options.zapHandler !== undefined
@@ -208,27 +194,7 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
 
   /** Reads messages as they arrive; ends when the socket is closed. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array[]> {
-    if (this.#options.onMessage !== undefined) {
-      throw new InvalidArgumentError('this socket delivers its messages to onMessage')
-    }
-    const next = (): Promise<IteratorResult<Uint8Array[]>> => {
-      const value = this.#inbox.shift()
-      if (value !== undefined) {
-        const wasFull = !this.#canDeliver()
-        this.#inboxBytes -= messageBytes(value)
-        if (wasFull && this.#canDeliver()) this.#schedulePump()
-        return Promise.resolve({ value, done: false })
-      }
-      if (this.#closed) return Promise.resolve({ value: undefined, done: true })
-      this.#schedulePump()
-      return new Promise((resolve) => this.#readers.push(resolve))
-    }
-    const iterator: AsyncIterableIterator<Uint8Array[]> = {
-      next,
-      return: () => Promise.resolve({ value: undefined, done: true }),
-      [Symbol.asyncIterator]: () => iterator,
-    }
-    return iterator
+    return this.#delivery.iterator()
   }
 
   /** Closes the socket; idempotent, never hangs; messages still queued here are dropped. */
@@ -264,7 +230,7 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
     this.#native.close()
     this.#monitor?.close()
     this.#zap?.close()
-    for (const reader of this.#readers.splice(0)) reader({ value: undefined, done: true })
+    this.#delivery.end()
     if (this.#ownsContext) await this.#context.terminate()
   }
 
@@ -290,7 +256,7 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
       for (;;) {
         const events = this.#native.events()
         let progress = 0
-        if ((events & c.ZMQ_POLLIN) !== 0 && this.#canDeliver()) progress += this.#receive(budget)
+        if ((events & c.ZMQ_POLLIN) !== 0 && !this.#delivery.full) progress += this.#receive(budget)
         if (this.#outbox.length > 0 && !this.#closed) progress += this.#flush(budget)
         if (progress === 0 || this.#closed) break
         budget -= progress
@@ -300,7 +266,7 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
         }
       }
     } catch (error) {
-      this.#report(
+      this.#delivery.report(
         error instanceof NetworkError ? error : new NetworkError(String(error), ErrorCode.Zmq),
       )
     } finally {
@@ -319,14 +285,9 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
     reactor.retryAfter(this.#pollable, Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, delay)))
   }
 
-  #canDeliver(): boolean {
-    return this.#options.onMessage !== undefined ||
-      (this.#inbox.length < INBOX_LIMIT && this.#inboxBytes < INBOX_BYTES)
-  }
-
   #receive(budget: number): number {
     let count = 0
-    while (count < budget && !this.#closed && this.#canDeliver()) {
+    while (count < budget && !this.#closed && !this.#delivery.full) {
       const frame = this.#native.receiveFrame()
       if (frame === null) break
       this.#partial.push(frame)
@@ -338,67 +299,19 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
       const batch = this.#options.batch === true ? splitBatch(frames, this.#routed) : null
       // A batch counts as the messages it holds: the budget bounds the work of one turn.
       count += batch === null ? 1 : batch.length
-      if (batch === null) this.#deliver(frames, userId)
-      else for (const message of batch) this.#deliver(message, userId)
+      if (batch === null) this.#delivery.deliver(frames, userId)
+      else for (const message of batch) this.#delivery.deliver(message, userId)
     }
     return count
   }
 
-  #deliver(frames: Uint8Array[], userId: string): void {
-    const onMessage = this.#options.onMessage
-    if (onMessage !== undefined) {
-      try {
-        onMessage(frames, userId)
-      } catch (error) {
-        logger.error('onMessage threw: {error}', { error })
-      }
-      return
-    }
-    const reader = this.#readers.shift()
-    if (reader !== undefined) reader({ value: frames, done: false })
-    else {
-      this.#inbox.push(frames)
-      this.#inboxBytes += messageBytes(frames)
-    }
-  }
-
   /** Hands queued messages to libzmq until it pushes back; returns how many were handled. */
   #flush(budget: number): number {
-    return this.#outbox.flush(this.#native, budget, this.#report)
-  }
-
-  #report = (error: NetworkError): void => {
-    const onError = this.#options.onError
-    if (onError === undefined) {
-      logger.warn('zmq socket error: {error}', { error })
-      return
-    }
-    try {
-      onError(error)
-    } catch (thrown) {
-      logger.error('onError threw: {error}', { error: thrown })
-    }
+    return this.#outbox.flush(this.#native, budget, this.#delivery.report)
   }
 }
 
-/**
- * A ROUTER socket: the server side. Each message starts with the routing id of
- * the peer it came from; a reply starts with the routing id of its destination.
- * ROUTER_MANDATORY is on by default (see {@link RouterSocketOptions.mandatory}).
- * Each peer has its own send queue, so a peer that reads slowly delays only its
- * own messages; {@link RouterSocket.pendingFor} and {@link RouterSocket.dropPeer} look at and empty it.
- *
- * @example
- * ```ts
- * import { RouterSocket } from '@huly/network/rpc'
- * const server = new RouterSocket({
- *   onMessage: ([peer, ...body]) => server.send([peer, ...body]),
- * })
- * const endpoint = server.bind('tcp://127.0.0.1:0')
- * console.log('echo server on', endpoint)
- * await server.close()
- * ```
- */
+/** The libzmq ROUTER behind `RouterSocket` (see there), with a send queue per peer. */
 export class LibzmqRouter extends LibzmqSocket {
   #queues: PeerSendQueues
 
@@ -412,61 +325,20 @@ export class LibzmqRouter extends LibzmqSocket {
     this.#queues = queues
   }
 
-  /**
-   * Messages queued by {@link send} for the peer with `routingId` that libzmq has
-   * not accepted yet; they grow while that peer's pipe is full.
-   *
-   * @example
-   * ```ts
-   * import { RouterSocket } from '@huly/network/rpc'
-   * const router = new RouterSocket({ onError: () => {} })
-   * const peer = new TextEncoder().encode('client-1')
-   * router.send([peer, new TextEncoder().encode('hello')])
-   * console.assert(router.pendingFor(peer) === 1)
-   * await router.close()
-   * ```
-   */
+  /** Messages queued for the peer with `routingId` that libzmq has not taken yet. */
   pendingFor(routingId: Uint8Array): number {
     assertRoutingId(routingId)
     return this.#queues.pendingFor(routingId)
   }
 
-  /**
-   * Discards the messages queued for the peer with `routingId` and returns how
-   * many, for instance to give up on a peer that stopped reading. Messages libzmq
-   * accepted before are still delivered if the peer reads them; later sends to
-   * the peer are queued afresh.
-   *
-   * @example
-   * ```ts
-   * import { RouterSocket } from '@huly/network/rpc'
-   * const router = new RouterSocket({ onError: () => {} })
-   * const peer = new TextEncoder().encode('slow-client')
-   * router.send([peer, new TextEncoder().encode('update')])
-   * if (router.pendingFor(peer) > 0) console.log('dropped', router.dropPeer(peer))
-   * console.assert(router.pendingFor(peer) === 0)
-   * await router.close()
-   * ```
-   */
+  /** Discards the messages queued for the peer with `routingId`; returns how many. */
   dropPeer(routingId: Uint8Array): number {
     assertRoutingId(routingId)
     return this.#queues.drop(routingId)
   }
 }
 
-/**
- * A DEALER socket: the client side. It sends and receives plain messages; the
- * ROUTER it talks to sees its routing id in front of them.
- *
- * @example
- * ```ts
- * import { DealerSocket } from '@huly/network/rpc'
- * const client = new DealerSocket({ onMessage: (frames) => console.log(frames.length) })
- * client.connect('tcp://127.0.0.1:3737')
- * client.send([new TextEncoder().encode('hello')])
- * await client.close()
- * ```
- */
+/** The libzmq DEALER behind `DealerSocket` (see there). */
 export class LibzmqDealer extends LibzmqSocket {
   /** Creates a DEALER socket; it does nothing until bound or connected. */
   constructor(options: DealerSocketOptions = {}) {
@@ -541,12 +413,6 @@ export function validateOptions(options: SocketOptions): void {
       throw new InvalidArgumentError(`${name} must be a function`)
     }
   }
-}
-
-function messageBytes(frames: Uint8Array[]): number {
-  let bytes = 0
-  for (const frame of frames) bytes += frame.length
-  return bytes
 }
 
 function routingIdBytes(id: Uint8Array | string): Uint8Array {

@@ -28,6 +28,7 @@ import {
 } from '../../core/errors.ts'
 import { splitBatch, takeBatch } from '../_batch.ts'
 import { Fifo } from '../_fifo.ts'
+import { Delivery } from '../_delivery.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
 import type {
   DealerSocketOptions,
@@ -47,9 +48,6 @@ const logger = getLogger(['huly-network', 'zmtp'])
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** Messages, and bytes, buffered for `for await` before reading pauses. */
-const INBOX_LIMIT = 1024
-const INBOX_BYTES = 1024 * 1024
 const RECONNECT_MIN_MS = 100
 const RECONNECT_MAX_MS = 2000
 
@@ -98,12 +96,6 @@ function keyOf(routingId: Uint8Array): string {
   return key
 }
 
-function messageBytes(frames: Uint8Array[]): number {
-  let bytes = 0
-  for (const frame of frames) bytes += frame.length
-  return bytes
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
@@ -129,15 +121,16 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
   readonly #accepting = new Set<Promise<void>>()
   readonly #connectors = new Map<string, Connector>()
   protected readonly connections = new Set<Connection>()
-  readonly #inbox = new Fifo<Uint8Array[]>()
-  #inboxBytes = 0
-  #readers: ((result: IteratorResult<Uint8Array[]>) => void)[] = []
+  readonly #delivery: Delivery
   #closed = false
   #closing: Promise<void> | undefined
   readonly #prefix: number
   #curveKeys: CurveClientKeys | { secretKey: Uint8Array; publicKey: Uint8Array } | null | undefined
 
   protected constructor(type: 'ROUTER' | 'DEALER', options: SocketOptions) {
+    this.#delivery = new Delivery(options, logger, () => {
+      for (const connection of this.connections) connection.resume()
+    })
     this.options = options
     this.#socketType = type
     this.#prefix = type === 'ROUTER' ? 1 : 0
@@ -221,26 +214,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
 
   /** Reads messages as they arrive; ends when the socket is closed. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array[]> {
-    if (this.options.onMessage !== undefined) {
-      throw new InvalidArgumentError('this socket delivers its messages to onMessage')
-    }
-    const next = (): Promise<IteratorResult<Uint8Array[]>> => {
-      const value = this.#inbox.shift()
-      if (value !== undefined) {
-        const wasFull = this.#inboxFull()
-        this.#inboxBytes -= messageBytes(value)
-        if (wasFull && !this.#inboxFull()) { for (const c of this.connections) c.resume() }
-        return Promise.resolve({ value, done: false })
-      }
-      if (this.#closed) return Promise.resolve({ value: undefined, done: true })
-      return new Promise((resolve) => this.#readers.push(resolve))
-    }
-    const iterator: AsyncIterableIterator<Uint8Array[]> = {
-      next,
-      return: () => Promise.resolve({ value: undefined, done: true }),
-      [Symbol.asyncIterator]: () => iterator,
-    }
-    return iterator
+    return this.#delivery.iterator()
   }
 
   /** Closes the socket; idempotent, never hangs; messages still queued are dropped. */
@@ -281,7 +255,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     clearTimeout(timer)
     for (const connection of [...this.connections]) connection.close('socket closed')
     this.clearQueues()
-    for (const reader of this.#readers.splice(0)) reader({ value: undefined, done: true })
+    this.#delivery.end()
   }
 
   #assertOpen(): void {
@@ -355,7 +329,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
         timeout: heartbeat.timeout ?? heartbeat.interval,
         ttl: heartbeat.ttl ?? 0,
       },
-      paused: () => this.#inboxFull(),
+      paused: () => this.#delivery.full,
     }
     if (options.tcpKeepalive !== undefined && options.tcpKeepalive !== false) {
       try {
@@ -435,8 +409,8 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
     const userId = this.options.readUserId === true ? connection.userId : ''
     const message = this.#prefix === 1 ? [connection.routingId, ...frames] : frames
     const batch = this.options.batch === true ? splitBatch(message, this.#prefix) : null
-    if (batch === null) this.#deliver(message, userId)
-    else for (const part of batch) this.#deliver(part, userId)
+    if (batch === null) this.#delivery.deliver(message, userId)
+    else for (const part of batch) this.#delivery.deliver(part, userId)
   }
 
   /**
@@ -523,39 +497,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
 
   /** Reports an error about one message to `onError`, or logs it. */
   protected report(error: NetworkError): void {
-    const onError = this.options.onError
-    if (onError === undefined) {
-      logger.warn('zmtp socket error: {error}', { error })
-      return
-    }
-    try {
-      onError(error)
-    } catch (thrown) {
-      logger.error('onError threw: {error}', { error: thrown })
-    }
-  }
-
-  #inboxFull(): boolean {
-    return this.options.onMessage === undefined &&
-      (this.#inbox.length >= INBOX_LIMIT || this.#inboxBytes >= INBOX_BYTES)
-  }
-
-  #deliver(frames: Uint8Array[], userId: string): void {
-    const onMessage = this.options.onMessage
-    if (onMessage !== undefined) {
-      try {
-        onMessage(frames, userId)
-      } catch (error) {
-        logger.error('onMessage threw: {error}', { error })
-      }
-      return
-    }
-    const reader = this.#readers.shift()
-    if (reader !== undefined) reader({ value: frames, done: false })
-    else {
-      this.#inbox.push(frames)
-      this.#inboxBytes += messageBytes(frames)
-    }
+    this.#delivery.report(error)
   }
 
   #event(type: SocketEventType, endpoint: string, reason?: string): void {

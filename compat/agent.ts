@@ -270,8 +270,11 @@ export class AgentImpl implements NetworkAgent {
 
   /** The instance of one of its containers. */
   getContainer(uuid: ContainerUuid): Promise<Container | undefined> {
-    const container = this.#modern?.getContainer(uuid) ?? this.#stateless.get(uuid)?.container
-    return Promise.resolve(container as Container | undefined)
+    const adapted = this.#modern?.getContainer(uuid)
+    const container = adapted === undefined
+      ? this.#stateless.get(uuid)?.container
+      : originals.get(adapted) ?? adapted as Container
+    return Promise.resolve(container)
   }
 
   /**
@@ -332,9 +335,12 @@ export class AgentImpl implements NetworkAgent {
   }
 }
 
+/** The huly.net containers behind the adapted ones, for `getContainer`. */
+const originals = new WeakMap<ModernContainer, Container>()
+
 /** Our container of a huly.net one: its `broadcast` returns a promise. */
 export function adaptContainer(container: Container): ModernContainer {
-  return {
+  const adapted: ModernContainer = {
     request: (operation, data, clientId) => container.request(operation, data, clientId),
     connect: container.connect && ((clientId, broadcast) =>
       container.connect(clientId, (data) => {
@@ -348,4 +354,6 @@ export function adaptContainer(container: Container): ModernContainer {
       return container.onTerminated
     },
   }
+  originals.set(adapted, container)
+  return adapted
 }

@@ -1,7 +1,7 @@
 /**
  * huly.net's public API (packages core, client and server) on this library:
  * code written for huly.net runs with only its imports changed to
- * `@huly/network/compat`. Names, signatures, return shapes, units (seconds),
+ * `@huly/network/compat` (its `backrpc` package too, over this library's wire). Names, signatures, return shapes, units (seconds),
  * enums and JSON-string endpoint references are huly.net's; the network,
  * transport and fixes underneath are this library's (see
  * `docs/migrating-from-huly-net.md` for the differences that remain).
@@ -35,6 +35,14 @@
  */
 
 export { AgentImpl, type Container, type ContainerFactory, type NetworkAgent } from './agent.ts'
+export {
+  BackRPCClient,
+  type BackRPCClientHandler,
+  type BackRPCResponseSend,
+  BackRPCServer,
+  type BackRPCServerHandler,
+  type ClientId,
+} from './backrpc.ts'
 export {
   type ContainerConnection,
   type ContainerReference,

@@ -155,6 +155,8 @@ export class AgentImpl implements NetworkAgent {
     { kind: ContainerKind; endpoint: ContainerEndpointRef; container: Container }
   >()
   #modern: ModernAgentImpl | undefined
+  /** The endpoint strings factories and declarations gave, returned as given. */
+  readonly #givenEndpoints = new Map<ContainerUuid, ContainerEndpointRef>()
 
   /** An agent starting containers with one factory per kind. */
   constructor(readonly uuid: AgentUuid, factories: Record<string, ContainerFactory>) {
@@ -220,6 +222,7 @@ export class AgentImpl implements NetworkAgent {
     endpoint: ContainerEndpointRef,
     container: Container,
   ): void {
+    this.#remember(uuid, endpoint)
     if (this.#modern !== undefined) {
       this.#modern.declareStateless(
         { uuid, kind, labels: [] },
@@ -254,9 +257,23 @@ export class AgentImpl implements NetworkAgent {
     )
   }
 
+  /** The endpoint string given for `uuid` by its factory or declaration, if it gave one. */
+  endpointOf(uuid: ContainerUuid): ContainerEndpointRef | undefined {
+    return this.#givenEndpoints.get(uuid)
+  }
+
+  #remember(uuid: ContainerUuid, endpoint: unknown): void {
+    if (typeof endpoint === 'string' && endpoint !== '') {
+      this.#givenEndpoints.set(uuid, endpoint as ContainerEndpointRef)
+    }
+  }
+
   /** Its containers, with huly.net's records. */
   list(kind?: ContainerKind): Promise<ContainerRecord[]> {
-    const live = this.#modern?.list(kind).map((record) => toCompatRecord(record)) ?? []
+    const live = this.#modern?.list(kind).map((record) => {
+      const compat = toCompatRecord(record)
+      return { ...compat, endpoint: this.endpointOf(record.uuid) ?? compat.endpoint }
+    }) ?? []
     const pending = [...this.#stateless].filter(([, it]) => kind === undefined || it.kind === kind)
       .map(([uuid, it]) => ({
         agentId: this.uuid,
@@ -295,7 +312,10 @@ export class AgentImpl implements NetworkAgent {
         containerUuid()
     }
     const started = await agent.get({ uuid, kind, labels, extra: options.extra })
-    return [started.uuid, toCompatRef(started.endpoint, started.uuid, this.uuid)]
+    return [
+      started.uuid,
+      this.endpointOf(started.uuid) ?? toCompatRef(started.endpoint, started.uuid, this.uuid),
+    ]
   }
 
   /** Sends a request to one of its containers. */
@@ -307,6 +327,7 @@ export class AgentImpl implements NetworkAgent {
   async terminate(uuid: ContainerUuid): Promise<void> {
     const stateless = this.#stateless.get(uuid)
     this.#stateless.delete(uuid)
+    this.#givenEndpoints.delete(uuid)
     await stateless?.container.terminate()
     await this.#modern?.terminate(uuid)
   }
@@ -321,6 +342,7 @@ export class AgentImpl implements NetworkAgent {
     const [uuid, container, endpoint] = Array.isArray(made)
       ? [start.uuid, made[0], made[1]]
       : [made.uuid, made.container, made.endpoint]
+    this.#remember(start.uuid, endpoint)
     if (uuid !== start.uuid) {
       logger.debug('factory named container {uuid} {named}; the network named it first', {
         uuid: start.uuid,

@@ -7,6 +7,7 @@
 import { NetworkImpl as ModernNetworkImpl } from '../core/network.ts'
 import type { TickManager } from '../core/clock.ts'
 import { networkEndpoint } from '../core/endpoint.ts'
+import { ContainerNotFoundError } from '../core/errors.ts'
 import type {
   AgentRegistration,
   AgentUuid,
@@ -90,6 +91,8 @@ export class NetworkImpl implements Network {
   /** This library's network behind it. */
   readonly modern: ModernNetworkImpl
   readonly #clients = new Map<ClientUuid, () => void>()
+  /** The compat agents registered, for the endpoint strings their factories gave. */
+  readonly #agents = new Map<AgentUuid, AgentImpl>()
 
   /** A network on `tickManager`. */
   constructor(readonly tickManager: TickManager) {
@@ -102,6 +105,7 @@ export class NetworkImpl implements Network {
       ? agent.modern().registration()
       : toRegistration(record)
     const modern = agent instanceof AgentImpl ? agent.modern() : adaptAgent(agent)
+    if (agent instanceof AgentImpl) this.#agents.set(agent.uuid, agent)
     return (await this.modern.register(registration, modern)).standby
   }
 
@@ -136,7 +140,8 @@ export class NetworkImpl implements Network {
       labels: toLabels(options.labels),
       extra: options.extra,
     })
-    return [record.uuid, toCompatRef(record.endpoint, record.uuid, record.agentId)]
+    const given = this.#agents.get(record.agentId)?.endpointOf(record.uuid)
+    return [record.uuid, given ?? toCompatRef(record.endpoint, record.uuid, record.agentId)]
   }
 
   /** Drops one reference of `client`. */
@@ -150,9 +155,14 @@ export class NetworkImpl implements Network {
     return Promise.resolve(this.modern.list(kind).map((record) => toCompatRecord(record, now)))
   }
 
-  /** Sends a request to a container. */
-  request(target: ContainerUuid, operation: string, data?: unknown): Promise<unknown> {
-    return this.modern.request(target, operation, data)
+  /** Sends a request to a container; `ContainerNotFoundError` if it is not there. */
+  async request(target: ContainerUuid, operation: string, data?: unknown): Promise<unknown> {
+    try {
+      return await this.modern.request(target, operation, data)
+    } catch (error) {
+      if (!(error instanceof ContainerNotFoundError)) throw error
+      throw new ContainerNotFoundError(`Container ${target} not found`, { cause: error })
+    }
   }
 
   /** Sends `clientUuid` every event from now on, huly.net's shape. */

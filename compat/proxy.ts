@@ -76,7 +76,7 @@ export async function handleProxyCall<T extends ServiceImplementation>(
     ? implementation[name]
     : undefined
   if (typeof fn !== 'function' || name === 'constructor') {
-    throw new UnknownMethodError(`method '${name}' not found in service implementation`)
+    throw new UnknownMethodError(`Method '${name}' not found in service implementation`)
   }
   if (!Array.isArray(params)) {
     throw new InvalidArgumentError(`the parameters of ${method} must be an array`)

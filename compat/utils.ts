@@ -7,6 +7,7 @@
 import { TickManagerImpl as ModernTickManager } from '../core/clock.ts'
 import type { TickHandler, TickManager } from '../core/clock.ts'
 import type { ContainerUuid } from '../core/types.ts'
+import { InvalidArgumentError } from '../core/errors.ts'
 import { getLogger } from '@logtape/logtape'
 
 const logger = getLogger(['huly-network', 'compat'])
@@ -93,10 +94,29 @@ export class TickManagerImpl extends ModernTickManager {
   /** Ticks per second. */
   readonly tps: number
 
-  /** A clock ticking `tps` times a second. */
+  /** A clock ticking `tps` times a second (1 to 1000). */
   constructor(tps: number) {
+    if (!(tps >= 1 && tps <= 1000)) {
+      throw new InvalidArgumentError(
+        'Ticks per second has an invalid value: must be >= 1 && <= 1000',
+      )
+    }
     super(tps)
     this.tps = tps
+  }
+
+  /** Runs `handler` every `interval` seconds (a finite number >= 1). */
+  override register(handler: TickHandler, interval: number): () => void {
+    if (!Number.isFinite(interval) || interval < 1) {
+      throw new InvalidArgumentError('Interval must be a finite number >= 1 (seconds)')
+    }
+    return super.register(handler, interval)
+  }
+
+  /** Resolves after `ticks` ticks (>= 1). */
+  override waitTick(ticks = 1): Promise<void> {
+    if (!(ticks >= 1)) return Promise.reject(new InvalidArgumentError('Ticks must be >= 1'))
+    return super.waitTick(ticks)
   }
 }
 

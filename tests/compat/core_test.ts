@@ -22,7 +22,11 @@ import {
   TickManagerImpl,
   timeouts,
 } from '@huly/network/compat'
-import { InvalidArgumentError, UnknownMethodError } from '@huly/network/core'
+import {
+  ContainerNotFoundError,
+  InvalidArgumentError,
+  UnknownMethodError,
+} from '@huly/network/core'
 import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '@huly/network/core'
 import { EchoContainer, echoFactory } from './_containers.ts'
 
@@ -289,5 +293,43 @@ Deno.test("NetworkImpl: an agent with only huly.net's interface can register", a
   await network.register({ agentId: plain.uuid, containers: [], kinds: [echo] }, plain)
   const [uuid] = await network.get(client, echo, {})
   assert.equal(await network.request(uuid, 'whoami'), uuid)
+  network.close()
+})
+
+Deno.test('AgentImpl and NetworkImpl return the endpoint string a factory gave, as given', async () => {
+  const network = new NetworkImpl(new FakeTickManager())
+  const agent = new AgentImpl(agentId, {
+    echo: (options) =>
+      Promise.resolve({
+        uuid: options.uuid!,
+        container: new EchoContainer(options.uuid!),
+        endpoint: 'endpoint-1' as never,
+      }),
+  })
+  await agent.register(network)
+  const [uuid, endpoint] = await network.get(client, echo, {})
+  assert.equal(endpoint, 'endpoint-1')
+  assert.deepEqual(await agent.get(echo, { uuid }), [uuid, 'endpoint-1'])
+  assert.equal((await agent.list())[0].endpoint, 'endpoint-1')
+  network.close()
+})
+
+Deno.test("TickManagerImpl refuses huly.net's invalid values with its messages", async () => {
+  assert.throws(() => new TickManagerImpl(0), /Ticks per second has an invalid value/)
+  const tick = new TickManagerImpl(10)
+  assert.throws(
+    () => tick.register(() => Promise.resolve(), 0.5),
+    /Interval must be a finite number >= 1/,
+  )
+  await assert.rejects(tick.waitTick(0), /Ticks must be >= 1/)
+})
+
+Deno.test('NetworkImpl.request of an unknown container names it as huly.net does', async () => {
+  const network = new NetworkImpl(new FakeTickManager())
+  await assert.rejects(
+    network.request('nope' as ContainerUuid, 'x'),
+    (error) =>
+      error instanceof ContainerNotFoundError && error.message === 'Container nope not found',
+  )
   network.close()
 })

@@ -7,7 +7,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../core/clock.ts'
-import { NotConnectedError } from '../core/errors.ts'
+import { ClosedError, NotConnectedError } from '../core/errors.ts'
 import { RpcClient } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer } from '../rpc/server.ts'
@@ -160,6 +160,11 @@ export class BackRPCServer<ClientT extends string = ClientId> {
       onSession: (session, resumed) => {
         if (!resumed) quietly(handlers.helloHandler?.(session.peerId as ClientT), 'helloHandler')
       },
+      onEvent: (session, topic) =>
+        logger.debug('event {topic} from {clientId}: no handler takes it', {
+          topic,
+          clientId: session.peerId,
+        }),
       onSessionClosed: (session, reason) =>
         quietly(
           handlers.closeHandler?.(session.peerId as ClientT, reason.startsWith('silent')),
@@ -177,7 +182,7 @@ export class BackRPCServer<ClientT extends string = ClientId> {
   /** Sends a request to a connected client. */
   async request(clientId: ClientT, method: string, params: unknown): Promise<unknown> {
     const session = this.#rpc.session(clientId)
-    if (session === undefined) throw new NotConnectedError(`client ${clientId} is not connected`)
+    if (session === undefined) throw new NotConnectedError(`Client ${clientId} not found`)
     return decode(await session.request(method, encode(params)))
   }
 
@@ -185,7 +190,7 @@ export class BackRPCServer<ClientT extends string = ClientId> {
   send(clientId: ClientT, body: unknown): Promise<void> {
     const session = this.#rpc.session(clientId)
     if (session === undefined) {
-      return Promise.reject(new NotConnectedError(`client ${clientId} is not connected`))
+      return Promise.reject(new NotConnectedError(`Client ${clientId} not found`))
     }
     session.event(EVENT_TOPIC, encode(body))
     return Promise.resolve()
@@ -213,6 +218,7 @@ export class BackRPCServer<ClientT extends string = ClientId> {
  */
 export class BackRPCClient<ClientT extends string = ClientId> {
   readonly #rpc: RpcClient
+  #closed = false
 
   /** Connects to `host:port` as `clientId`; `aliveTimeout` in seconds (zeromq socket options are ignored). */
   constructor(
@@ -243,13 +249,27 @@ export class BackRPCClient<ClientT extends string = ClientId> {
     return this.#rpc.waitConnection()
   }
 
-  /** Sends a request to the server. */
+  /** Sends a request to the server; `ClosedError` 'Client closed' once closed. */
   async request<T>(method: string, params: unknown): Promise<T> {
-    return decode(await this.#rpc.request(method, encode(params))) as T
+    try {
+      return decode(await this.#rpc.request(method, encode(params))) as T
+    } catch (error) {
+      if (this.#closed && error instanceof ClosedError) {
+        throw new ClosedError('Client closed', { cause: error })
+      }
+      throw error
+    }
+  }
+
+  /** Sends an event to the server (which no huly.net handler receives: it is logged). */
+  send(body: unknown): Promise<void> {
+    this.#rpc.event(EVENT_TOPIC, encode(body))
+    return Promise.resolve()
   }
 
   /** Disconnects; pending requests fail. */
   close(): void {
+    this.#closed = true
     this.#rpc.close().catch((error) => logger.warn('closing failed: {error}', { error }))
   }
 }

@@ -8,6 +8,7 @@ import {
   type ClientId,
   TickManagerImpl,
 } from '@huly/network/compat'
+import { ClosedError, NotConnectedError } from '@huly/network/core'
 
 async function pair(
   server: BackRPCServerHandler<ClientId>,
@@ -78,4 +79,25 @@ Deno.test('helloHandler is told of a client; a failing handler fails the request
     net.client.request('x', {}),
     (error) => error instanceof Error && error.message.includes('no such method'),
   )
+})
+
+Deno.test('a client closed with a request pending fails it as "Client closed"', async () => {
+  const { promise: never } = Promise.withResolvers<void>()
+  await using net = await pair({ requestHandler: () => never })
+  const pending = net.client.request('hangs', {})
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  net.client.close()
+  await assert.rejects(
+    pending,
+    (error) => error instanceof ClosedError && error.message === 'Client closed',
+  )
+})
+
+Deno.test('the server refuses a request to an unknown client as huly.net says it', async () => {
+  await using net = await pair({ requestHandler: (_c, _m, _p, send) => send(null) })
+  await assert.rejects(
+    net.rpcServer.request('nobody' as ClientId, 'x', {}),
+    (error) => error instanceof NotConnectedError && error.message === 'Client nobody not found',
+  )
+  await net.client.send({ note: 'to the server' })
 })

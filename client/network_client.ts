@@ -330,6 +330,11 @@ class NetworkClientImpl implements NetworkClient {
 
   constructor(address: string, options: NetworkClientOptions) {
     const endpoint = toEndpoint(address)
+    if (typeof options === 'number') {
+      throw new InvalidArgumentError(
+        "createNetworkClient(address, options) takes an options object, got a number; huly.net's createNetworkClient(url, aliveTimeout) is in @huly/network/compat",
+      )
+    }
     if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('options must be an object')
     }

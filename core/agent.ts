@@ -128,6 +128,11 @@ export class AgentImpl implements NetworkAgent {
 
   /** Starts the container (once per uuid), or returns the live one. */
   async get(options: StartOptions): Promise<{ uuid: ContainerUuid; endpoint: EndpointRef }> {
+    if (typeof options === 'string') {
+      throw new InvalidArgumentError(
+        "agent.get takes { uuid, kind, labels }, got a kind; huly.net's agent.get(kind, options) is AgentImpl of @huly/network/compat",
+      )
+    }
     const hosted = await this.#startOnce(options)
     return { uuid: hosted.record.uuid, endpoint: hosted.record.endpoint }
   }

@@ -56,7 +56,16 @@ export function requireRecord(
  * and port passed positionally (`new NetworkServer(network, clock, '0.0.0.0', 3737)`)
  * are refused with the form to use, never ignored.
  */
-export function requireListenOptions<T extends { host?: unknown }>(options: T, call: string): T {
+export function requireListenOptions<T extends { host?: unknown }>(
+  options: T,
+  call: string,
+  compatHint = '',
+): T {
+  if (options !== undefined && (options === null || typeof options !== 'object')) {
+    throw new InvalidArgumentError(
+      `the options of ${call} must be an object, got ${describe(options)}${compatHint}`,
+    )
+  }
   requireRecord(options, `the options of ${call}`)
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     throw new InvalidArgumentError(`host must be a non-empty string, got ${describe(options.host)}`)

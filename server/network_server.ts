@@ -213,7 +213,11 @@ export class NetworkServer {
 
   /** Starts serving `network` on `host:port`. */
   constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
-    requireListenOptions(options, 'new NetworkServer(network, clock, { host, port })')
+    requireListenOptions(
+      options,
+      'new NetworkServer(network, clock, { host, port })',
+      "; huly.net's new NetworkServer(network, tickManager, host, port) is NetworkServer of @huly/network/compat",
+    )
     const host = options.host ?? '127.0.0.1'
     const port = requirePort(options.port ?? 3737)
     this.#network = network

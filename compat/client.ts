@@ -1,0 +1,438 @@
+/**
+ * huly.net's client: `createNetworkClient(url, aliveTimeout?)`, synchronous, whose
+ * calls wait for the connection; `NetworkAgentServer`; `serveAgent`. On this
+ * library's client.
+ *
+ * @module
+ */
+import { getLogger } from '@logtape/logtape'
+import { createNetworkClient as createModernClient } from '../client/network_client.ts'
+import type { NetworkClient as ModernClient, ServedAgent } from '../client/network_client.ts'
+import type {
+  ContainerConnection as ModernConnection,
+  ContainerReference as ModernReference,
+} from '../client/reference.ts'
+import type { TickManager } from '../core/clock.ts'
+import { InvalidArgumentError, NoAgentError } from '../core/errors.ts'
+import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'
+import { AgentImpl, type Container, type ContainerFactory, serveOn, servingOf } from './agent.ts'
+import { agentDirectRef, toCompatRef } from './endpoints.ts'
+import { createProxy, type RequestHandler } from './proxy.ts'
+import {
+  type AgentRecordInfo,
+  type ContainerRecord,
+  type GetOptions,
+  NetworkEventKind,
+  type NetworkUpdateListener,
+  toCompatAgentInfo,
+  toCompatEvent,
+  toCompatRecord,
+  toLabels,
+} from './records.ts'
+import { bindHost } from './server.ts'
+import type { AgentEndpointRef, ContainerEndpointRef } from './types.ts'
+import { TickManagerImpl, timeouts } from './utils.ts'
+
+const logger = getLogger(['huly-network', 'compat', 'client'])
+
+/** How long a call waits for the first connection (huly.net waits forever). */
+const CONNECT_TIMEOUT_MS = 30_000
+
+/**
+ * A connection to a container: requests and the events it pushes (`on`).
+ *
+ * @example
+ * ```ts
+ * import type { ContainerConnection } from '@huly/network/compat'
+ * const listen = (connection: ContainerConnection) => { connection.on = async (event) => console.log(event) }
+ * ```
+ */
+export interface ContainerConnection extends RequestHandler {
+  /** The container's uuid. */
+  readonly containerId: ContainerUuid
+  /** Sends a request. */
+  request(operation: string, data?: unknown): Promise<unknown>
+  /** A typed proxy: `Interface.method` requests. */
+  cast<T extends object>(interfaceName?: string): T
+  /** Receives the container's events. */
+  on?: (data: unknown) => Promise<void> | void
+  /** Closes the connection. */
+  close(): Promise<void>
+}
+
+/**
+ * A reference to a container: while it is open, the container is kept.
+ *
+ * @example
+ * ```ts
+ * import type { ContainerReference } from '@huly/network/compat'
+ * const use = async (ref: ContainerReference) => { await ref.request('op', {}); await ref.close() }
+ * ```
+ */
+export interface ContainerReference extends RequestHandler {
+  /** The container's uuid. */
+  readonly uuid: ContainerUuid
+  /** Its endpoint reference. */
+  readonly endpoint: ContainerEndpointRef
+  /** Sends a request through the network. */
+  request(operation: string, data?: unknown): Promise<unknown>
+  /** A typed proxy: `Interface.method` requests. */
+  cast<T extends object>(interfaceName?: string): T
+  /** A connection straight to its endpoint. */
+  connect(): Promise<ContainerConnection>
+  /** Releases it. */
+  close(): Promise<void>
+  /** Releases it (the huly.net README's name for `close`). */
+  release(): Promise<void>
+}
+
+/**
+ * A stateless container an agent declares when served (see `serveAgent`).
+ *
+ * @example
+ * ```ts
+ * import type { StatelessContainerConfig } from '@huly/network/compat'
+ * const show = (config: StatelessContainerConfig) => `${config.kind}/${config.uuid}`
+ * ```
+ */
+export interface StatelessContainerConfig {
+  /** Its uuid, shared by the agents declaring it. */
+  uuid: ContainerUuid
+  /** Its kind. */
+  kind: ContainerKind
+  /** Its endpoint reference. */
+  endpoint: ContainerEndpointRef
+  /** The instance. */
+  container: Container
+}
+
+/**
+ * Makes the stateless containers of an agent, given its endpoint.
+ *
+ * @example
+ * ```ts
+ * import type { StatelessContainersFactory } from '@huly/network/compat'
+ * const none: StatelessContainersFactory = () => []
+ * ```
+ */
+export type StatelessContainersFactory = (
+  agentEndpoint: AgentEndpointRef,
+) => StatelessContainerConfig[] | Promise<StatelessContainerConfig[]>
+
+/**
+ * Serves an agent on `bindHost:port`, known to others as `endpointHost:port`
+ * (`port` 0 or `'random'` picks a free one). It binds when the agent is
+ * registered (`client.register(agent)`).
+ *
+ * @example
+ * ```ts ignore
+ * import { AgentImpl, createNetworkClient, NetworkAgentServer, TickManagerImpl } from '@huly/network/compat'
+ * import type { AgentUuid } from '@huly/network/core'
+ * const tick = new TickManagerImpl(20)
+ * const agent = new AgentImpl('agent-1' as AgentUuid, {})
+ * const server = new NetworkAgentServer(tick, 'localhost', '*', 3738)
+ * await server.start(agent)
+ * await createNetworkClient('localhost:3737').register(agent)
+ * ```
+ */
+export class NetworkAgentServer {
+  #served: ServedAgent | undefined
+  #port: number
+
+  /** A server for one agent. */
+  constructor(
+    _tickManager: TickManager,
+    readonly endpointHost: string,
+    readonly host: string = '*',
+    port: number | 'random' = 3738,
+  ) {
+    this.#port = port === 'random' ? 0 : port
+  }
+
+  /** Gives `agent` its endpoint; it is served from its registration on. */
+  start(agent: AgentImpl): Promise<void> {
+    const port = this.#port
+    serveOn(agent, {
+      bind: `tcp://${bindHost(this.host)}:${port}`,
+      ...(port === 0 ? {} : { advertise: `tcp://${this.endpointHost}:${port}` }),
+      served: (served) => {
+        this.#served = served
+        this.#port = Number(served.endpoint.slice(served.endpoint.lastIndexOf(':') + 1))
+        agent.endpoint = agentDirectRef(this.endpointHost, this.#port, agent.uuid)
+      },
+    })
+    agent.endpoint = agentDirectRef(this.endpointHost, port, agent.uuid)
+    return Promise.resolve()
+  }
+
+  /** The port it serves on (known once bound, for a picked one). */
+  getPort(): Promise<number> {
+    return Promise.resolve(this.#port)
+  }
+
+  /** Stops serving: the agent's containers end and it is unregistered. */
+  async close(): Promise<void> {
+    await this.#served?.close()
+    this.#served = undefined
+  }
+}
+
+/**
+ * huly.net's client: calls wait for the connection (up to 30 s), `get` waits
+ * for an agent of the kind, agents are served with `register` or `serveAgent`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNetworkClient } from '@huly/network/compat'
+ * using client = createNetworkClient('localhost:3737')
+ * const ref = await client.get('session' as never, {})
+ * console.log(await ref.request('hello', {}))
+ * await ref.close()
+ * ```
+ */
+export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
+  /** The client's uuid. */
+  readonly clientId: ClientUuid
+  readonly #client: Promise<ModernClient>
+  readonly #servers = new Map<string, NetworkAgentServer>()
+  readonly #tick = new TickManagerImpl(timeouts.pingInterval * 2)
+
+  /** Connects to `host:port` in the background. */
+  constructor(url: string, aliveTimeout?: number) {
+    this.clientId = crypto.randomUUID() as ClientUuid
+    const address = url.includes(':') ? url : `${url}:3737`
+    this.#client = createModernClient(address, {
+      clientId: this.clientId,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      timeouts: {
+        aliveTimeout: aliveTimeout ?? timeouts.aliveTimeout,
+        pingInterval: timeouts.pingInterval,
+        unusedContainerTimeout: timeouts.unusedContainerTimeout,
+      },
+    })
+    this.#client.catch(() => {})
+  }
+
+  /** This library's client behind it. */
+  modern(): Promise<ModernClient> {
+    return this.#client
+  }
+
+  /** Registers `agent`, served where its `NetworkAgentServer` says, if one started it. */
+  async register(agent: AgentImpl): Promise<void> {
+    const client = await this.#client
+    const serving = servingOf(agent)
+    if (serving === undefined || serving.done) {
+      await client.register(agent.modern())
+      return
+    }
+    serving.done = true
+    const served = await client.serveAgent(serving.bind, agent.modernFactories(), {
+      agentId: agent.uuid,
+      stateless: agent.statelessDeclarations(),
+      ...(serving.advertise === undefined ? {} : { advertise: serving.advertise }),
+    })
+    agent.adopt(served.agent)
+    serving.served(served)
+  }
+
+  /**
+   * Creates an agent with `factories`, serves it on `endpointUrl` (`host:port`,
+   * bound on every interface) and registers it; `statelessContainers` adds its
+   * stateless containers first.
+   */
+  async serveAgent(
+    endpointUrl: string,
+    factories: Record<string, ContainerFactory>,
+    statelessContainers?: StatelessContainersFactory,
+  ): Promise<void> {
+    if (this.#servers.has(endpointUrl)) {
+      throw new InvalidArgumentError(`an agent is already served at ${endpointUrl}`)
+    }
+    const [host, port] = endpointUrl.split(':')
+    const agent = new AgentImpl(crypto.randomUUID() as AgentUuid, factories)
+    const server = new NetworkAgentServer(
+      this.#tick,
+      host,
+      '*',
+      port === undefined ? 3738 : Number(port),
+    )
+    this.#servers.set(endpointUrl, server)
+    await server.start(agent)
+    for (const config of (await statelessContainers?.(agent.endpoint!)) ?? []) {
+      agent.addStatelessContainer(config.uuid, config.kind, config.endpoint, config.container)
+    }
+    await this.register(agent)
+  }
+
+  /** The agents. */
+  async agents(): Promise<AgentRecordInfo[]> {
+    return (await (await this.#client).agents()).map(toCompatAgentInfo)
+  }
+
+  /** The kinds the agents start. */
+  async kinds(): Promise<ContainerKind[]> {
+    return await (await this.#client).kinds()
+  }
+
+  /**
+   * A reference to a container of `kind`, waiting until an agent of that kind is
+   * there. `get(uuid, { kind })` (the huly.net README's form) gets that uuid.
+   */
+  async get(kind: ContainerKind, options: GetOptions = {}): Promise<ContainerReference> {
+    const client = await this.#client
+    const query = typeof options.kind === 'string'
+      ? { uuid: kind as string, labels: toLabels(options.labels), extra: options.extra }
+      : { uuid: options.uuid, labels: toLabels(options.labels), extra: options.extra }
+    const target = typeof options.kind === 'string' ? options.kind : kind
+    for (;;) {
+      try {
+        return new CompatReference(await client.get(target, query))
+      } catch (error) {
+        if (!(error instanceof NoAgentError)) throw error
+        logger.info('no agent of kind {kind} yet; waiting for one', { kind: target })
+        await this.#agentOfKind(client, target)
+      }
+    }
+  }
+
+  /** The containers. */
+  async list(kind?: ContainerKind): Promise<ContainerRecord[]> {
+    return (await (await this.#client).list(kind)).map((record) => toCompatRecord(record))
+  }
+
+  /** Sends a request to a container through the network. */
+  async request(target: ContainerUuid, operation: string, data?: unknown): Promise<unknown> {
+    return await (await this.#client).request(target, operation, data)
+  }
+
+  /** Calls `listener` with every network event; returns the unsubscribe function. */
+  onUpdate(listener: NetworkUpdateListener): () => void {
+    let stop: (() => void) | undefined
+    let stopped = false
+    this.#client.then((client) => {
+      if (!stopped) stop = client.onUpdate((event) => listener(toCompatEvent(event)))
+    }, () => {})
+    return () => {
+      stopped = true
+      stop?.()
+    }
+  }
+
+  /** Waits for the connection, at most `timeout` ms when given. */
+  async waitConnection(timeout?: number): Promise<void> {
+    await (await this.#client).waitConnection(timeout)
+  }
+
+  /** Closes the client and the agents it serves. */
+  async close(): Promise<void> {
+    for (const server of this.#servers.values()) await server.close()
+    this.#servers.clear()
+    this.#tick.stop()
+    await (await this.#client.catch(() => undefined))?.close()
+  }
+
+  /** Closes it in the background (`using`). */
+  [Symbol.dispose](): void {
+    this.close().catch((error) => logger.warn('closing the client failed: {error}', { error }))
+  }
+
+  /** Closes it (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** Resolves when an agent of `kind` registers or after a ping interval. */
+  #agentOfKind(client: ModernClient, kind: string): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    const stop = client.onUpdate((event) => {
+      const compat = toCompatEvent(event)
+      const came = compat.agents.some((agent) =>
+        agent.event !== NetworkEventKind.removed && agent.kinds.includes(kind as ContainerKind)
+      )
+      if (came) resolve()
+    })
+    const timer = setTimeout(resolve, timeouts.pingInterval * 1000)
+    return promise.finally(() => {
+      clearTimeout(timer)
+      stop()
+    })
+  }
+}
+
+/**
+ * Connects to the network at `url` (`host:port`; 3737 when the port is left out).
+ * Synchronous, as in huly.net: calls wait for the connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { createNetworkClient } from '@huly/network/compat'
+ * const client = createNetworkClient('localhost:3737')
+ * console.log(await client.kinds())
+ * await client.close()
+ * ```
+ */
+export function createNetworkClient(url: string, aliveTimeout?: number): NetworkClientWithAgents {
+  return new NetworkClientWithAgents(url, aliveTimeout)
+}
+
+class CompatReference implements ContainerReference {
+  constructor(readonly modern: ModernReference) {}
+
+  get uuid(): ContainerUuid {
+    return this.modern.uuid
+  }
+
+  get endpoint(): ContainerEndpointRef {
+    const { record } = this.modern
+    return toCompatRef(record.endpoint, record.uuid, record.agentId)
+  }
+
+  request(operation: string, data?: unknown): Promise<unknown> {
+    return this.modern.request(operation, data)
+  }
+
+  cast<T extends object>(interfaceName?: string): T {
+    return createProxy<T>(this, interfaceName)
+  }
+
+  async connect(): Promise<ContainerConnection> {
+    return new CompatConnection(await this.modern.connect())
+  }
+
+  close(): Promise<void> {
+    return this.modern.close()
+  }
+
+  release(): Promise<void> {
+    return this.modern.close()
+  }
+}
+
+class CompatConnection implements ContainerConnection {
+  constructor(readonly modern: ModernConnection) {}
+
+  get containerId(): ContainerUuid {
+    return this.modern.containerId
+  }
+
+  get on(): ((data: unknown) => Promise<void> | void) | undefined {
+    return this.modern.on
+  }
+
+  set on(handler: ((data: unknown) => Promise<void> | void) | undefined) {
+    this.modern.on = handler
+  }
+
+  request(operation: string, data?: unknown): Promise<unknown> {
+    return this.modern.request(operation, data)
+  }
+
+  cast<T extends object>(interfaceName?: string): T {
+    return createProxy<T>(this, interfaceName)
+  }
+
+  close(): Promise<void> {
+    return this.modern.close()
+  }
+}

@@ -1,0 +1,193 @@
+// The networked entry points of @huly/network/compat: NetworkServer, createNetworkClient,
+// NetworkAgentServer, serveAgent, references and connections, over real sockets on loopback.
+import assert from 'node:assert/strict'
+import {
+  AgentImpl,
+  type ContainerEndpointRef,
+  type ContainerKind,
+  type ContainerUuid,
+  createNetworkClient,
+  createProxyHandler,
+  EndpointKind,
+  NetworkAgentServer,
+  type NetworkEvent,
+  NetworkEventKind,
+  NetworkImpl,
+  NetworkServer,
+  parseEndpointRef,
+  TickManagerImpl,
+} from '@huly/network/compat'
+import type { AgentUuid } from '@huly/network/core'
+import { EchoContainer, echoFactory } from './_containers.ts'
+
+const echo = 'echo' as ContainerKind
+
+/** A coordinator on a free port; `using` closes it. */
+async function coordinator(port = 0) {
+  const tick = new TickManagerImpl(20)
+  tick.start()
+  const network = new NetworkImpl(tick)
+  const server = new NetworkServer(network, tick, '127.0.0.1', port)
+  const url = `127.0.0.1:${await server.getPort()}`
+  return {
+    url,
+    server,
+    async [Symbol.asyncDispose]() {
+      await server.close()
+      network.close()
+      tick.stop()
+    },
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  const { port } = listener.addr as Deno.NetAddr
+  listener.close()
+  return port
+}
+
+function until(check: () => boolean, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const poll = () => {
+      if (check()) resolve()
+      else if (Date.now() - started > 5000) reject(new Error(`timed out waiting for ${what}`))
+      else setTimeout(poll, 10)
+    }
+    poll()
+  })
+}
+
+Deno.test('createNetworkClient is synchronous and its calls wait for the coordinator', async () => {
+  const port = freePort()
+  await using client = createNetworkClient(`127.0.0.1:${port}`)
+  const kinds = client.kinds()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  await using _net = await coordinator(port)
+  assert.deepEqual(await kinds, [])
+})
+
+Deno.test('client.get waits until an agent of the kind appears', async () => {
+  await using net = await coordinator()
+  await using client = createNetworkClient(net.url)
+  await using agents = createNetworkClient(net.url)
+  const pending = client.get(echo, {})
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  const ref = await pending
+  assert.equal(await ref.request('whoami'), ref.uuid)
+  await ref.close()
+})
+
+Deno.test('serveAgent serves factories and stateless containers from its factory', async () => {
+  await using net = await coordinator()
+  await using agents = createNetworkClient(net.url)
+  const uuid = 'stateless-1' as ContainerUuid
+  let seen: string | undefined
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() }, (agentEndpoint) => {
+    seen = agentEndpoint
+    return [{
+      uuid,
+      kind: echo,
+      endpoint: '' as ContainerEndpointRef,
+      container: new EchoContainer(uuid),
+    }]
+  })
+  assert.equal(typeof seen, 'string')
+  await using client = createNetworkClient(net.url)
+  assert.equal(await client.request(uuid, 'whoami'), uuid)
+  const [info] = await client.agents()
+  assert.deepEqual(info.kinds, ['echo'])
+  assert.equal(typeof info.endpoint, 'string')
+  assert.deepEqual(await client.kinds(), ['echo'])
+  assert.ok((await client.list(echo)).some((record) => record.uuid === uuid))
+})
+
+Deno.test('NetworkAgentServer.start + client.register serve an agent; refs connect to it', async () => {
+  await using net = await coordinator()
+  const tick = new TickManagerImpl(20)
+  await using agentClient = createNetworkClient(net.url)
+  const agent = new AgentImpl('agent-x' as AgentUuid, { echo: echoFactory() })
+  const agentServer = new NetworkAgentServer(tick, '127.0.0.1', '127.0.0.1', 'random')
+  await agentServer.start(agent)
+  await agentClient.register(agent)
+  const port = await agentServer.getPort()
+  assert.ok(port > 0)
+  assert.equal(parseEndpointRef(agent.endpoint!).port, port)
+
+  await using client = createNetworkClient(net.url)
+  const ref = await client.get(echo, {})
+  const endpoint = parseEndpointRef(ref.endpoint)
+  assert.equal(endpoint.kind, EndpointKind.routed)
+  assert.equal(endpoint.port, port)
+  const connection = await ref.connect()
+  const events: unknown[] = []
+  connection.on = (event) => {
+    events.push(event)
+  }
+  assert.equal(await connection.request('whoami'), ref.uuid)
+  await connection.request('broadcast', { hello: 1 })
+  await until(() => events.length === 1, 'the event')
+  assert.deepEqual(events, [{ hello: 1 }])
+  await connection.close()
+  await ref.release()
+  await agentServer.close()
+})
+
+Deno.test('onUpdate delivers huly.net events; unsubscribing stops them', async () => {
+  await using net = await coordinator()
+  await using client = createNetworkClient(net.url)
+  const events: NetworkEvent[] = []
+  const stop = client.onUpdate((event) => {
+    events.push(event)
+  })
+  await client.waitConnection(5000)
+  await using agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await until(
+    () => events.some((e) => e.agents.some((a) => a.event === NetworkEventKind.added)),
+    'an agent added event',
+  )
+  stop()
+})
+
+Deno.test('a reference casts to a typed proxy served by createProxyHandler', async () => {
+  await using net = await coordinator()
+  await using agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', {
+    calc: (options) => {
+      const container = new EchoContainer(options.uuid!)
+      container.request = createProxyHandler({ add: (a: number, b: number) => a + b }, 'Calc')
+      return Promise.resolve([container])
+    },
+  })
+  await using client = createNetworkClient(net.url)
+  const ref = await client.get('calc' as ContainerKind, {})
+  const calc = ref.cast<{ add(a: number, b: number): Promise<number> }>('Calc')
+  assert.equal(await calc.add(2, 3), 5)
+  assert.equal(await ref.request('add', [1, 1]), 2)
+})
+
+Deno.test('the client is disposable with using and await using', async () => {
+  await using net = await coordinator()
+  {
+    await using client = createNetworkClient(net.url)
+    await client.waitConnection(5000)
+  }
+  const client = createNetworkClient(net.url)
+  client[Symbol.dispose]()
+  await client.close()
+})
+
+Deno.test('labels select the container carrying them', async () => {
+  await using net = await coordinator()
+  await using agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await using client = createNetworkClient(net.url)
+  const a = await client.get(echo, { labels: ['tenant:a'] })
+  const b = await client.get(echo, { labels: ['tenant:b'] })
+  const a2 = await client.get(echo, { labels: ['tenant:a'] })
+  assert.notEqual(a.uuid, b.uuid)
+  assert.equal(a2.uuid, a.uuid)
+})

@@ -161,6 +161,11 @@ export class NetworkImpl implements Network {
   private closed = false
   /** Until when new containers wait for agents to re-register (see beginRecovery). */
   #recoveringUntil = 0
+  /**
+   * Until when no container is terminated as unused (see beginRecovery): the clients
+   * of the containers agents re-register come back and take them again by then.
+   */
+  #keepUnusedUntil = 0
   /** Woken by every registration and when recovery ends. */
   #recoveryWaiters: Array<() => void> = []
   readonly #heldLimits: { count: number; bytes: number }
@@ -389,7 +394,9 @@ export class NetworkImpl implements Network {
    * Holds the placement of new containers for `seconds` (default `aliveTimeout`):
    * after a coordinator restart, agents re-register what they host within that
    * time, and a get must find those containers rather than start second copies.
-   * A server calls it when its first resuming peer arrives.
+   * Until `aliveTimeout` after that, no container is terminated as unused: the
+   * clients of the re-registered ones take them again by then. A server calls it
+   * when its first resuming peer arrives.
    */
   beginRecovery(seconds: number = this.timeouts.aliveTimeout): void {
     this.#assertOpen()
@@ -397,6 +404,11 @@ export class NetworkImpl implements Network {
     const until = this.clock.now() + seconds * 1000
     if (until <= this.#recoveringUntil) return
     this.#recoveringUntil = until
+    // A client that held a container may notice the restart only at its alive timeout
+    // (it missed the bye), and takes its references again then: a container an agent
+    // re-registered meanwhile holds none yet, and must not be terminated as unused
+    // (its state lost, and a second instance started when the client is back).
+    this.#keepUnusedUntil = until + this.timeouts.aliveTimeout * 1000
     this.clock.schedule(() => this.#wakeRecoveryWaiters(), seconds * 1000)
     logger.info('recovering: new containers wait {seconds} s for agents to re-register', {
       seconds,
@@ -545,6 +557,8 @@ export class NetworkImpl implements Network {
     for (const agent of [...this.agentsById.values()]) {
       if (now - agent.lastSeen > aliveMs) this.#removeAgent(agent.agentId, 'silent')
     }
+    // After a restart the containers agents re-register wait for their clients.
+    if (now < this.#keepUnusedUntil) return
     const unusedMs = this.timeouts.unusedContainerTimeout * 1000
     for (const [uuid, entry] of [...this.containers]) {
       if (

@@ -61,3 +61,56 @@ test('after recovery gets start containers at once again', async () => {
     await f.close()
   }
 })
+
+/**
+ * s1 held by client1 on a coordinator that restarts: its agent is back at once, the
+ * client only at its alive timeout (it missed the bye), well past the unused timeout.
+ */
+async function restartedWhileClientAway() {
+  const timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1 }
+  const before = new Fixture({ timeouts })
+  const after = new Fixture({ timeouts })
+  const agent = await before.agent('a1', ['session'])
+  await before.network.get(client1, kind('session'), { uuid: uuid('s1') })
+  after.network.beginRecovery()
+  await after.network.register(agent.registration(), agent)
+  after.agents.set(agent.uuid, agent)
+  await after.advance(3_500, [agent.uuid])
+  return {
+    agent,
+    close: async () => {
+      await after.close()
+      await before.close()
+    },
+    before,
+    after,
+  }
+}
+
+test('containers an agent re-registers after a restart outlast the unused timeout until their clients are back', async () => {
+  const { agent, before, after, close } = await restartedWhileClientAway()
+  try {
+    assert.ok(agent.getContainer(uuid('s1')), 's1 was terminated before its client came back')
+    const record = await after.network.get(client1, kind('session'), { uuid: uuid('s1') })
+    assert.equal(record.agentId, 'a1')
+    assert.equal(before.started.length + after.started.length, 1)
+    // Nobody holds it any more: it goes after the unused timeout, as usual.
+    await after.network.release(client1, uuid('s1'))
+    await after.advance(1_500, [agent.uuid])
+    assert.equal(agent.getContainer(uuid('s1')), undefined)
+  } finally {
+    await close()
+  }
+})
+
+test("a container nobody takes back after a restart goes once recovery and the clients' alive timeout have passed", async () => {
+  const { agent, after, close } = await restartedWhileClientAway()
+  try {
+    assert.ok(agent.getContainer(uuid('s1')))
+    await after.advance(1_000, [agent.uuid])
+    assert.equal(agent.getContainer(uuid('s1')), undefined)
+    assert.equal(after.network.list().length, 0)
+  } finally {
+    await close()
+  }
+})

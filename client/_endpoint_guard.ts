@@ -9,7 +9,7 @@ import { AuthorizationError } from '../core/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
 import type { Hello } from '../rpc/server.ts'
 import type { RpcSession } from '../rpc/session.ts'
-import type { ZapRequest, ZapVerdict } from '../rpc/zmq/mod.ts'
+import type { ZapRequest, ZapVerdict } from '../rpc/zmq/types.ts'
 
 /** Asks the coordinator who a public key is; `null` when it is not allowed. */
 export type IdentifyPeer = (publicKey: string) => Promise<PeerGrant | null>

@@ -51,7 +51,7 @@ import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer } from '../rpc/server.ts'
 import type { RequestOptions } from '../rpc/session.ts'
-import type { CurveClientOptions } from '../rpc/zmq/mod.ts'
+import type { CurveClientOptions } from '../rpc/zmq/types.ts'
 import { EndpointGuard } from './_endpoint_guard.ts'
 import { AgentHost, ConnectionTable, handleEndpointRequest } from './agent_host.ts'
 import {

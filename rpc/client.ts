@@ -25,7 +25,7 @@ import {
   type SessionOptions,
 } from './session.ts'
 import { DealerSocket } from './socket.ts'
-import type { DealerSocketOptions, Transport } from './zmq/mod.ts'
+import type { DealerSocketOptions, Transport } from './zmq/types.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'client'])
 

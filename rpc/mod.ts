@@ -11,15 +11,9 @@
  * @module
  */
 
-export {
-  ClosedError,
-  curveKeyPair,
-  curvePublicKey,
-  InvalidArgumentError,
-  LibzmqLoadError,
-  NetworkError,
-  PeerUnreachableError,
-} from './zmq/mod.ts'
+export { ClosedError, InvalidArgumentError, NetworkError } from '../core/errors.ts'
+export { curveKeyPair, curvePublicKey } from './curve_keys.ts'
+export { LibzmqLoadError, PeerUnreachableError } from './zmq/errors.ts'
 export type {
   CurveClientOptions,
   CurveKeyPair,
@@ -35,7 +29,7 @@ export type {
   ZapHandler,
   ZapRequest,
   ZapVerdict,
-} from './zmq/mod.ts'
+} from './zmq/types.ts'
 export {
   DealerSocket,
   defaultTransport,

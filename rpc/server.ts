@@ -30,7 +30,7 @@ import { RateLimiter } from './rate_limiter.ts'
 import { clientAliveMs } from './_liveness.ts'
 import { identifySession, type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
-import type { RouterSocketOptions, Transport } from './zmq/mod.ts'
+import type { RouterSocketOptions, Transport } from './zmq/types.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'server'])
 

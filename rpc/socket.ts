@@ -14,7 +14,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from '../core/errors.ts'
+import { ClosedError, InvalidArgumentError } from '../core/errors.ts'
 import { LibzmqDealer, LibzmqRouter, validateOptions } from './zmq/socket.ts'
 import type { DealerSocketOptions, RouterSocketOptions, Transport } from './zmq/types.ts'
 import { ZmtpDealer, ZmtpRouter } from './zmtp/socket.ts'
@@ -124,6 +124,15 @@ export abstract class ZmqSocket implements AsyncIterable<Uint8Array[]>, AsyncDis
    * reported to `onError`. Throws a `ClosedError` once the socket is closed.
    */
   send(frames: Uint8Array[]): void {
+    if (this.#backend.closed) throw new ClosedError('socket is closed')
+    if (!Array.isArray(frames) || frames.length === 0) {
+      throw new InvalidArgumentError('a message needs at least one frame')
+    }
+    for (const frame of frames) {
+      if (!(frame instanceof Uint8Array)) {
+        throw new InvalidArgumentError('every frame must be a Uint8Array')
+      }
+    }
     this.#backend.send(frames)
   }
 

@@ -5,7 +5,7 @@ import { RefusalAudit } from '../core/refusal_audit.ts'
 import { AuthorizationError } from '../core/errors.ts'
 import type { Hello } from '../rpc/server.ts'
 import type { RpcSession } from '../rpc/session.ts'
-import type { ZapRequest, ZapVerdict } from '../rpc/zmq/mod.ts'
+import type { ZapRequest, ZapVerdict } from '../rpc/zmq/types.ts'
 
 /** The allow-list of public keys and what each may do; replaced as a whole on reload. */
 export class AccessGuard {

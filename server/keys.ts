@@ -7,8 +7,7 @@
 import { dirname, isAbsolute, join } from 'node:path'
 import type { PeerGrant, PeerRole } from '../core/access.ts'
 import { InvalidArgumentError } from '../core/errors.ts'
-import { assertZ85Key } from '../rpc/zmq/curve.ts'
-import { curveKeyPair, curvePublicKey } from '../rpc/zmq/mod.ts'
+import { assertZ85Key, curveKeyPair, curvePublicKey } from '../rpc/curve_keys.ts'
 
 /**
  * What the access file holds once read: the coordinator's key pair and the peers

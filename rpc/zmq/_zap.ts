@@ -9,7 +9,7 @@ import { getLogger } from '@logtape/logtape'
 import { ZMQ_LINGER, ZMQ_POLLIN, ZMQ_REP } from './_constants.ts'
 import { NativeSocket } from './_native.ts'
 import { type Pollable, reactor } from './_reactor.ts'
-import { z85Encode } from './curve.ts'
+import { z85Encode } from '../curve_keys.ts'
 import type { ZapHandler, ZapRequest, ZapVerdict } from './types.ts'
 
 const logger = getLogger(['huly-network', 'zmq'])

@@ -64,7 +64,7 @@ import { PeerSendQueues } from './_peer_send_queues.ts'
 import { type Pollable, reactor } from './_reactor.ts'
 import { type SendQueue, SocketSendQueue } from './_send_queue.ts'
 import { ZapServer } from './_zap.ts'
-import { assertZ85Key, curveKeyPair } from './curve.ts'
+import { assertZ85Key, curveKeyPair } from '../curve_keys.ts'
 import type { DealerSocketOptions, RouterSocketOptions, SocketOptions } from './types.ts'
 
 const logger = getLogger(['huly-network', 'zmq'])
@@ -175,14 +175,6 @@ export abstract class LibzmqSocket implements AsyncIterable<Uint8Array[]>, Async
    */
   send(frames: Uint8Array[]): void {
     this.#assertOpen()
-    if (!Array.isArray(frames) || frames.length === 0) {
-      throw new InvalidArgumentError('a message needs at least one frame')
-    }
-    for (const frame of frames) {
-      if (!(frame instanceof Uint8Array)) {
-        throw new InvalidArgumentError('every frame must be a Uint8Array')
-      }
-    }
     this.#outbox.push(frames)
     this.#schedulePump()
   }

@@ -123,16 +123,6 @@ export class Connection {
     return this.#mechanism.encode !== undefined
   }
 
-  /** Whether the handshake is complete. */
-  get ready(): boolean {
-    return this.#ready
-  }
-
-  /** Whether the connection is closed. */
-  get isClosed(): boolean {
-    return this.#closed
-  }
-
   /** Whether the encode buffer holds a full chunk: `fill` should stop. */
   full(): boolean {
     return this.#outLength >= WRITE_CHUNK

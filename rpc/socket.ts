@@ -15,7 +15,8 @@
  */
 
 import { ClosedError, InvalidArgumentError } from '../core/errors.ts'
-import { LibzmqDealer, LibzmqRouter, validateOptions } from './zmq/socket.ts'
+import { validateOptions } from './_socket_options.ts'
+import { LibzmqDealer, LibzmqRouter } from './zmq/socket.ts'
 import type { DealerSocketOptions, RouterSocketOptions, Transport } from './zmq/types.ts'
 import { ZmtpDealer, ZmtpRouter } from './zmtp/socket.ts'
 

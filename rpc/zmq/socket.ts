@@ -54,9 +54,10 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ClosedError, ErrorCode, InvalidArgumentError, NetworkError } from '../../core/errors.ts'
+import { ClosedError, ErrorCode, NetworkError } from '../../core/errors.ts'
 import * as c from './_constants.ts'
 import { Delivery } from '../_delivery.ts'
+import { routingIdBytes } from '../_socket_options.ts'
 import { Monitor } from './_monitor.ts'
 import { NativeContext, NativeSocket, releaseLastFrame, sharedContext } from './_native.ts'
 import { splitBatch } from '../_batch.ts'
@@ -64,7 +65,7 @@ import { PeerSendQueues } from './_peer_send_queues.ts'
 import { type Pollable, reactor } from './_reactor.ts'
 import { type SendQueue, SocketSendQueue } from './_send_queue.ts'
 import { ZapServer } from './_zap.ts'
-import { assertZ85Key, curveKeyPair } from '../curve_keys.ts'
+import { curveKeyPair } from '../curve_keys.ts'
 import type { DealerSocketOptions, RouterSocketOptions, SocketOptions } from './types.ts'
 
 const logger = getLogger(['huly-network', 'zmq'])
@@ -319,13 +320,11 @@ export class LibzmqRouter extends LibzmqSocket {
 
   /** Messages queued for the peer with `routingId` that libzmq has not taken yet. */
   pendingFor(routingId: Uint8Array): number {
-    assertRoutingId(routingId)
     return this.#queues.pendingFor(routingId)
   }
 
   /** Discards the messages queued for the peer with `routingId`; returns how many. */
   dropPeer(routingId: Uint8Array): number {
-    assertRoutingId(routingId)
     return this.#queues.drop(routingId)
   }
 }
@@ -336,79 +335,6 @@ export class LibzmqDealer extends LibzmqSocket {
   constructor(options: DealerSocketOptions = {}) {
     super(c.ZMQ_DEALER, options, [], new SocketSendQueue(options.batch === true))
   }
-}
-
-const MAX_INT32 = 2 ** 31 - 1
-
-function assertRoutingId(routingId: Uint8Array): void {
-  if (!(routingId instanceof Uint8Array)) {
-    throw new InvalidArgumentError('a routing id must be a Uint8Array')
-  }
-}
-
-function assertCount(value: number | undefined, name: string, min = 0): void {
-  if (value === undefined) return
-  if (!Number.isInteger(value) || value < min || value > MAX_INT32) {
-    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_INT32}`)
-  }
-}
-
-/** Checks the options before anything is created. */
-export function validateOptions(options: SocketOptions): void {
-  assertCount(options.linger, 'linger')
-  assertCount(options.sendHighWaterMark, 'sendHighWaterMark')
-  assertCount(options.receiveHighWaterMark, 'receiveHighWaterMark')
-  if (options.maxMessageSize !== undefined && options.maxMessageSize !== -1) {
-    assertCount(options.maxMessageSize, 'maxMessageSize')
-  }
-  assertCount(options.handshakeInterval, 'handshakeInterval')
-  if (options.routingId !== undefined) {
-    const id = routingIdBytes(options.routingId)
-    if (id.length < 1 || id.length > 255 || id[0] === 0) {
-      throw new InvalidArgumentError('routingId must be 1..255 bytes and not start with 0')
-    }
-  }
-  if (typeof options.tcpKeepalive === 'object') {
-    assertCount(options.tcpKeepalive.idle, 'tcpKeepalive.idle', 1)
-    assertCount(options.tcpKeepalive.interval, 'tcpKeepalive.interval', 1)
-    assertCount(options.tcpKeepalive.count, 'tcpKeepalive.count', 1)
-  }
-  if (options.heartbeat !== undefined) {
-    assertCount(options.heartbeat.interval, 'heartbeat.interval', 1)
-    assertCount(options.heartbeat.timeout, 'heartbeat.timeout', 1)
-    assertCount(options.heartbeat.ttl, 'heartbeat.ttl', 0)
-    if ((options.heartbeat.ttl ?? 0) > 6553599) {
-      throw new InvalidArgumentError('heartbeat.ttl must be at most 6553599 ms')
-    }
-  }
-  const curve = options.curve
-  if (curve !== undefined) {
-    if ('serverKey' in curve) {
-      assertZ85Key(curve.serverKey, 'curve.serverKey')
-      if ((curve.publicKey === undefined) !== (curve.secretKey === undefined)) {
-        throw new InvalidArgumentError('curve.publicKey and curve.secretKey go together')
-      }
-      if (curve.publicKey !== undefined) assertZ85Key(curve.publicKey, 'curve.publicKey')
-      if (curve.secretKey !== undefined) assertZ85Key(curve.secretKey, 'curve.secretKey')
-    } else {
-      assertZ85Key(curve.secretKey, 'curve.secretKey')
-    }
-  }
-  if (options.batch !== undefined && typeof options.batch !== 'boolean') {
-    throw new InvalidArgumentError('batch must be a boolean')
-  }
-  if (options.transport !== undefined && !['zmtp', 'libzmq'].includes(options.transport)) {
-    throw new InvalidArgumentError('transport must be zmtp or libzmq')
-  }
-  for (const name of ['onMessage', 'onEvent', 'onError', 'zapHandler'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new InvalidArgumentError(`${name} must be a function`)
-    }
-  }
-}
-
-function routingIdBytes(id: Uint8Array | string): Uint8Array {
-  return typeof id === 'string' ? encoder.encode(id) : id
 }
 
 /** Sets the libzmq options; the caller closes the socket if this throws. */

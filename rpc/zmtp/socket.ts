@@ -29,6 +29,7 @@ import {
 import { splitBatch, takeBatch } from '../_batch.ts'
 import { Fifo } from '../_fifo.ts'
 import { Delivery } from '../_delivery.ts'
+import { routingIdBytes } from '../_socket_options.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
 import type {
   DealerSocketOptions,
@@ -347,9 +348,7 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
   #metadata(): Metadata {
     const metadata: Metadata = new Map([['Socket-Type', encoder.encode(this.#socketType)]])
     const id = this.options.routingId
-    if (id !== undefined) {
-      metadata.set('Identity', typeof id === 'string' ? encoder.encode(id) : id)
-    }
+    if (id !== undefined) metadata.set('Identity', routingIdBytes(id))
     return metadata
   }
 

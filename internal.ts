@@ -23,15 +23,15 @@ export {
   peerIdFor,
   requireAccess,
   seesEverything,
-} from './core/access.ts'
+} from './security/access.ts'
 export {
   directEndpoint,
   networkEndpoint,
   parseEndpointRef,
   routedEndpoint,
 } from './core/endpoint.ts'
-export { errorFromWire } from './core/errors.ts'
-export { estimateQuantile } from './core/metrics.ts'
+export { errorFromWire } from './common/errors.ts'
+export { estimateQuantile } from './observability/metrics.ts'
 export {
   type AgentConnectParams,
   type AgentContainerParams,

@@ -7,7 +7,12 @@
  */
 import { SpanKind } from '@opentelemetry/api'
 import { MetricsRegistry } from '../core/mod.ts'
-import { endRequestSpan, startRequestSpan, TracerName, tracingEnabled } from '../core/tracing.ts'
+import {
+  endRequestSpan,
+  startRequestSpan,
+  TracerName,
+  tracingEnabled,
+} from '../observability/tracing.ts'
 import { ClientMetrics } from '../client/_metrics.ts'
 import { CoordinatorMetrics } from '../server/metrics.ts'
 

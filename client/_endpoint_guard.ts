@@ -3,9 +3,15 @@
 // for reconnect storms) and applies the same grant to every direct request. The
 // coordinator tells agents when keys are revoked, and their sessions end then; after
 // a lost link to the coordinator, the keys of live sessions are asked about again.
-import { describeUse, mayUse, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
-import { RefusalAudit } from '../core/refusal_audit.ts'
-import { AuthorizationError } from '../core/errors.ts'
+import {
+  describeUse,
+  mayUse,
+  type PeerGrant,
+  peerIdFor,
+  requireAccess,
+} from '../security/access.ts'
+import { RefusalAudit } from '../security/refusal_audit.ts'
+import { AuthorizationError } from '../common/errors.ts'
 import type { ContainerRecord } from '../core/types.ts'
 import type { Hello } from '../rpc/server.ts'
 import type { RpcSession } from '../rpc/session.ts'

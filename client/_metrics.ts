@@ -8,7 +8,7 @@ import {
   type CounterSeries,
   type Histogram,
   MetricsRegistry,
-} from '../core/metrics.ts'
+} from '../observability/metrics.ts'
 
 /** The metrics of this process's clients and agents, one set per process. */
 export class ClientMetrics {

@@ -4,7 +4,7 @@
 import { getLogger } from '@logtape/logtape'
 import { SpanKind } from '@opentelemetry/api'
 import type { AgentImpl } from '../core/agent.ts'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import { MAX_HAND_OVER_BYTES } from '../core/drain.ts'
 import {
   AgentNotFoundError,
@@ -12,7 +12,7 @@ import {
   HandOverTooLargeError,
   ProtocolError,
   TimeoutError,
-} from '../core/errors.ts'
+} from '../common/errors.ts'
 import {
   type AgentConnectParams,
   type AgentContainerParams,
@@ -24,7 +24,7 @@ import {
   ContainerOperation,
   type RouteMeta,
 } from '../core/protocol.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../observability/tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid, StartOptions } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'

@@ -4,10 +4,10 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { PeerGrant } from '../core/access.ts'
+import type { PeerGrant } from '../security/access.ts'
 import { SpanKind } from '@opentelemetry/api'
 import { AgentImpl } from '../core/agent.ts'
-import { type TickManager, TickManagerImpl } from '../core/clock.ts'
+import { type TickManager, TickManagerImpl } from '../common/clock.ts'
 import {
   ClosedError,
   ContainerMovingError,
@@ -15,8 +15,8 @@ import {
   InvalidArgumentError,
   NotConnectedError,
   TimeoutError,
-} from '../core/errors.ts'
-import { requirePositive } from '../core/validate.ts'
+} from '../common/errors.ts'
+import { requirePositive } from '../common/validate.ts'
 import { DEFAULT_DRAIN_DEADLINE_MS } from '../core/drain.ts'
 import type { Remote } from '../core/proxy.ts'
 import {
@@ -27,7 +27,7 @@ import {
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
-import { TracerName, tracingEnabled, withRequestSpan } from '../core/tracing.ts'
+import { TracerName, tracingEnabled, withRequestSpan } from '../observability/tracing.ts'
 import { ClientMetrics } from './_metrics.ts'
 import type {
   AgentRecord,

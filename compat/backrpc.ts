@@ -6,8 +6,8 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from '../core/clock.ts'
-import { ClosedError, NotConnectedError } from '../core/errors.ts'
+import type { TickManager } from '../common/clock.ts'
+import { ClosedError, NotConnectedError } from '../common/errors.ts'
 import { RpcClient } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer } from '../rpc/server.ts'

@@ -12,8 +12,8 @@ import type {
   ContainerConnection as ModernConnection,
   ContainerReference as ModernReference,
 } from '../client/reference.ts'
-import type { TickManager } from '../core/clock.ts'
-import { InvalidArgumentError, NoAgentError } from '../core/errors.ts'
+import type { TickManager } from '../common/clock.ts'
+import { InvalidArgumentError, NoAgentError } from '../common/errors.ts'
 import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'
 import { AgentImpl, type Container, type ContainerFactory, serveOn, servingOf } from './agent.ts'
 import { agentDirectRef, toCompatRef } from './endpoints.ts'

@@ -6,7 +6,7 @@
  */
 import type { AgentUuid, ContainerUuid, EndpointRef } from '../core/types.ts'
 import { directEndpoint, networkEndpoint, routedEndpoint } from '../core/endpoint.ts'
-import { InvalidArgumentError } from '../core/errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 import type { AgentEndpointRef, ContainerEndpointRef } from './types.ts'
 
 /**

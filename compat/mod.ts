@@ -89,4 +89,4 @@ export {
   timeouts,
 } from './utils.ts'
 export type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'
-export type { TickHandler, TickManager } from '../core/clock.ts'
+export type { TickHandler, TickManager } from '../common/clock.ts'

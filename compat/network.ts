@@ -5,9 +5,9 @@
  * @module
  */
 import { NetworkImpl as ModernNetworkImpl } from '../core/network.ts'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import { networkEndpoint } from '../core/endpoint.ts'
-import { ContainerNotFoundError } from '../core/errors.ts'
+import { ContainerNotFoundError } from '../common/errors.ts'
 import type {
   AgentRegistration,
   AgentUuid,

@@ -5,7 +5,7 @@
  * @module
  */
 import { createProxy as createModernProxy } from '../core/proxy.ts'
-import { InvalidArgumentError, UnknownMethodError } from '../core/errors.ts'
+import { InvalidArgumentError, UnknownMethodError } from '../common/errors.ts'
 
 /**
  * Something requests go to: a reference, a connection, a client wrapper.

@@ -5,7 +5,7 @@
  * @module
  */
 import { NetworkServer as ModernNetworkServer } from '../server/network_server.ts'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import type { NetworkImpl } from './network.ts'
 import { splitAddress } from './endpoints.ts'
 

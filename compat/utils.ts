@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { TickManagerImpl as ModernTickManager } from '../core/clock.ts'
-import type { TickHandler, TickManager } from '../core/clock.ts'
+import { TickManagerImpl as ModernTickManager } from '../common/clock.ts'
+import type { TickHandler, TickManager } from '../common/clock.ts'
 import type { ContainerUuid } from '../core/types.ts'
-import { InvalidArgumentError } from '../core/errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 import { getLogger } from '@logtape/logtape'
 
 const logger = getLogger(['huly-network', 'compat'])

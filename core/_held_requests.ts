@@ -1,7 +1,7 @@
 // The requests held for one container while it moves: bounded by count and bytes,
 // each within its own deadline, released in the order they came.
-import type { TickManager } from './clock.ts'
-import { LimitExceededError, TimeoutError } from './errors.ts'
+import type { TickManager } from '../common/clock.ts'
+import { LimitExceededError, TimeoutError } from '../common/errors.ts'
 import type { HeldRequestOutcome } from './types.ts'
 
 interface Held {

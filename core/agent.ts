@@ -12,7 +12,7 @@ import {
   InvalidArgumentError,
   NoAgentError,
   ProtocolError,
-} from './errors.ts'
+} from '../common/errors.ts'
 import type {
   AgentRegistration,
   AgentUuid,
@@ -34,7 +34,7 @@ import {
   requireLabels,
   requireObject,
   requireRecord,
-} from './validate.ts'
+} from '../common/validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'agent'])
 

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { InvalidArgumentError } from './errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 import type { AgentUuid, EndpointRef } from './types.ts'
-import { describe, requireId } from './validate.ts'
+import { describe, requireId } from '../common/validate.ts'
 
 /**
  * The endpoint of a container reached through its agent's endpoint; `publicKey`

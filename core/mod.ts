@@ -14,9 +14,14 @@
  * @module
  */
 
-export type { PeerGrant, PeerRole } from './access.ts'
+export type { PeerGrant, PeerRole } from '../security/access.ts'
 export { AgentImpl, type AgentOptions } from './agent.ts'
-export { ManualTickManager, type TickHandler, type TickManager, TickManagerImpl } from './clock.ts'
+export {
+  ManualTickManager,
+  type TickHandler,
+  type TickManager,
+  TickManagerImpl,
+} from '../common/clock.ts'
 export {
   AgentLostError,
   AgentNotFoundError,
@@ -38,7 +43,7 @@ export {
   RemoteError,
   TimeoutError,
   UnknownMethodError,
-} from './errors.ts'
+} from '../common/errors.ts'
 export {
   type Counter,
   type CounterSeries,
@@ -50,7 +55,7 @@ export {
   MetricsRegistry,
   type MetricsRegistryOptions,
   type Observe,
-} from './metrics.ts'
+} from '../observability/metrics.ts'
 export { DEFAULT_DRAIN_DEADLINE_MS, HELD_REQUEST_LIMITS, MAX_HAND_OVER_BYTES } from './drain.ts'
 export { NetworkImpl, type NetworkOptions } from './network.ts'
 export { createProxy, createProxyHandler, type Remote, type RequestSender } from './proxy.ts'

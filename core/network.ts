@@ -4,7 +4,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from './clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import { DEFAULT_DRAIN_DEADLINE_MS, HELD_REQUEST_LIMITS } from './drain.ts'
 import { parseEndpointRef } from './endpoint.ts'
 import {
@@ -16,7 +16,7 @@ import {
   NoAgentError,
   ProtocolError,
   TimeoutError,
-} from './errors.ts'
+} from '../common/errors.ts'
 import { resolveTimeouts, type Timeouts } from './timeouts.ts'
 import type {
   AgentRecord,
@@ -52,7 +52,7 @@ import {
   requireObject,
   requirePositive,
   requireRecord,
-} from './validate.ts'
+} from '../common/validate.ts'
 
 const logger = getLogger(['huly-network', 'core', 'network'])
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { InvalidArgumentError, UnknownMethodError } from './errors.ts'
-import { requireFunction, requireId } from './validate.ts'
+import { InvalidArgumentError, UnknownMethodError } from '../common/errors.ts'
+import { requireFunction, requireId } from '../common/validate.ts'
 
 /**
  * Anything that sends a request and resolves with its answer.

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { requirePositive, requireRecord } from './validate.ts'
+import { requirePositive, requireRecord } from '../common/validate.ts'
 
 /**
  * The timings the network uses unless told otherwise, in seconds.

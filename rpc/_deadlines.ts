@@ -1,6 +1,6 @@
 // Deadlines of many requests on one timer: the timer is armed for the earliest
 // deadline only, so a request costs a Set entry instead of a timer of its own.
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 
 /** Something with a deadline in clock milliseconds. */
 export interface HasDeadline {

@@ -7,7 +7,7 @@
  */
 
 import type { Logger } from '@logtape/logtape'
-import { InvalidArgumentError, type NetworkError } from '../core/errors.ts'
+import { InvalidArgumentError, type NetworkError } from '../common/errors.ts'
 import { Fifo } from './_fifo.ts'
 import type { SocketOptions } from './zmq/types.ts'
 

@@ -1,6 +1,6 @@
 // The frames of the rpc protocol. Every message is a MessagePack header array
 // [kind, id, ...fields] and, for requests, replies and events, one opaque body frame.
-import { ProtocolError } from '../core/errors.ts'
+import { ProtocolError } from '../common/errors.ts'
 import { decode, encode } from './codec.ts'
 
 /**

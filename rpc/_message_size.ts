@@ -1,7 +1,7 @@
 // The largest message the rpc layer sends. Senders check it before sending, so an
 // oversized message fails at once with a named error instead of being refused by
 // the receiver (which counts it and answers LimitExceededError).
-import { MessageTooLargeError } from '../core/errors.ts'
+import { MessageTooLargeError } from '../common/errors.ts'
 import { defaultLimits, messageBytes } from './limits.ts'
 
 /** The largest message a sender sends: the receivers' default limit (16 MiB). */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from '../core/errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 import { assertZ85Key } from './curve_keys.ts'
 import type { SocketOptions } from './zmq/types.ts'
 

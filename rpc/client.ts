@@ -5,7 +5,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import {
   ClosedError,
   ErrorCode,
@@ -13,7 +13,7 @@ import {
   OutcomeUnknownError,
   ProtocolError,
   TimeoutError,
-} from '../core/errors.ts'
+} from '../common/errors.ts'
 import { decode } from './codec.ts'
 import { frames, Kind, parseMessage, PROTOCOL_VERSION } from './_frames.ts'
 import { defaultLimits, isHeaderOfKind, messageBytes, Refusals } from './limits.ts'

@@ -7,7 +7,7 @@
  * @module
  */
 import { Packr } from 'msgpackr/pack'
-import { ProtocolError } from '../core/errors.ts'
+import { ProtocolError } from '../common/errors.ts'
 
 const packr = new Packr({
   useRecords: false,

@@ -7,7 +7,7 @@
  */
 
 import { x25519 } from '@noble/curves/ed25519.js'
-import { InvalidArgumentError } from '../core/errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 
 /** A CURVE Z85 key pair. */
 export interface CurveKeyPair {

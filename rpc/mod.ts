@@ -11,7 +11,7 @@
  * @module
  */
 
-export { ClosedError, InvalidArgumentError, NetworkError } from '../core/errors.ts'
+export { ClosedError, InvalidArgumentError, NetworkError } from '../common/errors.ts'
 export { curveKeyPair, curvePublicKey } from './curve_keys.ts'
 export { LibzmqLoadError, PeerUnreachableError } from './zmq/errors.ts'
 export type {

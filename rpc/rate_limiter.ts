@@ -2,7 +2,7 @@
 // package, not of its API).
 // A token bucket per peer: each peer may send `perSecond` requests a second on
 // average and `burst` at once, so one peer cannot take the coordinator from others.
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 
 interface Bucket {
   tokens: number

@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import {
   AuthorizationError,
   ClosedError,
@@ -15,7 +15,7 @@ import {
   MessageTooLargeError,
   NetworkError,
   ProtocolError,
-} from '../core/errors.ts'
+} from '../common/errors.ts'
 import { decode } from './codec.ts'
 import {
   frames,

@@ -7,7 +7,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import {
   ClosedError,
   ErrorCode,
@@ -15,7 +15,7 @@ import {
   NetworkError,
   RemoteError,
   TimeoutError,
-} from '../core/errors.ts'
+} from '../common/errors.ts'
 import { Deadlines } from './_deadlines.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 import { oversized } from './_message_size.ts'

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ClosedError, InvalidArgumentError } from '../core/errors.ts'
+import { ClosedError, InvalidArgumentError } from '../common/errors.ts'
 import { validateOptions } from './_socket_options.ts'
 import { LibzmqDealer, LibzmqRouter } from './zmq/socket.ts'
 import type { DealerSocketOptions, RouterSocketOptions, Transport } from './zmq/types.ts'

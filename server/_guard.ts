@@ -1,8 +1,8 @@
 // The coordinator's gate when keys are configured: the ZAP handler that admits only
 // listed public keys, the handshake check, and the grant of each session.
-import { audit, type PeerGrant, peerIdFor, requireAccess } from '../core/access.ts'
-import { RefusalAudit } from '../core/refusal_audit.ts'
-import { AuthorizationError } from '../core/errors.ts'
+import { audit, type PeerGrant, peerIdFor, requireAccess } from '../security/access.ts'
+import { RefusalAudit } from '../security/refusal_audit.ts'
+import { AuthorizationError } from '../common/errors.ts'
 import type { Hello } from '../rpc/server.ts'
 import type { RpcSession } from '../rpc/session.ts'
 import type { ZapRequest, ZapVerdict } from '../rpc/zmq/types.ts'

@@ -6,10 +6,10 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { TickManager } from '../core/clock.ts'
-import { estimateQuantile } from '../core/metrics.ts'
+import type { TickManager } from '../common/clock.ts'
+import { estimateQuantile } from '../observability/metrics.ts'
 import type { NetworkEvent } from '../core/types.ts'
-import { requireListenOptions, requirePort } from '../core/validate.ts'
+import { requireListenOptions, requirePort } from '../common/validate.ts'
 import { dashboardPage } from './_dashboard.ts'
 import { HttpListener } from './_http_listener.ts'
 import type { RequestTotals } from './metrics.ts'

@@ -5,8 +5,8 @@
  * @module
  */
 import { dirname, isAbsolute, join } from 'node:path'
-import type { PeerGrant, PeerRole } from '../core/access.ts'
-import { InvalidArgumentError } from '../core/errors.ts'
+import type { PeerGrant, PeerRole } from '../security/access.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 import { assertZ85Key, curveKeyPair, curvePublicKey } from '../rpc/curve_keys.ts'
 
 /**

@@ -11,7 +11,7 @@ import {
   type Histogram,
   type HistogramSeries,
   MetricsRegistry,
-} from '../core/metrics.ts'
+} from '../observability/metrics.ts'
 import { NetworkOperation } from '../core/protocol.ts'
 import type {
   ChangeType,

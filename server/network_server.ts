@@ -5,7 +5,7 @@
  */
 import { getLogger } from '@logtape/logtape'
 import { type Span, SpanKind } from '@opentelemetry/api'
-import type { TickManager } from '../core/clock.ts'
+import type { TickManager } from '../common/clock.ts'
 import {
   audit,
   describeUse,
@@ -14,7 +14,7 @@ import {
   type PeerGrant,
   requireAccess,
   seesEverything,
-} from '../core/access.ts'
+} from '../security/access.ts'
 import {
   AuthorizationError,
   ContainerMovingError,
@@ -23,9 +23,9 @@ import {
   LimitExceededError,
   ProtocolError,
   RateLimitError,
-} from '../core/errors.ts'
-import type { MetricsRegistry } from '../core/metrics.ts'
-import { requireListenOptions, requirePort } from '../core/validate.ts'
+} from '../common/errors.ts'
+import type { MetricsRegistry } from '../observability/metrics.ts'
+import { requireListenOptions, requirePort } from '../common/validate.ts'
 import type { NetworkImpl } from '../core/network.ts'
 import {
   AgentOperation,
@@ -53,7 +53,7 @@ import {
   TracerName,
   tracingEnabled,
   withTraceparent,
-} from '../core/tracing.ts'
+} from '../observability/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'

@@ -16,7 +16,7 @@ import type {
   NetworkAgent,
   StartOptions,
 } from '../core/types.ts'
-import { currentTraceparent } from '../core/tracing.ts'
+import { currentTraceparent } from '../observability/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 

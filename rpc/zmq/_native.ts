@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ErrorCode, NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../common/errors.ts'
 import { EAGAIN, EINTR, ZMQ_DONTWAIT, ZMQ_EVENTS, ZMQ_FD, ZMQ_SNDMORE } from './_constants.ts'
 import { cString, errorText, fromCString, libzmq } from './_ffi.ts'
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ErrorCode, NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../common/errors.ts'
 import { takeBatch } from '../_batch.ts'
 import { EHOSTUNREACH } from './_constants.ts'
 import { errorText } from './_ffi.ts'

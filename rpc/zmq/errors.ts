@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ErrorCode, NetworkError } from '../../core/errors.ts'
+import { ErrorCode, NetworkError } from '../../common/errors.ts'
 
 /**
  * libzmq could not be loaded; `tried` lists every path with the reason it failed.

@@ -54,7 +54,7 @@
  */
 
 import { getLogger } from '@logtape/logtape'
-import { ClosedError, ErrorCode, NetworkError } from '../../core/errors.ts'
+import { ClosedError, ErrorCode, NetworkError } from '../../common/errors.ts'
 import * as c from './_constants.ts'
 import { Delivery } from '../_delivery.ts'
 import { routingIdBytes } from '../_socket_options.ts'

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { NetworkError } from '../../core/errors.ts'
+import type { NetworkError } from '../../common/errors.ts'
 
 /** CURVE settings of a socket that accepts encrypted connections (a server). */
 export interface CurveServerOptions {

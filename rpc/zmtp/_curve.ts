@@ -21,7 +21,7 @@
  * @module
  */
 
-import { InvalidArgumentError, ProtocolError } from '../../core/errors.ts'
+import { InvalidArgumentError, ProtocolError } from '../../common/errors.ts'
 import { z85Encode } from '../curve_keys.ts'
 import {
   command,

@@ -25,7 +25,7 @@ import {
   InvalidArgumentError,
   MessageTooLargeError,
   NetworkError,
-} from '../../core/errors.ts'
+} from '../../common/errors.ts'
 import { splitBatch, takeBatch } from '../_batch.ts'
 import { Fifo } from '../_fifo.ts'
 import { Delivery } from '../_delivery.ts'

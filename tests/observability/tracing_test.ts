@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import { type ContainerFactory, NetworkImpl, TickManagerImpl } from '../../core/mod.ts'
-import { parseTraceparent, traceparentOf, TracerName } from '../../core/tracing.ts'
+import { parseTraceparent, traceparentOf, TracerName } from '../../observability/tracing.ts'
 import { NetworkServer } from '../../server/mod.ts'
 
 const echo: ContainerFactory = (options) =>

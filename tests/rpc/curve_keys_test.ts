@@ -8,7 +8,7 @@ import {
   z85Decode,
   z85Encode,
 } from '../../rpc/curve_keys.ts'
-import { InvalidArgumentError } from '../../core/errors.ts'
+import { InvalidArgumentError } from '../../common/errors.ts'
 import { cString, fromCString, libzmq } from '../../rpc/zmq/_ffi.ts'
 
 function libzmqPublicKey(secretKey: string): string {

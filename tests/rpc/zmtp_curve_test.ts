@@ -2,7 +2,7 @@
 // server mechanisms feed each other's commands, and hostile bytes never crash them.
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ProtocolError } from '../../core/errors.ts'
+import { ProtocolError } from '../../common/errors.ts'
 import { z85Encode } from '../../rpc/curve_keys.ts'
 import { curveClientMechanism, curveServerMechanism } from '../../rpc/zmtp/_curve.ts'
 import {

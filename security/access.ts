@@ -6,8 +6,8 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import { AuthorizationError } from './errors.ts'
-import type { ContainerKind } from './types.ts'
+import { AuthorizationError } from '../common/errors.ts'
+import type { ContainerKind } from '../core/types.ts'
 
 const auditLogger = getLogger(['huly-network', 'audit'])
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { createNoopMeter, type Meter, metrics as otelMetrics } from '@opentelemetry/api'
-import { InvalidArgumentError } from './errors.ts'
+import { InvalidArgumentError } from '../common/errors.ts'
 
 /**
  * Latency buckets in seconds, from 50 µs to 30 s: a request through the

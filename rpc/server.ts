@@ -181,8 +181,7 @@ export interface RpcServerStats {
  * ```
  */
 export class RpcServer {
-  /** What was refused or dropped so far. */
-  readonly stats: RpcServerStats
+  readonly #stats: RpcServerStats
   readonly #options: RpcServerOptions
   readonly #limits: Required<RpcLimits>
   readonly #refusals = new Refusals()
@@ -201,11 +200,24 @@ export class RpcServer {
   #sessions = 0
   #closing: Promise<void> | undefined
 
+  /** What was refused or dropped so far: a read-only view of the live counters. */
+  get stats(): Readonly<RpcServerStats> {
+    return this.#stats
+  }
+
+  /**
+   * Counts a message the layer above found malformed (`'malformed'`) or from a peer
+   * not allowed to send it (`'rejected'`).
+   */
+  count(counter: 'malformed' | 'rejected'): void {
+    this.#stats[counter]++
+  }
+
   /** Creates the server; call {@link RpcServer.listen} to accept clients. */
   constructor(options: RpcServerOptions) {
     this.#options = options
     this.#limits = { ...defaultLimits, ...options.limits }
-    this.stats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: this.#refusals.counts }
+    this.#stats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: this.#refusals.counts }
     this.#hellos = new RateLimiter(
       options.clock,
       this.#limits.hellosPerSecond,
@@ -298,7 +310,7 @@ export class RpcServer {
     try {
       parsed = parseMessage(message.slice(1))
     } catch (error) {
-      this.stats.malformed++
+      this.#stats.malformed++
       logger.debug('malformed message: {error}', { error })
       if (error instanceof ProtocolFrameError && error.requestId > 0) {
         this.#fail(routingId, error.requestId, error)
@@ -310,7 +322,7 @@ export class RpcServer {
     const peer = this.#byRouting.get(routingKey)
     // A routing id is trusted only with the identity that said hello on it.
     if (peer === undefined || peer.userId !== userId) {
-      this.stats.rejected++
+      this.#stats.rejected++
       if (!this.#noSessionReplies.take('')) {
         this.#refusals.refuse('no-session-replies', 'messages without a session, past 1000/s')
         return
@@ -332,7 +344,7 @@ export class RpcServer {
         return
       default:
         if (!peer.session.receive(header, body)) {
-          this.stats.malformed++
+          this.#stats.malformed++
           logger.debug('unexpected message kind {kind} from a client', { kind: header.kind })
         }
     }
@@ -346,7 +358,7 @@ export class RpcServer {
   ): void {
     const hello: Hello = { ...header, userId }
     if (hello.version !== PROTOCOL_VERSION) {
-      this.stats.rejected++
+      this.#stats.rejected++
       this.#reject(
         routingId,
         0,
@@ -374,7 +386,7 @@ export class RpcServer {
         throw this.#limit('sessions', `this process serves ${this.#limits.maxSessions} sessions`)
       }
     } catch (error) {
-      this.stats.rejected++
+      this.#stats.rejected++
       if (error instanceof LimitExceededError) {
         this.#refusals.refuse(error.limit, error.message)
         this.#reject(routingId, 0, retryable.has(error.limit) ? ErrorCode.TryLater : error.code, {
@@ -507,7 +519,7 @@ export class RpcServer {
         this.#dropIfSlow(peer.routingId, this.#maxQueued)
       }
       if (now - peer.lastSeen > peer.aliveMs) {
-        this.stats.dropped++
+        this.#stats.dropped++
         this.#drop(peer, `silent for more than ${peer.aliveMs} ms`)
       }
     }
@@ -555,7 +567,7 @@ export class RpcServer {
     if (queued <= limit) return
     const peer = this.#byRouting.get(keyOf(routingId))
     const discarded = this.#socket.dropPeer(routingId)
-    this.stats.slow++
+    this.#stats.slow++
     logger.warn(
       'client {clientId} does not keep up ({queued} messages waiting); it is disconnected and {discarded} messages to it are dropped',
       { clientId: peer?.session.peerId ?? '(no session)', queued, discarded },

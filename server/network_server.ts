@@ -724,12 +724,12 @@ export class NetworkServer {
     if (
       topic !== EventTopic.container || typeof uuid !== 'string' || typeof clientId !== 'string'
     ) {
-      this.#rpc.stats.malformed++
+      this.#rpc.count('malformed')
       return
     }
     const agent = this.#network.route(uuid)?.agent
     if (!(agent instanceof RemoteAgent) || agent.session !== session) {
-      this.#rpc.stats.rejected++
+      this.#rpc.count('rejected')
       return
     }
     if (this.#rpc.session(clientId)?.event(EventTopic.container, body, { uuid })) {

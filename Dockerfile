@@ -14,7 +14,10 @@ FROM denoland/deno:2.9.6 AS build
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY mod.ts ./
+COPY common/ common/
 COPY core/ core/
+COPY observability/ observability/
+COPY security/ security/
 COPY rpc/ rpc/
 COPY client/ client/
 COPY server/ server/

@@ -1,13 +1,13 @@
 // deno-lint-ignore-file no-console -- a benchmark helper that answers on stdout
 /**
- * The coordinator as the benchmarks run it: `server/main.ts`, plus one command on
+ * The coordinator as the benchmarks run it: `cli/serve.ts`, plus one command on
  * stdin. The line `heap` collects garbage (the process runs with
  * `--v8-flags=--expose-gc`) and answers `heap <bytes>`, the V8 heap in use, so
  * memory per container can be read without the garbage and slack in RSS.
  *
  * @module
  */
-import { runCoordinator } from '../server/main.ts'
+import { runCoordinator } from '../cli/serve.ts'
 
 const collect = (globalThis as { gc?: () => void }).gc
 

@@ -7,7 +7,7 @@
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { Broadcast, ClientUuid, ContainerFactory } from '@huly/network/core'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 // A chat room: `say` pushes the message to every connected client.
 const chat: ContainerFactory = (options) => {
@@ -28,7 +28,10 @@ const chat: ContainerFactory = (options) => {
   })
 }
 
-await using coordinator = startCoordinator({ unusedContainerTimeout: 0.5, pingInterval: 0.25 })
+await using coordinator = await startCoordinator({
+  port: 0,
+  timeouts: { unusedContainerTimeout: 0.5, pingInterval: 0.25 },
+})
 await using agentProcess = await createNetworkClient(coordinator.endpoint)
 await agentProcess.serveAgent('127.0.0.1:0', { chat }, { agentId: 'agent-1' })
 

@@ -11,7 +11,7 @@
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { Container, ContainerKind, ContainerUuid } from '@huly/network/core'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 /** Short timings so the example is quick: a silent peer is dead after 1 s. */
 const timeouts = { pingInterval: 0.25, aliveTimeout: 1 }
@@ -40,7 +40,7 @@ if (Deno.args[0] === '--agent') {
   await client.close()
   Deno.exit(0)
 } else {
-  await using coordinator = startCoordinator(timeouts)
+  await using coordinator = await startCoordinator({ port: 0, timeouts })
   const agents: Deno.ChildProcess[] = []
   try {
     agents.push(await startAgentProcess('agent-1', coordinator.endpoint))

@@ -7,7 +7,7 @@
  */
 import { createNetworkClient } from '@huly/network/client'
 import type { ContainerFactory } from '@huly/network/core'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 const workspace: ContainerFactory = (options) =>
   Promise.resolve({
@@ -21,7 +21,7 @@ const workspace: ContainerFactory = (options) =>
     },
   })
 
-await using coordinator = startCoordinator()
+await using coordinator = await startCoordinator({ port: 0 })
 await using agent1 = await createNetworkClient(coordinator.endpoint)
 await agent1.serveAgent('127.0.0.1:0', { workspace }, { agentId: 'agent-1' })
 await using agent2 = await createNetworkClient(coordinator.endpoint)

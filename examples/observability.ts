@@ -11,7 +11,7 @@
 import { createNetworkClient } from '@huly/network/client'
 import type { ContainerFactory } from '@huly/network/core'
 import type { CoordinatorState } from '@huly/network/server'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 const counter: ContainerFactory = (options) => {
   let value = 0
@@ -21,8 +21,8 @@ const counter: ContainerFactory = (options) => {
   })
 }
 
-await using coordinator = startCoordinator({}, { http: true })
-console.log(`dashboard: ${coordinator.http}/`)
+await using coordinator = await startCoordinator({ port: 0, http: { port: 0 } })
+console.log(`dashboard: ${coordinator.httpUrl}/`)
 
 await using agentProcess = await createNetworkClient(coordinator.endpoint)
 await agentProcess.serveAgent('127.0.0.1:0', { counter }, { agentId: 'agent-1' })
@@ -31,7 +31,7 @@ await using client = await createNetworkClient(coordinator.endpoint, { clientId:
 await using ref = await client.get('counter', { uuid: 'visits', labels: ['site:docs'] })
 for (let i = 0; i < 100; i++) await ref.request('increment')
 
-const text = async (path: string) => await (await fetch(`${coordinator.http}${path}`)).text()
+const text = async (path: string) => await (await fetch(`${coordinator.httpUrl}${path}`)).text()
 console.log(`healthz: ${(await text('/healthz')).trim()}`)
 const metrics = (await text('/metrics')).split('\n')
 for (

@@ -7,7 +7,7 @@
  */
 import { createNetworkClient } from '@huly/network/client'
 import { type ContainerFactory, RemoteError } from '@huly/network/core'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 const greeter: ContainerFactory = (options) =>
   Promise.resolve({
@@ -24,7 +24,7 @@ const greeter: ContainerFactory = (options) =>
     },
   })
 
-await using coordinator = startCoordinator()
+await using coordinator = await startCoordinator({ port: 0 })
 
 // The agent: in real life its own process, often on another machine.
 await using agentProcess = await createNetworkClient(coordinator.endpoint)

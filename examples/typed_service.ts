@@ -7,7 +7,7 @@
  */
 import { createNetworkClient } from '@huly/network/client'
 import { type ContainerFactory, createProxyHandler, RemoteError } from '@huly/network/core'
-import { startCoordinator } from './_coordinator.ts'
+import { startCoordinator } from '@huly/network/server'
 
 /** The contract both sides share. */
 interface Calculator {
@@ -47,7 +47,7 @@ const calculator: ContainerFactory = (options) =>
     },
   })
 
-await using coordinator = startCoordinator()
+await using coordinator = await startCoordinator({ port: 0 })
 await using agentProcess = await createNetworkClient(coordinator.endpoint)
 await agentProcess.serveAgent('127.0.0.1:0', { calculator }, { agentId: 'agent-1' })
 

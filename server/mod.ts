@@ -1,19 +1,18 @@
 /**
- * The coordinator process: {@link NetworkServer} serves a `NetworkImpl` over
- * ZeroMQ.
+ * The coordinator: {@link startCoordinator} starts one in this process; underneath,
+ * {@link NetworkServer} serves a `NetworkImpl` over ZeroMQ.
  *
  * @example
- * ```ts ignore
- * import { NetworkImpl, TickManagerImpl } from '@huly/network/core'
- * import { NetworkServer } from '@huly/network/server'
- * const clock = new TickManagerImpl(10)
- * clock.start()
- * const server = new NetworkServer(new NetworkImpl(clock), clock, { port: 3737 })
+ * ```ts
+ * import { startCoordinator } from '@huly/network/server'
+ * await using coordinator = await startCoordinator({ port: 0, http: { port: 0 } })
+ * console.log(coordinator.endpoint, coordinator.httpUrl)
  * ```
  *
  * @module
  */
 
+export { type Coordinator, type CoordinatorOptions, startCoordinator } from './coordinator.ts'
 export {
   type AgentRate,
   HttpEndpoint,

@@ -7,7 +7,7 @@ import {
   coordinatorDefaults,
   coordinatorEnvironment,
   readCoordinatorConfig,
-} from '../../server/main.ts'
+} from '../../cli/serve_config.ts'
 import { cliPermissions, freePort, root, startServe } from './_cli.ts'
 
 interface Instruction {
@@ -103,7 +103,7 @@ Deno.test('the image runs the coordinator as a non-root user, bound to 0.0.0.0:3
   for (const name of Object.keys(env).filter((name) => name.startsWith('HULY_'))) {
     assert.ok(
       (Object.values(coordinatorEnvironment) as string[]).includes(name),
-      `${name} is not read by server/main.ts`,
+      `${name} is not read by cli/serve_config.ts`,
     )
   }
   const config = readCoordinatorConfig(['--insecure'], (name) => env[name])!

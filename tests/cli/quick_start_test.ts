@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
-import { coordinatorEnvironment } from '../../server/main.ts'
+import { coordinatorEnvironment } from '../../cli/serve_config.ts'
 import { root, runCli, Running } from './_cli.ts'
 
 const readme = Deno.readTextFileSync(`${root}README.md`)

@@ -117,7 +117,7 @@ export async function startCoordinator(
   port = 0,
   extra: string[] = [],
 ): Promise<{ proc: Proc; endpoint: string; port: number }> {
-  const proc = new Proc('coordinator', '../../server/main.ts', [
+  const proc = new Proc('coordinator', '../../cli/serve.ts', [
     '--port',
     String(port),
     '--alive-timeout',

@@ -9,7 +9,7 @@ import {
   NetworkImpl,
   TickManagerImpl,
 } from '../../core/mod.ts'
-import { readCoordinatorConfig } from '../../server/main.ts'
+import { readCoordinatorConfig } from '../../cli/serve_config.ts'
 import {
   type CoordinatorState,
   HttpEndpoint,

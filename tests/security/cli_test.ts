@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { readCoordinatorConfig } from '../../server/main.ts'
+import { readCoordinatorConfig } from '../../cli/serve_config.ts'
 import { cliPermissions, root, runCli, Running, startCli } from '../cli/_cli.ts'
 
 const cliPath = join(root, 'cli/main.ts')

@@ -1,7 +1,6 @@
 /**
- * The coordinator process (`deno task start`, `huly-network serve`): a
- * {@link NetworkServer} with the embedded defaults, configured by flags or
- * environment variables.
+ * The coordinator's settings (`huly-network serve`, `deno task start`): flags, their
+ * environment variables and embedded defaults, read into a {@link CoordinatorConfig}.
  *
  * ```
  * deno task start [--host 127.0.0.1] [--port 3737] [--alive-timeout 3]
@@ -15,21 +14,14 @@
  * ```
  *
  * Every flag has an environment variable, listed in {@link coordinatorEnvironment}.
- * A bad value exits with code 2 and one line on stderr.
+ * A bad value is a {@link CoordinatorUsageError}.
  *
  * @module
  */
 import { parseArgs } from 'node:util'
-import { getLogger, type LogLevel } from '@logtape/logtape'
-import { NetworkImpl, TickManagerImpl } from '../core/mod.ts'
-import { HttpEndpoint } from './http.ts'
-import { configureLogging, isLogLevel, logLevels } from './logging.ts'
-import { audit } from '../security/access.ts'
-import { type AccessConfig, readAccessFile } from './keys.ts'
-import { NetworkServer } from './network_server.ts'
+import type { LogLevel } from '@logtape/logtape'
+import { isLogLevel, logLevels } from '../server/logging.ts'
 import type { RpcLimits, Transport } from '../rpc/mod.ts'
-
-const logger = getLogger(['huly-network', 'server', 'main'])
 
 /** The environment variable of each coordinator flag. */
 export const coordinatorEnvironment = {
@@ -377,145 +369,3 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' ||
     /^127\.\d+\.\d+\.\d+$/.test(host)
 }
-
-function write(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = new TextEncoder().encode(text)
-  for (let offset = 0; offset < bytes.length;) offset += stream.writeSync(bytes.subarray(offset))
-}
-
-/** SIGHUP: reads the access file again; a bad file keeps the current list. */
-async function reloadAccess(
-  server: NetworkServer,
-  path: string,
-  current: AccessConfig,
-): Promise<void> {
-  let next
-  try {
-    next = await readAccessFile(path)
-  } catch (error) {
-    logger.error('SIGHUP: the access list is unchanged: {message}', {
-      message: (error as Error).message,
-    })
-    return
-  }
-  if (next.secretKey !== current.secretKey) {
-    logger.warn('SIGHUP: the coordinator key changed in {path}; restart to use it', { path })
-  }
-  server.setPeers(next.peers)
-  audit('reloaded', { path, peers: next.peers.map((peer) => `${peer.name} (${peer.role})`) })
-}
-
-/** How long requests being served may take to finish when the coordinator stops. */
-const SHUTDOWN_GRACE_MS = 1000
-
-/**
- * Runs the coordinator until SIGINT or SIGTERM; resolves with the exit code (0
- * stopped, 1 cannot listen, 2 bad input). `program` names it in messages.
- */
-export async function runCoordinator(
-  args: string[],
-  program = 'huly-network',
-  env?: (name: string) => string | undefined,
-): Promise<number> {
-  let config
-  try {
-    config = readCoordinatorConfig(args, env)
-  } catch (error) {
-    if (!(error instanceof CoordinatorUsageError)) throw error
-    write(Deno.stderr, `${program}: ${error.message} (see --help)\n`)
-    return 2
-  }
-  if (config === undefined) {
-    write(Deno.stdout, coordinatorUsage)
-    return 0
-  }
-  let access: AccessConfig | undefined
-  if (config.access !== undefined) {
-    try {
-      access = await readAccessFile(config.access)
-    } catch (error) {
-      write(Deno.stderr, `${program}: ${(error as Error).message}\n`)
-      return 2
-    }
-  }
-  await configureLogging(config.logLevel, config.logFormat)
-  if (access === undefined) {
-    logger.warn(
-      'no keys (--access): traffic is not encrypted and every peer may do anything; bind loopback only',
-    )
-  }
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout } = config
-  const network = new NetworkImpl(clock, {
-    timeouts: { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout },
-  })
-  let server
-  try {
-    server = new NetworkServer(network, clock, {
-      host: config.host,
-      port: config.port,
-      maxInFlight: config.maxInFlight,
-      transport: config.transport,
-      limits: config.limits,
-      security: access && { secretKey: access.secretKey, peers: access.peers },
-      rateLimit: config.rateLimit > 0
-        ? { perSecond: config.rateLimit, burst: config.rateBurst || config.rateLimit }
-        : undefined,
-    })
-  } catch (error) {
-    write(
-      Deno.stderr,
-      `${program}: cannot listen on ${config.host}:${config.port}: ${(error as Error).message}\n`,
-    )
-    await network.close()
-    clock.stop()
-    return 1
-  }
-  let http
-  if (config.http !== undefined) {
-    try {
-      http = new HttpEndpoint(server, clock, config.http)
-    } catch (error) {
-      write(
-        Deno.stderr,
-        `${program}: cannot listen on http ${config.http.host}:${config.http.port}: ${
-          (error as Error).message
-        }\n`,
-      )
-      await server.close()
-      await network.close()
-      clock.stop()
-      return 1
-    }
-  }
-  // Listen for signals before saying where we listen: whoever waits for that line
-  // may stop us right after it.
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>()
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    Deno.addSignalListener(signal, () => stop(signal))
-  }
-  if (access !== undefined) {
-    Deno.addSignalListener('SIGHUP', () => void reloadAccess(server, config.access!, access!))
-  }
-  const curve = access === undefined ? '' : ` (CURVE, public key ${access.publicKey})`
-  if (http !== undefined) write(Deno.stdout, `huly-network http endpoint on ${http.url}\n`)
-  write(Deno.stdout, `huly-network coordinator listening on ${server.endpoint}${curve}\n`)
-  const signal = await stopped
-  // SIGTERM is how deployments restart a process: peers keep their requests and
-  // reconnect; SIGINT is an operator stopping it.
-  const reason = signal === 'SIGTERM' ? 'restarting' : 'shutting down'
-  logger.info('{signal}: {reason}', { signal, reason })
-  // Never let a stuck close hold the exit.
-  const deadline = setTimeout(() => Deno.exit(0), SHUTDOWN_GRACE_MS + 1500)
-  // Not ready (503 on /readyz) while requests being served finish and peers are told;
-  // then the HTTP endpoint goes too.
-  await server.shutdown(reason, SHUTDOWN_GRACE_MS)
-  await http?.close()
-  await network.close()
-  clock.stop()
-  clearTimeout(deadline)
-  return 0
-}
-
-if (import.meta.main) Deno.exit(await runCoordinator(Deno.args, 'huly-network'))

@@ -201,6 +201,18 @@ export class CoordinatorUsageError extends Error {
   }
 }
 
+/** The flags `parseArgs` reads: one string option per setting, but two switches. */
+const flagOptions = {
+  ...Object.fromEntries(
+    Object.keys(coordinatorEnvironment)
+      .filter((flag) => flag !== 'http' && flag !== 'insecure')
+      .map((flag) => [flag, { type: 'string' as const }]),
+  ),
+  insecure: { type: 'boolean' as const },
+  'no-http': { type: 'boolean' as const },
+  help: { type: 'boolean' as const, short: 'h' },
+}
+
 /**
  * Reads the configuration from `args` and `env` (flags win). Returns `undefined`
  * for `--help`; throws {@link CoordinatorUsageError} on bad input.
@@ -213,34 +225,7 @@ export function readCoordinatorConfig(
   try {
     parsed = parseArgs({
       args,
-      options: {
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'ping-interval': { type: 'string' },
-        'alive-timeout': { type: 'string' },
-        'unused-timeout': { type: 'string' },
-        'request-timeout': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        access: { type: 'string' },
-        insecure: { type: 'boolean' },
-        'rate-limit': { type: 'string' },
-        'rate-burst': { type: 'string' },
-        'max-in-flight': { type: 'string' },
-        'http-host': { type: 'string' },
-        'http-port': { type: 'string' },
-        'no-http': { type: 'boolean' },
-        transport: { type: 'string' },
-        'max-message-bytes': { type: 'string' },
-        'max-sessions': { type: 'string' },
-        'hellos-per-second': { type: 'string' },
-        'max-hello-bytes': { type: 'string' },
-        'http-max-connections': { type: 'string' },
-        'http-header-timeout': { type: 'string' },
-        'http-idle-timeout': { type: 'string' },
-        'http-stream-bytes': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: flagOptions,
       strict: true,
       allowPositionals: false,
     })

@@ -18,7 +18,8 @@ import { ClosedError, InvalidArgumentError } from '../common/errors.ts'
 import { validateOptions } from './_socket_options.ts'
 import { LibzmqDealer, LibzmqRouter } from './zmq/socket.ts'
 import type { DealerSocketOptions, RouterSocketOptions, Transport } from './zmq/types.ts'
-import { ZmtpDealer, ZmtpRouter } from './zmtp/socket.ts'
+import { ZmtpDealer } from './zmtp/dealer.ts'
+import { ZmtpRouter } from './zmtp/router.ts'
 
 const TRANSPORTS: readonly Transport[] = ['zmtp', 'libzmq']
 

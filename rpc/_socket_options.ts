@@ -78,3 +78,10 @@ export function validateOptions(options: SocketOptions): void {
 export function routingIdBytes(id: Uint8Array | string): Uint8Array {
   return typeof id === 'string' ? encoder.encode(id) : id
 }
+
+/** A string key for a routing id, for maps. */
+export function keyOf(routingId: Uint8Array): string {
+  let key = ''
+  for (let i = 0; i < routingId.length; i++) key += String.fromCharCode(routingId[i])
+  return key
+}

@@ -16,7 +16,6 @@ import {
   NetworkError,
   ProtocolError,
 } from '../common/errors.ts'
-import { decode } from './codec.ts'
 import {
   frames,
   type Header,
@@ -25,8 +24,9 @@ import {
   PROTOCOL_VERSION,
   ProtocolFrameError,
 } from './_frames.ts'
-import { defaultLimits, isHeaderOfKind, messageBytes, Refusals, type RpcLimits } from './limits.ts'
-import { RateLimiter } from './rate_limiter.ts'
+import type { RpcLimits } from './limits.ts'
+import { Admission, limitExceeded, requestIdOf, retryable } from './_admission.ts'
+import { keyOf } from './_socket_options.ts'
 import { clientAliveMs } from './_liveness.ts'
 import { identifySession, type RequestHandler, RpcSession, type SessionOptions } from './session.ts'
 import { RouterSocket } from './socket.ts'
@@ -183,13 +183,7 @@ export interface RpcServerStats {
 export class RpcServer {
   readonly #stats: RpcServerStats
   readonly #options: RpcServerOptions
-  readonly #limits: Required<RpcLimits>
-  readonly #refusals = new Refusals()
-  /** Hellos per connection, and per key. */
-  readonly #hellos: RateLimiter
-  readonly #keyHellos: RateLimiter
-  /** Replies to messages without a session: one each, but not at any rate. */
-  readonly #noSessionReplies: RateLimiter
+  readonly #admission: Admission
   readonly #socket: RouterSocket
   readonly #byRouting = new Map<string, Peer>()
   readonly #byClient = new Map<string, Peer>()
@@ -216,19 +210,9 @@ export class RpcServer {
   /** Creates the server; call {@link RpcServer.listen} to accept clients. */
   constructor(options: RpcServerOptions) {
     this.#options = options
-    this.#limits = { ...defaultLimits, ...options.limits }
-    this.#stats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: this.#refusals.counts }
-    this.#hellos = new RateLimiter(
-      options.clock,
-      this.#limits.hellosPerSecond,
-      2 * this.#limits.hellosPerSecond,
-    )
-    this.#keyHellos = new RateLimiter(
-      options.clock,
-      10 * this.#limits.hellosPerSecond,
-      20 * this.#limits.hellosPerSecond,
-    )
-    this.#noSessionReplies = new RateLimiter(options.clock, 1000, 1000)
+    const admission = new Admission(options.clock, options.limits)
+    this.#admission = admission
+    this.#stats = { malformed: 0, rejected: 0, dropped: 0, slow: 0, refused: admission.counts }
     this.#aliveMs = options.aliveTimeoutMs ?? 3000
     this.#maxQueued = options.maxQueuedPerClient ?? 100_000
     this.#socket = new RouterSocket({
@@ -238,7 +222,7 @@ export class RpcServer {
       receiveHighWaterMark: 1000,
       // A message up to twice the limit is read, so that it can be refused by name
       // (LimitExceededError) and counted; past that the transport cuts the connection.
-      maxMessageSize: 2 * this.#limits.maxMessageBytes,
+      maxMessageSize: 2 * admission.limits.maxMessageBytes,
       // A connection that does not complete the ZMTP handshake soon is closed; one that
       // does but never says hello holds no state here beyond libzmq's pipe.
       handshakeInterval: 10_000,
@@ -251,7 +235,7 @@ export class RpcServer {
       onError: (error) => {
         // The transport cut a peer that sent a message past twice the limit (zmtp says so).
         if (error instanceof MessageTooLargeError) {
-          this.#refusals.refuse('message-bytes', error.message)
+          admission.refuse('message-bytes', error.message)
         } else logger.debug('send failed: {error}', { error })
       },
     })
@@ -323,10 +307,7 @@ export class RpcServer {
     // A routing id is trusted only with the identity that said hello on it.
     if (peer === undefined || peer.userId !== userId) {
       this.#stats.rejected++
-      if (!this.#noSessionReplies.take('')) {
-        this.#refusals.refuse('no-session-replies', 'messages without a session, past 1000/s')
-        return
-      }
+      if (!this.#admission.mayReplyWithoutSession()) return
       const id = header.kind === Kind.request ? header.id : 0
       this.#reject(routingId, id, ErrorCode.NoSession, 'no session: the handshake must come first')
       return
@@ -372,7 +353,7 @@ export class RpcServer {
       if (hello.clientId.length === 0 || hello.clientId.length > 256) {
         throw new ProtocolError('the client id must have 1 to 256 characters')
       }
-      this.#checkHelloRate(routingKey, userId)
+      this.#admission.checkHelloRate(routingKey, userId)
       this.#options.authenticate?.(hello)
       peerId = this.#options.peerIdOf?.(hello) ?? hello.clientId
       const holder = this.#byClient.get(peerId)
@@ -382,14 +363,12 @@ export class RpcServer {
         )
       }
       this.#checkClientIdFree(holder, routingKey, hello)
-      if (holder === undefined && this.#byClient.size >= this.#limits.maxSessions) {
-        throw this.#limit('sessions', `this process serves ${this.#limits.maxSessions} sessions`)
-      }
+      if (holder === undefined) this.#admission.checkSessions(this.#byClient.size)
     } catch (error) {
       this.#stats.rejected++
       if (error instanceof LimitExceededError) {
-        this.#refusals.refuse(error.limit, error.message)
-        this.#reject(routingId, 0, retryable.has(error.limit) ? ErrorCode.TryLater : error.code, {
+        this.#admission.refuse(error.limit, error.message)
+        this.#reject(routingId, 0, retryable(error) ? ErrorCode.TryLater : error.code, {
           name: error.name,
           message: error.message,
         })
@@ -450,45 +429,13 @@ export class RpcServer {
     routingKey: string,
     userId: string,
   ): boolean {
-    if (message.length < 2) return true
-    const bytes = messageBytes(message, 1)
-    let error: LimitExceededError | undefined
-    if (bytes > this.#limits.maxMessageBytes) {
-      error = this.#limit(
-        'message-bytes',
-        `a message of ${bytes} bytes passes the limit of ${this.#limits.maxMessageBytes}`,
-      )
-    } else if (message.length === 2 && message[1][0] === BATCH_MARK) {
-      // The socket splits every batch within its limits: this one was refused whole.
-      error = this.#limit('batch', `a batch of ${bytes} bytes passes the limits of a batch`)
-    } else if (
-      isHeaderOfKind(message[1], Kind.hello) && message[1].length > this.#limits.maxHelloBytes
-    ) {
-      error = this.#limit(
-        'hello-bytes',
-        `a hello of ${message[1].length} bytes passes the limit of ${this.#limits.maxHelloBytes}`,
-      )
-    }
+    const error = this.#admission.refusal(message)
     if (error === undefined) return true
-    this.#refusals.refuse(error.limit, error.message)
     const peer = this.#byRouting.get(routingKey)
     const id = requestIdOf(message[1])
     if (peer !== undefined && peer.userId === userId && id > 0) this.#fail(routingId, id, error)
     else this.#reject(routingId, 0, error.code, error)
     return false
-  }
-
-  /** Hellos per second per connection and per key; a refusal may be retried later. */
-  #checkHelloRate(routingKey: string, userId: string): void {
-    const perConnection = this.#hellos.take(routingKey)
-    // A key may have many connections: it gets ten times the rate of one.
-    const perKey = userId === '' || this.#keyHellos.take(userId)
-    if (!perConnection || !perKey) {
-      throw this.#limit(
-        'hello-rate',
-        `more than ${this.#limits.hellosPerSecond} hellos/s on one connection or key`,
-      )
-    }
   }
 
   /**
@@ -500,15 +447,10 @@ export class RpcServer {
     if (holder === undefined || holder.userId !== '' || holder.routingKey === routingKey) return
     if (holder.instance === hello.instance) return
     if (this.#options.clock.now() - holder.lastSeen > this.#aliveMs / 2) return
-    throw this.#limit(
+    throw limitExceeded(
       'client-id',
       `client id "${hello.clientId}" is held by a live connection; retry once it is silent`,
     )
-  }
-
-  /** A refusal by `limit`; the hello path counts and logs it where it is caught. */
-  #limit(limit: string, message: string): LimitExceededError {
-    return new LimitExceededError(limit, `${limit}: ${message}`)
   }
 
   #checkLiveness(): void {
@@ -574,27 +516,4 @@ export class RpcServer {
     )
     if (peer !== undefined) this.#drop(peer, `could not keep up: ${queued} messages waiting`)
   }
-}
-
-/** The first byte of a batch (rpc/_batch.ts); no rpc header starts with it. */
-const BATCH_MARK = 0xc1
-
-/** Limits whose refusal a well-behaved client may meet and retry after a while. */
-const retryable = new Set(['hello-rate', 'sessions', 'client-id'])
-
-/** The id of a request from its header frame alone, 0 when it is not a small request header. */
-function requestIdOf(header: Uint8Array): number {
-  if (!isHeaderOfKind(header, Kind.request) || header.length > 64 * 1024) return 0
-  try {
-    const id = (decode(header) as unknown[])[1]
-    return typeof id === 'number' ? id : 0
-  } catch {
-    return 0
-  }
-}
-
-function keyOf(routingId: Uint8Array): string {
-  let key = ''
-  for (const byte of routingId) key += String.fromCharCode(byte)
-  return key
 }

@@ -19,6 +19,8 @@ import {
 import { Deadlines } from './_deadlines.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 import { oversized } from './_message_size.ts'
+import { AnswerCache } from './_answers.ts'
+import { ServedRequest } from './_served.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
 
@@ -163,18 +165,13 @@ export class RpcSession {
   readonly #handler: RequestHandler
   readonly #requestTimeoutMs: number
   readonly #maxInFlight: number
-  readonly #replayCache: number
-  readonly #replayCacheBytes: number
   readonly #onBusy: SessionOptions['onBusy']
-  #answeredBytes = 0
   #send: ((message: Uint8Array[]) => void) | undefined
   readonly #pending = new Map<number, Outgoing>()
   readonly #running = new Map<number, ServedRequest>()
   readonly #outgoingDeadlines: Deadlines<Outgoing>
   readonly #incomingDeadlines: Deadlines<ServedRequest>
-  readonly #answered = new Map<number, Uint8Array[]>()
-  /** Ids run, not acknowledged, whose answers the cache had no room for: they never run again. */
-  readonly #forgotten = new Set<number>()
+  readonly #answers: AnswerCache
   #nextId = 1
   #closed = false
 
@@ -207,8 +204,10 @@ export class RpcSession {
     this.#handler = handler
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
     this.#maxInFlight = options.maxInFlight ?? 1024
-    this.#replayCache = options.replayCache ?? 1024
-    this.#replayCacheBytes = options.replayCacheBytes ?? 1024 * 1024
+    this.#answers = new AnswerCache(
+      options.replayCache ?? 1024,
+      options.replayCacheBytes ?? 1024 * 1024,
+    )
     this.#onBusy = options.onBusy
     this.#outgoingDeadlines = new Deadlines(clock, (request) =>
       this.#settle(
@@ -234,7 +233,7 @@ export class RpcSession {
 
   /** Answers kept for requests the peer may re-send (forgotten once it settles them). */
   get rememberedAnswers(): number {
-    return this.#answered.size
+    return this.#answers.size
   }
 
   /** Incoming requests being served now. */
@@ -319,7 +318,7 @@ export class RpcSession {
   receive(header: Header, body: Uint8Array): boolean {
     switch (header.kind) {
       case Kind.request:
-        if (header.ack !== undefined) this.#forgetAnswered(header.ack)
+        if (header.ack !== undefined) this.#answers.forgetUpTo(header.ack)
         this.#serve(header.id, header.operation, header.timeoutMs, header.meta, body, header.trace)
         return true
       case Kind.reply:
@@ -365,9 +364,7 @@ export class RpcSession {
     for (const served of this.#running.values()) served.abort(new ClosedError('the peer restarted'))
     this.#running.clear()
     this.#incomingDeadlines.clear()
-    this.#answered.clear()
-    this.#forgotten.clear()
-    this.#answeredBytes = 0
+    this.#answers.clear()
   }
 
   /** Fails every request with `error`, aborts every handler, and refuses new work. */
@@ -379,9 +376,7 @@ export class RpcSession {
     this.#running.clear()
     this.#incomingDeadlines.clear()
     this.#outgoingDeadlines.clear()
-    this.#answered.clear()
-    this.#forgotten.clear()
-    this.#answeredBytes = 0
+    this.#answers.clear()
     this.#send = undefined
   }
 
@@ -400,22 +395,6 @@ export class RpcSession {
       trace: request.trace,
       ...(ack > 0 ? { ack } : {}),
     }, request.body))
-  }
-
-  /**
-   * Forgets remembered answers the peer says it has settled (ids up to `ack`), from
-   * the oldest; answers finish nearly in id order, so this stops at the first newer one.
-   */
-  #forgetAnswered(ack: number): void {
-    for (const id of this.#forgotten) {
-      if (id > ack) break
-      this.#forgotten.delete(id)
-    }
-    for (const [id, message] of this.#answered) {
-      if (id > ack) return
-      this.#answered.delete(id)
-      this.#answeredBytes -= messageSize(message)
-    }
   }
 
   #settle(id: number, result: Uint8Array | unknown, cancelRemote: boolean): void {
@@ -448,12 +427,12 @@ export class RpcSession {
     body: Uint8Array,
     trace: string | undefined,
   ): void {
-    const answered = this.#answered.get(id)
+    const answered = this.#answers.get(id)
     if (answered !== undefined) {
       this.#send?.(answered)
       return
     }
-    if (this.#forgotten.has(id)) {
+    if (this.#answers.forgot(id)) {
       this.#send?.(frames({
         kind: Kind.fail,
         id,
@@ -502,83 +481,9 @@ export class RpcSession {
     this.#incomingDeadlines.delete(served)
     if (this.#running.get(id) !== served) return
     this.#running.delete(id)
-    this.#remember(id, message)
+    this.#answers.remember(id, message)
     if (!served.aborted) this.#send?.(message)
   }
-
-  #remember(id: number, message: Uint8Array[]): void {
-    let size = messageSize(message)
-    if (size > this.#replayCacheBytes) {
-      message = frames({
-        kind: Kind.fail,
-        id,
-        name: 'ProtocolError',
-        message: 'the answer was sent once and is too large to send again',
-        code: ErrorCode.AnswerGone,
-      })
-      size = messageSize(message)
-    }
-    this.#answered.set(id, message)
-    this.#answeredBytes += size
-    while (
-      this.#answered.size > this.#replayCache || this.#answeredBytes > this.#replayCacheBytes
-    ) {
-      const [oldest, kept] = this.#answered.entries().next().value!
-      this.#answered.delete(oldest)
-      this.#answeredBytes -= messageSize(kept)
-      this.#forgotten.add(oldest)
-    }
-    if (this.#forgotten.size > MAX_FORGOTTEN) {
-      this.#forgotten.delete(this.#forgotten.values().next().value!)
-    }
-  }
-}
-
-/**
- * An incoming request being served. Its `AbortController` is only made when the
- * handler reads `signal`: most handlers never do, and one per request is costly.
- */
-class ServedRequest implements IncomingRequest {
-  aborted = false
-  reason: unknown = undefined
-  /** Cancels the one outgoing request that follows this one (see `RequestOptions.follows`). */
-  follower: (() => void) | undefined = undefined
-  #controller: AbortController | undefined
-
-  constructor(
-    readonly operation: string,
-    readonly meta: unknown,
-    readonly body: Uint8Array,
-    readonly timeoutMs: number,
-    readonly session: RpcSession,
-    readonly deadline: number,
-    readonly trace: string | undefined,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.aborted) this.#controller.abort(this.reason)
-    }
-    return this.#controller.signal
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.reason = reason
-    this.#controller?.abort(reason)
-    this.follower?.()
-  }
-}
-
-/** Ids of forgotten answers kept per session (a few hundred KiB at most). */
-const MAX_FORGOTTEN = 65_536
-
-function messageSize(message: Uint8Array[]): number {
-  let size = 0
-  for (const frame of message) size += frame.byteLength
-  return size
 }
 
 /** The name, message and code of an error, for the wire (remote errors keep theirs). */

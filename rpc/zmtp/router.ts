@@ -4,7 +4,8 @@ import { Fifo } from '../_fifo.ts'
 import { PeerUnreachableError } from '../zmq/errors.ts'
 import type { RouterSocketOptions } from '../zmq/types.ts'
 import type { Connection } from './_connection.ts'
-import { keyOf, ZmtpSocket } from './socket.ts'
+import { ZmtpSocket } from './socket.ts'
+import { keyOf } from '../_socket_options.ts'
 
 /** A peer of a ROUTER: its connection (none yet for an unknown id) and the messages waiting for it. */
 interface RouterPeer {

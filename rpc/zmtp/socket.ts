@@ -77,13 +77,6 @@ function curveKeys(
   }
 }
 
-/** A string key for a routing id, for maps. */
-export function keyOf(routingId: Uint8Array): string {
-  let key = ''
-  for (let i = 0; i < routingId.length; i++) key += String.fromCharCode(routingId[i])
-  return key
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }

@@ -30,7 +30,7 @@ export {
   parseEndpointRef,
   routedEndpoint,
 } from './core/endpoint.ts'
-export { errorFromWire } from './common/errors.ts'
+export { errorFromWire } from './rpc/wire_errors.ts'
 export { estimateQuantile } from './observability/metrics.ts'
 export {
   type AgentConnectParams,
@@ -57,6 +57,6 @@ export {
 export { handleProxyCall } from './core/proxy.ts'
 export { resolveTimeouts } from './core/timeouts.ts'
 export { type Header, Kind } from './rpc/_frames.ts'
-export { describeError } from './rpc/session.ts'
+export { describeError } from './rpc/wire_errors.ts'
 export { toEndpoint } from './client/network_client.ts'
 export { isZ85Key } from './server/keys.ts'

@@ -77,6 +77,12 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 
 let markRemote: (error: NetworkError) => void
 
+/** Marks `error` as rebuilt from the wire ({@link NetworkError.remote}); for rpc/ only. */
+export function markedRemote<E extends NetworkError>(error: E): E {
+  markRemote(error)
+  return error
+}
+
 /**
  * Base class of every error the network raises.
  *
@@ -454,58 +460,4 @@ export class HandOverTooLargeError extends MessageTooLargeError {
 
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1)
-}
-
-const sameClassAcrossTheWire: Record<string, (message: string) => NetworkError | undefined> = {
-  LimitExceededError: (message) => new LimitExceededError(message.split(':')[0], message),
-  MessageTooLargeError: messageTooLarge,
-}
-for (
-  const Class of [
-    InvalidArgumentError,
-    TimeoutError,
-    ClosedError,
-    NoAgentError,
-    ContainerNotFoundError,
-    AgentNotFoundError,
-    AgentLostError,
-    ProtocolError,
-    UnknownMethodError,
-    AuthorizationError,
-    RateLimitError,
-    OutcomeUnknownError,
-    NotConnectedError,
-    ContainerMovingError,
-  ]
-) sameClassAcrossTheWire[Class.name] = (message) => new Class(message)
-
-/**
- * Rebuilds an error that came over the wire as its name, message and code: as the
- * same class when name and code are one of this library's errors (its `remote` is
- * then true), as a {@link RemoteError} otherwise, like nats.js's `parse()`.
- *
- * @example
- * ```ts
- * import { ContainerNotFoundError, RemoteError } from '@huly/network/core'
- * import { errorFromWire } from '@huly/network/internal'
- * const ours = errorFromWire('ContainerNotFoundError', 'no c1', 'CONTAINER_NOT_FOUND')
- * console.assert(ours instanceof ContainerNotFoundError && ours.remote)
- * console.assert(errorFromWire('TypeError', 'x is not a function', '') instanceof RemoteError)
- * ```
- */
-export function errorFromWire(name: string, message: string, code: string): NetworkError {
-  const rebuild = Object.hasOwn(sameClassAcrossTheWire, name)
-    ? sameClassAcrossTheWire[name]
-    : undefined
-  const error = rebuild?.(message)
-  if (error === undefined || error.code !== code) return new RemoteError(name, message, code)
-  markRemote(error)
-  return error
-}
-
-/** A MessageTooLargeError from its own message, whose sizes it gives back. */
-function messageTooLarge(message: string): NetworkError | undefined {
-  const parts = /^(.*) is (\d+) bytes, over the limit of (\d+) bytes/s.exec(message)
-  if (parts === null) return undefined
-  return new MessageTooLargeError(parts[1], Number(parts[2]), Number(parts[3]))
 }

@@ -6,23 +6,14 @@
  *
  * @module
  */
-import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../common/clock.ts'
-import {
-  ClosedError,
-  ErrorCode,
-  errorFromWire,
-  NetworkError,
-  RemoteError,
-  TimeoutError,
-} from '../common/errors.ts'
+import { ClosedError, ErrorCode, TimeoutError } from '../common/errors.ts'
 import { Deadlines } from './_deadlines.ts'
+import { describeError, errorFromWire } from './wire_errors.ts'
 import { eventHeader, frames, type Header, Kind } from './_frames.ts'
 import { oversized } from './_message_size.ts'
 import { AnswerCache } from './_answers.ts'
 import { ServedRequest } from './_served.ts'
-
-const logger = getLogger(['huly-network', 'rpc', 'session'])
 
 /**
  * Options of one outgoing request.
@@ -484,20 +475,4 @@ export class RpcSession {
     this.#answers.remember(id, message)
     if (!served.aborted) this.#send?.(message)
   }
-}
-
-/** The name, message and code of an error, for the wire (remote errors keep theirs). */
-export function describeError(error: unknown): { name: string; message: string; code: string } {
-  if (error instanceof RemoteError) {
-    return { name: error.remoteName, message: error.message, code: error.code }
-  }
-  if (error instanceof NetworkError) {
-    return { name: error.name, message: error.message, code: error.code }
-  }
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    return { name: error.name, message: error.message, code: typeof code === 'string' ? code : '' }
-  }
-  logger.debug('a handler rejected with a non-error value')
-  return { name: 'Error', message: String(error), code: '' }
 }

@@ -29,6 +29,7 @@ import type {
   ContainerState,
   ContainerStatus,
   ContainerUuid,
+  CoordinatorModel,
   DrainOptions,
   DrainResult,
   GetOptions,
@@ -45,6 +46,7 @@ import type {
 import { EventBatcher } from './_events.ts'
 import { HeldRequests } from './_held_requests.ts'
 import { ReferenceTable } from './_references.ts'
+import { requireRegistration } from './operations.ts'
 import {
   requireFunction,
   requireId,
@@ -78,8 +80,8 @@ const MOVES_AT_ONCE = 16
 /** The longest drain deadline accepted: an hour. */
 const MAX_DRAIN_DEADLINE_MS = 3_600_000
 
-interface AgentEntry {
-  agent: NetworkAgent
+interface AgentEntry<A extends NetworkAgent> {
+  agent: A
   agentId: AgentUuid
   kinds: Set<ContainerKind>
   endpoint?: string
@@ -143,10 +145,11 @@ interface PendingStart {
  * await network.close()
  * ```
  */
-export class NetworkImpl implements Network {
+export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
+  implements Network, CoordinatorModel<A> {
   /** The timings in force, in seconds. */
   readonly timeouts: Readonly<Timeouts>
-  private readonly agentsById = new Map<AgentUuid, AgentEntry>()
+  private readonly agentsById = new Map<AgentUuid, AgentEntry<A>>()
   private readonly containers = new Map<ContainerUuid, ContainerEntry>()
   /** Live container uuids by kind, so a get by kind or labels looks at one kind only. */
   readonly #byKind = new Map<ContainerKind, Set<ContainerUuid>>()
@@ -183,15 +186,15 @@ export class NetworkImpl implements Network {
 
   /** Registers an agent, or re-registers it with the containers it still has. */
   // deno-lint-ignore require-await -- async so that bad input rejects, never throws
-  async register(registration: AgentRegistration, agent: NetworkAgent): Promise<RegisterResult> {
+  async register(registration: AgentRegistration, agent: A): Promise<RegisterResult> {
     this.#assertOpen()
-    const parsed = parseRegistration(registration)
+    const parsed = requireRegistration(registration)
     requireFunction(agent?.get, 'agent.get')
     requireFunction(agent?.terminate, 'agent.terminate')
     requireFunction(agent?.request, 'agent.request')
 
     const previous = this.agentsById.get(parsed.agentId)
-    const entry: AgentEntry = {
+    const entry: AgentEntry<A> = {
       agent,
       agentId: parsed.agentId,
       kinds: new Set([...parsed.kinds, ...parsed.containers.map((c) => c.kind)]),
@@ -430,10 +433,20 @@ export class NetworkImpl implements Network {
    * The record of a live container and the agent that serves it: the forwarding
    * step of a server that passes requests on without decoding them.
    */
-  route(target: ContainerUuid): { record: ContainerRecord; agent: NetworkAgent } | undefined {
+  route(target: ContainerUuid): { record: ContainerRecord; agent: A } | undefined {
     const entry = this.containers.get(target)
     const agent = entry && this.agentsById.get(entry.record.agentId)
     return agent === undefined ? undefined : { record: entry!.record, agent: agent.agent }
+  }
+
+  /** The handle a registered agent was registered with. */
+  agentHandle(agentId: AgentUuid): A | undefined {
+    return this.agentsById.get(agentId)?.agent
+  }
+
+  /** The handles of every registered agent. */
+  *agentHandles(): IterableIterator<A> {
+    for (const entry of this.agentsById.values()) yield entry.agent
   }
 
   /** Registered agents with their kinds, endpoint and live container count. */
@@ -625,7 +638,7 @@ export class NetworkImpl implements Network {
   }
 
   /** Round-robin over the agents offering `kind`, in registration order. */
-  #placeContainer(kind: ContainerKind): AgentEntry {
+  #placeContainer(kind: ContainerKind): AgentEntry<A> {
     const offering = [...this.agentsById.values()].filter((agent) => agent.kinds.has(kind))
     if (offering.length === 0) throw new NoAgentError(`no agent offers kind "${kind}"`)
     const candidates = offering.filter((agent) => !agent.draining)
@@ -700,7 +713,7 @@ export class NetworkImpl implements Network {
     if (uuids?.size === 0) this.#byKind.delete(entry.record.kind)
   }
 
-  #addContainer(agent: AgentEntry, record: ContainerRecord): void {
+  #addContainer(agent: AgentEntry<A>, record: ContainerRecord): void {
     const free = !record.stateless && !this.references.isHeld(record.uuid)
     this.#setEntry({ record, unusedSince: free ? this.clock.now() : undefined })
     agent.containers.add(record.uuid)
@@ -708,7 +721,7 @@ export class NetworkImpl implements Network {
   }
 
   /** On re-registration: drops what the agent no longer reports. */
-  #dropUnreported(previous: AgentEntry, reported: ContainerRecord[]): void {
+  #dropUnreported(previous: AgentEntry<A>, reported: ContainerRecord[]): void {
     const still = new Set(reported.map((record) => record.uuid))
     for (const uuid of previous.containers) {
       if (!still.has(uuid)) this.#removeContainer(uuid)
@@ -719,7 +732,7 @@ export class NetworkImpl implements Network {
   }
 
   /** Takes in one container an agent reports; a stateless duplicate stands by. */
-  #adoptReported(agent: AgentEntry, reported: ContainerRecord): 'live' | 'standby' {
+  #adoptReported(agent: AgentEntry<A>, reported: ContainerRecord): 'live' | 'standby' {
     const record = { ...reported, agentId: agent.agentId }
     const live = this.containers.get(record.uuid)
     if (live === undefined) {
@@ -816,7 +829,7 @@ export class NetworkImpl implements Network {
   }
 
   /** Tells `agent` to terminate `uuid`; nobody waits for it, so a failure is only logged. */
-  #tellToTerminate(agent: AgentEntry, uuid: ContainerUuid): void {
+  #tellToTerminate(agent: AgentEntry<A>, uuid: ContainerUuid): void {
     agent.agent.terminate(uuid).catch((error) =>
       logger.warn('agent {agentId} failed to terminate {uuid}: {error}', {
         agentId: agent.agentId,
@@ -862,7 +875,7 @@ export class NetworkImpl implements Network {
   }
 
   /** A draining agent's stateless containers pass to their standbys now. */
-  #failOverStateless(agent: AgentEntry): number {
+  #failOverStateless(agent: AgentEntry<A>): number {
     let failedOver = 0
     for (const uuid of [...agent.containers]) {
       const entry = this.containers.get(uuid)
@@ -933,7 +946,7 @@ export class NetworkImpl implements Network {
   }
 
   /** A non-draining agent of `kind`, waiting for one to register until `deadline`. */
-  async #moveTarget(kind: ContainerKind, deadline: number): Promise<AgentEntry | undefined> {
+  async #moveTarget(kind: ContainerKind, deadline: number): Promise<AgentEntry<A> | undefined> {
     for (;;) {
       try {
         return this.#placeContainer(kind)
@@ -981,7 +994,7 @@ export class NetworkImpl implements Network {
    */
   async #startMoved(
     entry: ContainerEntry,
-    target: AgentEntry,
+    target: AgentEntry<A>,
     handedOver: unknown,
   ): Promise<string | undefined> {
     const { uuid, kind, labels, extra } = entry.record
@@ -1085,40 +1098,12 @@ function containerStatus(
   }
 }
 
-function agentRecord(agent: AgentEntry): AgentRecord {
+function agentRecord(agent: AgentEntry<NetworkAgent>): AgentRecord {
   return {
     agentId: agent.agentId,
     kinds: [...agent.kinds],
     ...(agent.endpoint === undefined ? {} : { endpoint: agent.endpoint }),
     containers: agent.containers.size,
     ...(agent.draining ? { draining: true } : {}),
-  }
-}
-
-function parseRegistration(value: AgentRegistration): AgentRegistration {
-  requireObject(value, 'registration')
-  const agentId = requireId<AgentUuid>(value.agentId, 'registration.agentId')
-  const kinds = requireLabels(value.kinds, 'registration.kinds') as ContainerKind[]
-  const endpoint = value.endpoint === undefined
-    ? undefined
-    : requireId(value.endpoint, 'registration.endpoint')
-  if (!Array.isArray(value.containers)) {
-    throw new InvalidArgumentError('registration.containers must be an array of records')
-  }
-  const containers = value.containers.map((record) => parseContainerRecord(record, agentId))
-  return { agentId, kinds, endpoint, containers }
-}
-
-function parseContainerRecord(value: ContainerRecord, agentId: AgentUuid): ContainerRecord {
-  requireObject(value, 'container record')
-  const extra = requireRecord(value.extra, 'container record extra')
-  return {
-    uuid: requireId(value.uuid, 'container record uuid'),
-    kind: requireId(value.kind, 'container record kind'),
-    agentId,
-    endpoint: parseEndpointRef(value.endpoint),
-    labels: requireLabels(value.labels, 'container record labels'),
-    ...(extra === undefined ? {} : { extra }),
-    ...(value.stateless === true ? { stateless: true } : {}),
   }
 }

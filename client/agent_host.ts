@@ -27,7 +27,7 @@ import { TracerName, tracingEnabled, withRequestSpan } from '../observability/tr
 import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid, StartOptions } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
-import type { IncomingRequest } from '../rpc/session.ts'
+import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import type { EndpointGuard } from './_endpoint_guard.ts'
 
 const logger = getLogger(['huly-network', 'client', 'agent'])
@@ -217,15 +217,34 @@ export async function handleEndpointRequest(
     guard?.checkUse(request.session, table.agent.getRecord(meta?.target))
     return await requestContainer(table.agent, request, meta?.target, meta?.operation, clientId)
   }
-  const dispatch = dispatcher('container', {
-    [ContainerOperation.connect]: ({ uuid }) => {
-      guard?.checkUse(request.session, table.agent.getRecord(uuid))
+  const caller: EndpointCaller = { table, session: request.session, clientId, guard }
+  return encode(await dispatchEndpoint(request.operation, decode(request.body), caller))
+}
+
+/** Who sent a container.* request, to which agent's table. */
+interface EndpointCaller {
+  table: ConnectionTable
+  session: RpcSession
+  clientId: ClientUuid
+  guard: EndpointGuard | undefined
+}
+
+/** Checks the parameters of a container operation and runs its handler. */
+const dispatchEndpoint = dispatcher(
+  'container',
+  {
+    [ContainerOperation.connect]: (
+      { uuid },
+      { table, session, clientId, guard }: EndpointCaller,
+    ) => {
+      guard?.checkUse(session, table.agent.getRecord(uuid))
       return table.connect(uuid, clientId)
     },
-    [ContainerOperation.disconnect]: ({ uuid }) => table.disconnect(uuid, clientId),
-  }, (operation) => new ProtocolError(`unknown container operation "${operation}"`))
-  return encode(await dispatch(request.operation, decode(request.body), undefined))
-}
+    [ContainerOperation.disconnect]: ({ uuid }, { table, clientId }) =>
+      table.disconnect(uuid, clientId),
+  },
+  (operation) => new ProtocolError(`unknown container operation "${operation}"`),
+)
 
 /**
  * Passes a request to a hosted container; when metrics or tracing are on, timed,

@@ -412,6 +412,8 @@ export interface MoveOutResult {
   bytes?: number
 }
 
+// The coordinator model's contract and what it reports live in model.ts; they are
+// named here too, so that one import of types.ts gives every type of the model.
 export type {
   ClientStatus,
   ContainerState,

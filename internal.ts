@@ -54,6 +54,22 @@ export {
   type RevokedParams,
   type RouteMeta,
 } from './core/protocol.ts'
+export {
+  type AgentOperations,
+  checkParams,
+  type ContainerOperations,
+  dispatcher,
+  type EntryParams,
+  type EntryResult,
+  type NetworkOperations,
+  type NoParams,
+  type OperationHandlers,
+  type Operations,
+  type OperationTables,
+  type ParamsOf,
+  requireRegistration,
+  type ResultOf,
+} from './core/operations.ts'
 export { handleProxyCall } from './core/proxy.ts'
 export { resolveTimeouts } from './core/timeouts.ts'
 export { type Header, Kind } from './rpc/_frames.ts'

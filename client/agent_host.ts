@@ -13,9 +13,8 @@ import {
   ProtocolError,
   TimeoutError,
 } from '../common/errors.ts'
+import { dispatcher, type ResultOf } from '../core/operations.ts'
 import {
-  type AgentConnectParams,
-  type AgentContainerParams,
   type AgentMoveOutParams,
   type AgentMoveOutReply,
   AgentOperation,
@@ -28,7 +27,7 @@ import { TracerName, tracingEnabled, withRequestSpan } from '../observability/tr
 import { ClientMetrics } from './_metrics.ts'
 import type { AgentUuid, ClientUuid, ContainerUuid, StartOptions } from '../core/types.ts'
 import { decode, encode } from '../rpc/codec.ts'
-import type { IncomingRequest } from '../rpc/session.ts'
+import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import type { EndpointGuard } from './_endpoint_guard.ts'
 
 const logger = getLogger(['huly-network', 'client', 'agent'])
@@ -90,59 +89,64 @@ export class AgentHost {
     return [...this.#agents.values()].map((table) => table.agent)
   }
 
+  /** Checks the parameters of an agent operation and runs its handler. */
+  readonly #dispatch = dispatcher(
+    'agent',
+    {
+      [AgentOperation.start]: (params, request: IncomingRequest) => this.#start(params, request),
+      [AgentOperation.terminate]: async ({ agentId, uuid }) => {
+        await this.#table(agentId).agent.terminate(uuid)
+        return null
+      },
+      [AgentOperation.moveOut]: (params) =>
+        this.#moveOut(this.#table(params.agentId).agent, params),
+      [AgentOperation.connect]: ({ agentId, uuid, clientId }) =>
+        this.#table(agentId).connect(uuid, clientId),
+      [AgentOperation.disconnect]: ({ agentId, uuid, clientId }) =>
+        this.#table(agentId).disconnect(uuid, clientId),
+    },
+    (operation) => new ProtocolError(`unknown agent operation "${operation}"`),
+  )
+
   async handle(request: IncomingRequest): Promise<Uint8Array> {
     if (request.operation === AgentOperation.request) {
       const meta = request.meta as AgentRouteMeta
       const agent = this.#table(meta?.agentId).agent
       return await requestContainer(agent, request, meta.target, meta.operation, meta.clientId)
     }
-    const params = decode(request.body) as AgentContainerParams
-    const table = this.#table(params?.agentId)
-    switch (request.operation) {
-      case AgentOperation.start: {
-        const { options: given, state } = params as unknown as AgentStartParams
-        const options = withHandedOver(given, state)
-        const start = () => table.agent.get(options)
-        if (!tracingEnabled()) return encode(await start())
-        const attributes = {
-          'rpc.system': 'huly-network',
-          'rpc.method': request.operation,
-          'huly.agent.id': table.agent.uuid,
-          'huly.container.uuid': String(options?.uuid),
-          'huly.container.kind': String(options?.kind),
-        }
-        const name = `${request.operation} ${options?.kind}`
-        return encode(
-          await withRequestSpan(
-            TracerName.agent,
-            name,
-            SpanKind.SERVER,
-            request.trace,
-            attributes,
-            start,
-          ),
-        )
-      }
-      case AgentOperation.terminate:
-        await table.agent.terminate(params.uuid)
-        return encode(null)
-      case AgentOperation.moveOut:
-        return encode(await this.#moveOut(table.agent, params as AgentMoveOutParams))
-      case AgentOperation.connect:
-        return encode(await table.connect(params.uuid, (params as AgentConnectParams).clientId))
-      case AgentOperation.disconnect:
-        return encode(await table.disconnect(params.uuid, (params as AgentConnectParams).clientId))
-      default:
-        throw new ProtocolError(`unknown agent operation "${request.operation}"`)
+    return encode(await this.#dispatch(request.operation, decode(request.body), request))
+  }
+
+  /** Starts a container with the state handed over to it, in a span when tracing is on. */
+  async #start(
+    params: AgentStartParams,
+    request: IncomingRequest,
+  ): Promise<ResultOf<typeof AgentOperation.start>> {
+    const agent = this.#table(params.agentId).agent
+    const options = withHandedOver(params.options, params.state)
+    const start = () => agent.get(options)
+    if (!tracingEnabled()) return await start()
+    const attributes = {
+      'rpc.system': 'huly-network',
+      'rpc.method': request.operation,
+      'huly.agent.id': agent.uuid,
+      'huly.container.uuid': options.uuid,
+      'huly.container.kind': options.kind,
     }
+    const name = `${request.operation} ${options.kind}`
+    return await withRequestSpan(
+      TracerName.agent,
+      name,
+      SpanKind.SERVER,
+      request.trace,
+      attributes,
+      start,
+    )
   }
 
   /** Moves a container out by the deadline; its state comes back encoded, within the limit. */
   async #moveOut(agent: AgentImpl, params: AgentMoveOutParams): Promise<AgentMoveOutReply> {
     const { uuid, deadlineMs } = params
-    if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
-      throw new ProtocolError('agent.moveOut needs { uuid, deadlineMs >= 0 }')
-    }
     const controller = new AbortController()
     const cancel = this.clock.schedule(
       () => controller.abort(new TimeoutError(`the drain deadline passed`)),
@@ -185,13 +189,13 @@ export class AgentHost {
 }
 
 /** Start options with the handed-over state decoded; a state that does not decode is dropped. */
-function withHandedOver(options: StartOptions, state: unknown): StartOptions {
-  if (!(state instanceof Uint8Array)) return options
+function withHandedOver(options: StartOptions, state: Uint8Array | undefined): StartOptions {
+  if (state === undefined) return options
   try {
     return { ...options, handedOver: decode(state) }
   } catch (error) {
     logger.error('the state handed over to {uuid} does not decode; it starts fresh: {error}', {
-      uuid: options?.uuid,
+      uuid: options.uuid,
       error,
     })
     return options
@@ -213,17 +217,34 @@ export async function handleEndpointRequest(
     guard?.checkUse(request.session, table.agent.getRecord(meta?.target))
     return await requestContainer(table.agent, request, meta?.target, meta?.operation, clientId)
   }
-  const { uuid } = (decode(request.body) ?? {}) as { uuid: ContainerUuid }
-  switch (request.operation) {
-    case ContainerOperation.connect:
-      guard?.checkUse(request.session, table.agent.getRecord(uuid))
-      return encode(await table.connect(uuid, clientId))
-    case ContainerOperation.disconnect:
-      return encode(await table.disconnect(uuid, clientId))
-    default:
-      throw new ProtocolError(`unknown container operation "${request.operation}"`)
-  }
+  const caller: EndpointCaller = { table, session: request.session, clientId, guard }
+  return encode(await dispatchEndpoint(request.operation, decode(request.body), caller))
 }
+
+/** Who sent a container.* request, to which agent's table. */
+interface EndpointCaller {
+  table: ConnectionTable
+  session: RpcSession
+  clientId: ClientUuid
+  guard: EndpointGuard | undefined
+}
+
+/** Checks the parameters of a container operation and runs its handler. */
+const dispatchEndpoint = dispatcher(
+  'container',
+  {
+    [ContainerOperation.connect]: (
+      { uuid },
+      { table, session, clientId, guard }: EndpointCaller,
+    ) => {
+      guard?.checkUse(session, table.agent.getRecord(uuid))
+      return table.connect(uuid, clientId)
+    },
+    [ContainerOperation.disconnect]: ({ uuid }, { table, clientId }) =>
+      table.disconnect(uuid, clientId),
+  },
+  (operation) => new ProtocolError(`unknown container operation "${operation}"`),
+)
 
 /**
  * Passes a request to a hosted container; when metrics or tracing are on, timed,

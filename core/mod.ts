@@ -76,6 +76,7 @@ export type {
   ContainerState,
   ContainerStatus,
   ContainerUuid,
+  CoordinatorModel,
   DrainOptions,
   DrainResult,
   EndpointRef,

@@ -1,6 +1,15 @@
 // The coordinator's gate when keys are configured: the ZAP handler that admits only
 // listed public keys, the handshake check, and the grant of each session.
-import { audit, type PeerGrant, peerIdFor, requireAccess } from '../security/access.ts'
+import {
+  audit,
+  describeUse,
+  mayUse,
+  type PeerGrant,
+  peerIdFor,
+  requireAccess,
+  seesEverything,
+} from '../security/access.ts'
+import type { ContainerRecord } from '../core/types.ts'
 import { RefusalAudit } from '../security/refusal_audit.ts'
 import { AuthorizationError } from '../common/errors.ts'
 import type { Hello } from '../rpc/server.ts'
@@ -71,5 +80,22 @@ export class AccessGuard {
   check(session: RpcSession, allowed: (grant: PeerGrant) => boolean, action: string): void {
     const grant = this.of(session)
     requireAccess(allowed(grant), grant, action)
+  }
+
+  /** May the caller use this container? (On the hot path: no work when it may.) */
+  checkUse(
+    session: RpcSession,
+    container: Pick<ContainerRecord, 'kind' | 'labels'> & { uuid?: string },
+  ): void {
+    const grant = this.of(session)
+    if (mayUse(grant, container.kind, container.labels)) return
+    requireAccess(false, grant, describeUse(container))
+  }
+
+  /** The containers the caller may see. */
+  visible(session: RpcSession, records: ContainerRecord[]): ContainerRecord[] {
+    const grant = this.of(session)
+    if (seesEverything(grant)) return records
+    return records.filter((record) => mayUse(grant, record.kind, record.labels))
   }
 }

@@ -1,24 +1,13 @@
 /**
- * The coordinator: a {@link NetworkImpl} behind an rpc server.
+ * The coordinator: a network model (`NetworkImpl`) behind an rpc server.
  *
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import { type Span, SpanKind } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import type { TickManager } from '../common/clock.ts'
+import { audit, mayUse, type PeerGrant, seesEverything } from '../security/access.ts'
 import {
-  audit,
-  describeUse,
-  mayRegister,
-  mayUse,
-  type PeerGrant,
-  requireAccess,
-  seesEverything,
-} from '../security/access.ts'
-import {
-  AuthorizationError,
-  ContainerMovingError,
-  ContainerNotFoundError,
   InvalidArgumentError,
   LimitExceededError,
   ProtocolError,
@@ -26,41 +15,31 @@ import {
 } from '../common/errors.ts'
 import type { MetricsRegistry } from '../observability/metrics.ts'
 import { requireListenOptions, requirePort } from '../common/validate.ts'
-import type { NetworkImpl } from '../core/network.ts'
-import {
-  AgentOperation,
-  type ContainerEventMeta,
-  EventTopic,
-  NetworkOperation,
-  type RouteMeta,
-} from '../core/protocol.ts'
+import type { CoordinatorModel } from '../core/model.ts'
+import { dispatcher, type ResultOf } from '../core/operations.ts'
+import { type ContainerEventMeta, EventTopic, NetworkOperation } from '../core/protocol.ts'
 import type {
   AgentRecord,
-  AgentRegistration,
   AgentUuid,
   ClientUuid,
-  ContainerKind,
-  ContainerRecord,
-  ContainerUuid,
-  GetOptions,
   NetworkEvent,
   NetworkSnapshot,
 } from '../core/types.ts'
 import {
   endRequestSpan,
-  startRequestSpan,
   traceparentOf,
-  TracerName,
   tracingEnabled,
   withTraceparent,
 } from '../observability/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
+import { ClientOperations } from './_client_operations.ts'
 import { AccessGuard } from './_guard.ts'
+import { Router, startSpan } from './_routing.ts'
+import { ServedAgents } from './_served_agents.ts'
 import { RateLimiter } from '../rpc/rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
-import { RemoteAgent } from './remote_agent.ts'
 
 const logger = getLogger(['huly-network', 'server'])
 
@@ -192,12 +171,14 @@ export class NetworkServer {
   readonly endpoint: string
   /** The coordinator's metrics (rendered by `/metrics`). */
   readonly metrics: CoordinatorMetrics
-  readonly #network: NetworkImpl
+  readonly #network: CoordinatorModel
   readonly #rpc: RpcServer
-  /** Which client connection speaks for each agent. */
-  readonly #agentOwners = new Map<AgentUuid, { clientId: ClientUuid; agent: RemoteAgent }>()
-  /** Containers each client is connected to through the network. */
-  readonly #connections = new Map<ClientUuid, Set<ContainerUuid>>()
+  /** The agents served through this server's sessions. */
+  readonly #agents: ServedAgents
+  readonly #clients: ClientOperations
+  readonly #router: Router
+  /** Checks the parameters of a control operation and runs its handler. */
+  readonly #dispatch: (operation: string, body: unknown, session: RpcSession) => Promise<unknown>
   readonly #unsubscribe: () => void
   readonly #stopObservingMoves: () => void
   readonly #unregisterPing: () => void
@@ -212,7 +193,7 @@ export class NetworkServer {
   #active = 0
 
   /** Starts serving `network` on `host:port`. */
-  constructor(network: NetworkImpl, clock: TickManager, options: NetworkServerOptions = {}) {
+  constructor(network: CoordinatorModel, clock: TickManager, options: NetworkServerOptions = {}) {
     requireListenOptions(
       options,
       'new NetworkServer(network, clock, { host, port })',
@@ -271,6 +252,14 @@ export class NetworkServer {
       onSessionClosed: (session) => this.#sessionClosed(session),
       onEvent: (session, topic, meta, body) => this.#agentEvent(session, topic, meta, body),
     })
+    this.#agents = new ServedAgents(network, this.#rpc, guard)
+    this.#clients = new ClientOperations(network, this.#agents, guard, this.metrics)
+    this.#router = new Router(network, this.#agents, guard)
+    this.#dispatch = dispatcher(
+      'network',
+      { ...this.#clients.handlers, ...this.#agents.handlers },
+      (operation) => new ProtocolError(`unknown operation "${operation}"`),
+    )
     this.endpoint = this.#rpc.listen(`tcp://${host}:${port}`)
     this.#unsubscribe = network.subscribe((event) => {
       this.metrics.event(event)
@@ -290,7 +279,7 @@ export class NetworkServer {
   }
 
   /** The network this server serves. */
-  get network(): NetworkImpl {
+  get network(): CoordinatorModel {
     return this.#network
   }
 
@@ -301,10 +290,10 @@ export class NetworkServer {
 
   /** Requests routed to each agent so far, and those not answered yet. */
   agentLoads(): Array<{ agentId: AgentUuid; requests: number; inFlight: number }> {
-    return [...this.#agentOwners].map(([agentId, { agent }]) => ({
-      agentId,
-      requests: agent.requests,
-      inFlight: agent.inFlight,
+    return [...this.#agents.all()].map(({ uuid, requests, inFlight }) => ({
+      agentId: uuid,
+      requests,
+      inFlight,
     }))
   }
 
@@ -315,13 +304,13 @@ export class NetworkServer {
       endpoint: this.endpoint,
       at: Date.now(),
       ...rest,
-      agents: agents.map((record) => {
-        const owner = this.#agentOwners.get(record.agentId)
+      agents: agents.map((record: AgentRecord) => {
+        const agent = this.#agents.byId(record.agentId)
         return {
           ...record,
-          clientId: owner?.clientId,
-          requests: owner?.agent.requests ?? 0,
-          inFlight: owner?.agent.inFlight ?? 0,
+          clientId: agent?.clientId,
+          requests: agent?.requests ?? 0,
+          inFlight: agent?.inFlight ?? 0,
         }
       }),
       sessions: this.#rpc.sessions().map((session) => session.peerId as ClientUuid),
@@ -383,7 +372,7 @@ export class NetworkServer {
       }
     }
     const body = encode({ publicKeys: changed })
-    const agentSessions = new Set([...this.#agentOwners.values()].map(({ agent }) => agent.session))
+    const agentSessions = new Set([...this.#agents.all()].map((agent) => agent.session))
     for (const session of agentSessions) session.event(EventTopic.revoked, body)
   }
 
@@ -407,28 +396,23 @@ export class NetworkServer {
           throw new RateLimitError(`more than ${this.#limiter.perSecond} requests/s from this peer`)
         }
       }
-      let route = operation === NetworkOperation.request ? this.#route(request) : undefined
+      let route = operation === NetworkOperation.request ? this.#router.route(request) : undefined
       if (route !== undefined) {
-        const held = this.#network.holdWhileMoving(
-          route.record.uuid,
-          request.body.byteLength,
-          request.timeoutMs,
-          request.signal,
-        )
-        if (held !== undefined) route = await this.#routeAfter(held, request)
+        const held = this.#router.hold(route, request)
+        if (held !== undefined) route = await this.#router.routeAfter(held, request)
         kind = route.record.kind
       }
-      if (tracingEnabled()) span = this.#startSpan(request, route?.record)
+      if (tracingEnabled()) span = startSpan(request, route)
       let reply: Uint8Array
       if (route !== undefined) {
-        reply = await this.#forward(route, request, span)
+        reply = await this.#router.forward(route, request, span)
       } else {
         const trace = traceparentOf(span, request.trace)
-        const result = await (trace === undefined
-          ? this.#handleControl(request)
-          : withTraceparent(trace, () =>
-            this.#handleControl(request)))
-        if (operation === NetworkOperation.get) kind = (result as ContainerRecord).kind
+        const control = () => this.#dispatch(operation, decode(request.body), request.session)
+        const result = await (trace === undefined ? control() : withTraceparent(trace, control))
+        if (operation === NetworkOperation.get) {
+          kind = (result as ResultOf<typeof NetworkOperation.get>).kind
+        }
         reply = encode(result)
       }
       this.metrics.request(operation, kind, (performance.now() - started) / 1000)
@@ -439,173 +423,6 @@ export class NetworkServer {
       endRequestSpan(span, error)
       throw error
     }
-  }
-
-  /**
-   * The hot path: the body goes to the container's agent undecoded. An agent that
-   * answers "moving" did not run it: it waits for the move here and goes on.
-   */
-  async #forward(
-    route: { record: ContainerRecord; agent: RemoteAgent },
-    request: IncomingRequest,
-    span: Span | undefined,
-  ): Promise<Uint8Array> {
-    for (let attempt = 0;; attempt++) {
-      const { agent, record } = route
-      agent.requests++
-      agent.inFlight++
-      try {
-        return await agent.forward(
-          record.uuid,
-          (request.meta as RouteMeta).operation,
-          request.body,
-          request.session.peerId as ClientUuid,
-          request.timeoutMs,
-          request,
-          traceparentOf(span, request.trace),
-        )
-      } catch (error) {
-        if (!(error instanceof ContainerMovingError) || attempt > 2) {
-          throw error
-        }
-        const held = this.#network.holdWhileMoving(
-          record.uuid,
-          request.body.byteLength,
-          request.timeoutMs,
-          request.signal,
-        )
-        route = await this.#routeAfter(held ?? Promise.resolve(), request)
-      } finally {
-        agent.inFlight--
-      }
-    }
-  }
-
-  /** Routes a request again once its container's move ended. */
-  async #routeAfter(
-    held: Promise<void>,
-    request: IncomingRequest,
-  ): Promise<{ record: ContainerRecord; agent: RemoteAgent }> {
-    await held
-    return this.#route(request)
-  }
-
-  #startSpan(request: IncomingRequest, record: ContainerRecord | undefined): Span | undefined {
-    const attributes: Record<string, string> = {
-      'rpc.system': 'huly-network',
-      'rpc.method': request.operation,
-      'huly.client.id': request.session.peerId,
-    }
-    if (record !== undefined) {
-      attributes['huly.container.uuid'] = record.uuid
-      attributes['huly.container.kind'] = record.kind
-      attributes['huly.container.operation'] = (request.meta as RouteMeta).operation
-      attributes['huly.agent.id'] = record.agentId
-    }
-    const name = record === undefined ? request.operation : `${request.operation} ${record.kind}`
-    return startRequestSpan(
-      TracerName.coordinator,
-      name,
-      SpanKind.SERVER,
-      request.trace,
-      attributes,
-    )
-  }
-
-  async #handleControl(request: IncomingRequest): Promise<unknown> {
-    const session = request.session
-    const clientId = session.peerId as ClientUuid
-    const params = paramsOf(request.body)
-    switch (request.operation) {
-      case NetworkOperation.get:
-        return await this.#get(session, params.kind as ContainerKind, params.options ?? {})
-      case NetworkOperation.release:
-        return await this.#network.release(clientId, params.uuid as ContainerUuid)
-      case NetworkOperation.list:
-        return this.#visible(session, this.#network.list(params.kind as ContainerKind | undefined))
-      case NetworkOperation.agents:
-        return this.#network.agents()
-      case NetworkOperation.kinds:
-        return this.#network.kinds()
-      case NetworkOperation.register:
-        return await this.#register(session, params.registration as AgentRegistration)
-      case NetworkOperation.unregister:
-        this.#guard?.check(session, (grant) => grant.role !== 'client', 'unregister agents')
-        return await this.#unregister(clientId, params.agentId as AgentUuid)
-      case NetworkOperation.connect:
-      case NetworkOperation.disconnect:
-        return await this.#connection(request.operation, session, params.uuid as ContainerUuid)
-      case NetworkOperation.drain:
-        this.#guard?.check(session, (grant) => grant.role !== 'client', 'drain agents')
-        return await this.#drain(clientId, params.agentId as AgentUuid, params.deadlineMs)
-      case NetworkOperation.identify:
-        this.#guard?.check(session, (grant) => grant.role !== 'client', 'identify peers')
-        return this.#guard?.grant(String(params.publicKey)) ?? null
-      default:
-        throw new ProtocolError(`unknown operation "${request.operation}"`)
-    }
-  }
-
-  /**
-   * A get, checked twice with keys: what is asked (the live container of that uuid,
-   * else the kind and labels a new one would carry), then what was got.
-   */
-  async #get(session: RpcSession, kind: ContainerKind, options: unknown): Promise<unknown> {
-    const query = (options ?? {}) as GetOptions
-    const clientId = session.peerId as ClientUuid
-    if (this.#guard !== undefined && typeof query === 'object') {
-      const live = typeof query.uuid === 'string' ? this.#network.route(query.uuid) : undefined
-      const labels = Array.isArray(query.labels) ? query.labels : []
-      this.#checkUse(session, live?.record ?? { kind, labels, uuid: query.uuid })
-      if (live === undefined && typeof query.uuid === 'string') {
-        this.#checkScope(session, query.uuid)
-      }
-    }
-    const record = await this.#network.get(clientId, kind, query)
-    try {
-      this.#checkUse(session, record)
-    } catch (error) {
-      await this.#network.release(clientId, record.uuid)
-      throw error
-    }
-    return record
-  }
-
-  /** With keys: may the caller use this container? (On the hot path: no work when it may.) */
-  #checkUse(
-    session: RpcSession,
-    container: Pick<ContainerRecord, 'kind' | 'labels'> & { uuid?: string },
-  ): void {
-    if (this.#guard === undefined) return
-    const grant = this.#guard.of(session)
-    if (mayUse(grant, container.kind, container.labels)) return
-    requireAccess(false, grant, describeUse(container))
-  }
-
-  /**
-   * With keys, a client limited to labels may start a container by uuid only under
-   * one of its labels (`workspace:42/inbox`): a uuid outside them could be another
-   * tenant's, and taking it first would lock that tenant out of it.
-   */
-  #checkScope(session: RpcSession, uuid: string): void {
-    const labels = this.#guard!.of(session).labels ?? []
-    if (labels.length === 0 || labels.some((label) => uuid.startsWith(`${label}/`))) return
-    this.metrics.refuse('uuid-scope', `a uuid outside the caller's labels: ${uuid}`)
-    requireAccess(
-      false,
-      this.#guard!.of(session),
-      `start container ${uuid}: a uuid must start with one of ${
-        labels.map((label) => `"${label}/"`).join(', ')
-      }`,
-    )
-  }
-
-  /** The containers the caller may see. */
-  #visible(session: RpcSession, records: ContainerRecord[]): ContainerRecord[] {
-    if (this.#guard === undefined) return records
-    const grant = this.#guard.of(session)
-    if (seesEverything(grant)) return records
-    return records.filter((record) => mayUse(grant, record.kind, record.labels))
   }
 
   /** Sends a change event to every session; a restricted one sees only its containers. */
@@ -627,95 +444,6 @@ export class NetworkServer {
   }
 
   /**
-   * The hot path: the container's record and agent, to pass the body on without
-   * decoding it. Throws (so the request fails) when the target is not live.
-   */
-  #route(request: IncomingRequest): { record: ContainerRecord; agent: RemoteAgent } {
-    const meta = request.meta as Partial<RouteMeta> | undefined
-    const target = meta?.target
-    if (typeof target !== 'string' || typeof meta?.operation !== 'string') {
-      throw new InvalidArgumentError('a routed request needs meta { target, operation }')
-    }
-    const route = this.#network.route(target)
-    if (route === undefined || !(route.agent instanceof RemoteAgent)) {
-      throw new ContainerNotFoundError(`container "${target}" is not live`)
-    }
-    this.#checkUse(request.session, route.record)
-    return route as { record: ContainerRecord; agent: RemoteAgent }
-  }
-
-  async #register(session: RpcSession, registration: AgentRegistration): Promise<unknown> {
-    const clientId = session.peerId as ClientUuid
-    const agentId = registration?.agentId
-    if (this.#guard !== undefined) {
-      const kinds = [
-        ...(Array.isArray(registration?.kinds) ? registration.kinds : []),
-        ...(Array.isArray(registration?.containers) ? registration.containers : []).map(
-          (container) => container?.kind,
-        ),
-      ]
-      this.#guard.check(
-        session,
-        (grant) => mayRegister(grant, kinds),
-        `register agent ${agentId} with kinds [${kinds.join(', ')}]`,
-      )
-    }
-    const owner = this.#agentOwners.get(agentId)
-    if (owner !== undefined && owner.clientId !== clientId && this.#rpc.session(owner.clientId)) {
-      throw new AuthorizationError(`agent "${agentId}" is served by another live connection`)
-    }
-    const agent = new RemoteAgent(agentId, session)
-    const result = await this.#network.register(registration, agent)
-    this.#agentOwners.set(agentId, { clientId, agent })
-    return result
-  }
-
-  async #unregister(clientId: ClientUuid, agentId: AgentUuid): Promise<null> {
-    const owner = this.#agentOwners.get(agentId)
-    if (owner !== undefined && owner.clientId !== clientId) {
-      throw new AuthorizationError(`agent "${agentId}" belongs to another connection`)
-    }
-    await this.#network.unregister(agentId)
-    this.#agentOwners.delete(agentId)
-    return null
-  }
-
-  /** Only the connection serving an agent may drain it. */
-  async #drain(clientId: ClientUuid, agentId: AgentUuid, deadlineMs: unknown): Promise<unknown> {
-    const owner = this.#agentOwners.get(agentId)
-    if (owner !== undefined && owner.clientId !== clientId) {
-      throw new AuthorizationError(`agent "${agentId}" belongs to another connection`)
-    }
-    if (deadlineMs !== undefined && typeof deadlineMs !== 'number') {
-      throw new InvalidArgumentError('deadlineMs must be a number of milliseconds')
-    }
-    return await this.#network.drain(agentId, { deadlineMs })
-  }
-
-  async #connection(
-    operation: typeof NetworkOperation.connect | typeof NetworkOperation.disconnect,
-    session: RpcSession,
-    uuid: ContainerUuid,
-  ): Promise<null> {
-    const clientId = session.peerId as ClientUuid
-    const route = this.#network.route(uuid)
-    if (route === undefined || !(route.agent instanceof RemoteAgent)) {
-      throw new ContainerNotFoundError(`container "${uuid}" is not live`)
-    }
-    if (operation === NetworkOperation.connect) this.#checkUse(session, route.record)
-    let connected = this.#connections.get(clientId)
-    if (operation === NetworkOperation.connect) {
-      await route.agent.connection(AgentOperation.connect, uuid, clientId)
-      if (connected === undefined) this.#connections.set(clientId, connected = new Set())
-      connected.add(uuid)
-    } else {
-      connected?.delete(uuid)
-      await route.agent.connection(AgentOperation.disconnect, uuid, clientId)
-    }
-    return null
-  }
-
-  /**
    * A container's broadcast, from its agent to the one client it is for; only the
    * connection serving the container's agent may send it.
    */
@@ -727,8 +455,8 @@ export class NetworkServer {
       this.#rpc.count('malformed')
       return
     }
-    const agent = this.#network.route(uuid)?.agent
-    if (!(agent instanceof RemoteAgent) || agent.session !== session) {
+    const agent = this.#agents.of(this.#network.route(uuid)?.agent)
+    if (agent === undefined || agent.session !== session) {
       this.#rpc.count('rejected')
       return
     }
@@ -744,8 +472,8 @@ export class NetworkServer {
       live.add(session.peerId)
       this.#network.ping(session.peerId as ClientUuid)
     }
-    for (const [agentId, owner] of this.#agentOwners) {
-      if (live.has(owner.clientId)) this.#network.ping(agentId)
+    for (const agent of this.#agents.all()) {
+      if (live.has(agent.clientId)) this.#network.ping(agent.uuid)
     }
   }
 
@@ -756,39 +484,8 @@ export class NetworkServer {
   #sessionClosed(session: RpcSession): void {
     const clientId = session.peerId as ClientUuid
     if (this.#closed) return
-    for (const [agentId, owner] of [...this.#agentOwners]) {
-      if (owner.clientId !== clientId) continue
-      this.#agentOwners.delete(agentId)
-      this.#network.unregister(agentId).catch((error) =>
-        logger.warn('unregistering agent {agentId} of a closed session failed: {error}', {
-          agentId,
-          error,
-        })
-      )
-    }
+    this.#agents.sessionClosed(clientId)
     this.#network.clientGone(clientId)
-    const connected = this.#connections.get(clientId)
-    this.#connections.delete(clientId)
-    for (const uuid of connected ?? []) {
-      const route = this.#network.route(uuid)
-      if (route?.agent instanceof RemoteAgent) {
-        route.agent.connection(AgentOperation.disconnect, uuid, clientId).catch((error) =>
-          logger.debug('disconnect of {clientId} from {uuid} failed: {error}', {
-            clientId,
-            uuid,
-            error,
-          })
-        )
-      }
-    }
+    this.#clients.sessionClosed(clientId)
   }
-}
-
-function paramsOf(body: Uint8Array): Record<string, unknown> {
-  const params = decode(body)
-  if (params === null || params === undefined) return {}
-  if (typeof params !== 'object' || Array.isArray(params)) {
-    throw new InvalidArgumentError('the parameters of a network operation must be an object')
-  }
-  return params as Record<string, unknown>
 }

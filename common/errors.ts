@@ -461,3 +461,21 @@ export class HandOverTooLargeError extends MessageTooLargeError {
 function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1)
 }
+
+/** The classes made from a message alone, which rpc/ rebuilds from the wire by name. */
+export const errorsOfOneMessage: ReadonlyArray<new (message: string) => NetworkError> = [
+  InvalidArgumentError,
+  TimeoutError,
+  ClosedError,
+  NoAgentError,
+  ContainerNotFoundError,
+  AgentNotFoundError,
+  AgentLostError,
+  ProtocolError,
+  UnknownMethodError,
+  AuthorizationError,
+  RateLimitError,
+  OutcomeUnknownError,
+  NotConnectedError,
+  ContainerMovingError,
+]

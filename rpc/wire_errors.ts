@@ -7,25 +7,12 @@
  */
 import { getLogger } from '@logtape/logtape'
 import {
-  AgentLostError,
-  AgentNotFoundError,
-  AuthorizationError,
-  ClosedError,
-  ContainerMovingError,
-  ContainerNotFoundError,
-  InvalidArgumentError,
+  errorsOfOneMessage,
   LimitExceededError,
   markedRemote,
   MessageTooLargeError,
   NetworkError,
-  NoAgentError,
-  NotConnectedError,
-  OutcomeUnknownError,
-  ProtocolError,
-  RateLimitError,
   RemoteError,
-  TimeoutError,
-  UnknownMethodError,
 } from '../common/errors.ts'
 
 const logger = getLogger(['huly-network', 'rpc', 'session'])
@@ -34,24 +21,9 @@ const sameClassAcrossTheWire: Record<string, (message: string) => NetworkError |
   LimitExceededError: (message) => new LimitExceededError(message.split(':')[0], message),
   MessageTooLargeError: messageTooLarge,
 }
-for (
-  const Class of [
-    InvalidArgumentError,
-    TimeoutError,
-    ClosedError,
-    NoAgentError,
-    ContainerNotFoundError,
-    AgentNotFoundError,
-    AgentLostError,
-    ProtocolError,
-    UnknownMethodError,
-    AuthorizationError,
-    RateLimitError,
-    OutcomeUnknownError,
-    NotConnectedError,
-    ContainerMovingError,
-  ]
-) sameClassAcrossTheWire[Class.name] = (message) => new Class(message)
+for (const Class of errorsOfOneMessage) {
+  sameClassAcrossTheWire[Class.name] = (message) => new Class(message)
+}
 
 /**
  * Rebuilds an error that came over the wire as its name, message and code: as the

@@ -109,12 +109,13 @@ export class ConnectionImpl implements ContainerConnection {
     return this.#reference.uuid
   }
 
+  /** Opens the connection at its container's place (a direct link, or the network). */
   async open(): Promise<void> {
     this.via = this.#client.link(this.#reference.endpoint)
     await this.#client.attachConnection(this)
   }
 
-  /** Opened again at the container's new place (`NetworkClientImpl.follow`). */
+  /** Opened again at the container's new place (`DirectLinks.follow`). */
   reopened(record: ContainerRecord): void {
     if (this.#closed || this.#onMoved === undefined) return
     try {
@@ -124,6 +125,7 @@ export class ConnectionImpl implements ContainerConnection {
     }
   }
 
+  /** An event of the container: to the handler, else held (up to the bound) or counted. */
   deliver(data: unknown): void {
     const handler = this.#on
     if (handler !== undefined) return this.#handle(handler, data)
@@ -161,13 +163,7 @@ export class ConnectionImpl implements ContainerConnection {
       return await this.#reference.requestThroughNetwork(operation, data, options)
     }
     try {
-      return await this.#client.routedRequest(
-        via,
-        this.containerId,
-        operation,
-        data,
-        options,
-      )
+      return await this.#client.routedRequest(via, this.containerId, operation, data, options)
     } catch (error) {
       // It did not run at the old place: the coordinator holds it until the move ends.
       if (!notRunHere(error)) throw error

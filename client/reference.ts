@@ -169,6 +169,7 @@ export class ReferenceImpl implements ContainerReference {
     return this.close()
   }
 
+  /** A closed connection leaves this reference. */
   forgetConnection(connection: ConnectionImpl): void {
     this.#connections.delete(connection)
   }

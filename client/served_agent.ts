@@ -6,12 +6,11 @@
  */
 import { getLogger } from '@logtape/logtape'
 import type { TickManager } from '../common/clock.ts'
-import { AgentImpl } from '../core/agent.ts'
 import { InvalidArgumentError } from '../common/errors.ts'
 import { requirePositive } from '../common/validate.ts'
+import { AgentImpl } from '../core/agent.ts'
 import { DEFAULT_DRAIN_DEADLINE_MS } from '../core/drain.ts'
 import { EventTopic, NetworkOperation } from '../core/protocol.ts'
-import type { PeerGrant } from '../security/access.ts'
 import type {
   AgentUuid,
   ClientUuid,
@@ -23,6 +22,7 @@ import type {
 } from '../core/types.ts'
 import type { RpcClientOptions } from '../rpc/client.ts'
 import { RpcServer } from '../rpc/server.ts'
+import type { PeerGrant } from '../security/access.ts'
 import type { CoordinatorLink } from './_coordinator_link.ts'
 import { EndpointGuard } from './_endpoint_guard.ts'
 import { requireName, type RpcTimings } from './_internals.ts'

@@ -10,45 +10,56 @@ import {
   MetricsRegistry,
 } from '../observability/metrics.ts'
 
+/** A metric's name and what it says. */
+type Described = { name: string; help: string }
+
+/** Requests counted by one label and their outcome, and timed by that label. */
+class TimedRequests {
+  readonly #count: Counter
+  readonly #duration: Histogram
+
+  constructor(registry: MetricsRegistry, label: string, count: Described, duration: Described) {
+    this.#count = registry.counter({ ...count, labels: [label, 'outcome'] })
+    this.#duration = registry.histogram({ ...duration, labels: [label], unit: 's' })
+  }
+
+  /** A request of `value` (its label's value), answered or failed after `seconds`. */
+  record(value: string, seconds: number, failed: boolean): void {
+    this.#count.labels(value, failed ? 'error' : 'ok').inc()
+    this.#duration.labels(value).observe(seconds)
+  }
+}
+
 /** The metrics of this process's clients and agents, one set per process. */
 export class ClientMetrics {
-  readonly #requests: Counter
-  readonly #duration: Histogram
+  readonly #requests: TimedRequests
+  readonly #served: TimedRequests
   readonly #reconnects: CounterSeries
   readonly #busy: CounterSeries
-  readonly #served: Counter
-  readonly #servedDuration: Histogram
 
   private constructor(registry: MetricsRegistry) {
-    this.#requests = registry.counter({
+    this.#requests = new TimedRequests(registry, 'operation', {
       name: 'huly_network_client_requests_total',
       help: 'Requests clients sent to containers, by operation (routed or direct) and outcome.',
-      labels: ['operation', 'outcome'],
-    })
-    this.#duration = registry.histogram({
+    }, {
       name: 'huly_network_client_request_duration_seconds',
       help: 'Time from sending a request to a container to its answer, as the client saw it.',
-      labels: ['operation'],
-      unit: 's',
     })
-    this.#reconnects = registry.counter({
+    const counter = (metric: Described) => registry.counter(metric).labels()
+    this.#reconnects = counter({
       name: 'huly_network_client_reconnects_total',
       help: 'Handshakes of clients with the coordinator after the first one.',
-    }).labels()
-    this.#busy = registry.counter({
+    })
+    this.#busy = counter({
       name: 'huly_network_client_busy_total',
       help: 'Busy push-backs clients received; each request is sent again after a pause.',
-    }).labels()
-    this.#served = registry.counter({
+    })
+    this.#served = new TimedRequests(registry, 'kind', {
       name: 'huly_network_agent_requests_total',
       help: 'Requests the containers of agents served, by container kind and outcome.',
-      labels: ['kind', 'outcome'],
-    })
-    this.#servedDuration = registry.histogram({
+    }, {
       name: 'huly_network_agent_request_duration_seconds',
       help: 'Time a container took to answer a request, by container kind.',
-      labels: ['kind'],
-      unit: 's',
     })
   }
 
@@ -66,14 +77,12 @@ export class ClientMetrics {
 
   /** A request a client sent, answered (or failed) after `seconds`. */
   request(operation: string, seconds: number, failed: boolean): void {
-    this.#requests.labels(operation, failed ? 'error' : 'ok').inc()
-    this.#duration.labels(operation).observe(seconds)
+    this.#requests.record(operation, seconds, failed)
   }
 
   /** A request a container of an agent served. */
   served(kind: string, seconds: number, failed: boolean): void {
-    this.#served.labels(kind, failed ? 'error' : 'ok').inc()
-    this.#servedDuration.labels(kind).observe(seconds)
+    this.#served.record(kind, seconds, failed)
   }
 
   /** A client handshook with the coordinator again. */

@@ -17,14 +17,15 @@ export {
   createNetworkClient,
   type NetworkClient,
   type NetworkClientOptions,
+} from './network_client.ts'
+export { type ConnectOptions, type ContainerReference } from './reference.ts'
+export {
+  type ContainerConnection,
+  type ContainerEventHandler,
+  PENDING_EVENT_LIMIT,
+} from './connection.ts'
+export {
   type ServeAgentOptions,
   type ServedAgent,
   type StatelessContainer,
-} from './network_client.ts'
-export {
-  type ConnectOptions,
-  type ContainerConnection,
-  type ContainerEventHandler,
-  type ContainerReference,
-  PENDING_EVENT_LIMIT,
-} from './reference.ts'
+} from './served_agent.ts'

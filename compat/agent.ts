@@ -6,7 +6,7 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import type { ServedAgent } from '../client/network_client.ts'
+import type { ServedAgent } from '../client/mod.ts'
 import { AgentImpl as ModernAgentImpl } from '../core/agent.ts'
 import type {
   AgentUuid,

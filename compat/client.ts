@@ -6,12 +6,12 @@
  * @module
  */
 import { getLogger } from '@logtape/logtape'
-import { createNetworkClient as createModernClient } from '../client/network_client.ts'
-import type { NetworkClient as ModernClient, ServedAgent } from '../client/network_client.ts'
+import { createNetworkClient as createModernClient } from '../client/mod.ts'
+import type { NetworkClient as ModernClient, ServedAgent } from '../client/mod.ts'
 import type {
   ContainerConnection as ModernConnection,
   ContainerReference as ModernReference,
-} from '../client/reference.ts'
+} from '../client/mod.ts'
 import type { TickManager } from '../common/clock.ts'
 import { InvalidArgumentError, NoAgentError } from '../common/errors.ts'
 import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'

@@ -2,7 +2,8 @@
 // message of the client to the coordinator goes out through its `call`.
 import { getLogger } from '@logtape/logtape'
 import { NotConnectedError, TimeoutError } from '../common/errors.ts'
-import type { RouteMeta } from '../core/protocol.ts'
+import type { NetworkOperations, ParamsOf, ResultOf } from '../core/operations.ts'
+import { NetworkOperation, type RouteMeta } from '../core/protocol.ts'
 import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { RequestOptions } from '../rpc/session.ts'
@@ -73,25 +74,41 @@ export class CoordinatorLink {
   }
 
   /**
-   * Every message to the coordinator goes out here: encoded, sent, answered and
-   * decoded. Until the first connection a call waits for it (at most the connect
-   * timeout); a routed request (`options.meta` names its container) is counted in
-   * the metrics and its span names the container.
+   * Sends `operation` of the coordinator's table with its typed `params` and
+   * resolves with its typed result; see {@link CoordinatorLink.send}.
    */
-  async call<T>(operation: string, params: unknown = null, options: CallOptions = {}): Promise<T> {
+  async call<Op extends keyof NetworkOperations>(
+    operation: Op,
+    params: ParamsOf<Op>,
+    options: CallOptions = {},
+  ): Promise<ResultOf<Op>> {
+    return decode(await this.send(operation, encode(params), options)) as ResultOf<Op>
+  }
+
+  /** A routed request: `data` goes to the container `meta` names, its answer comes back. */
+  async request(data: unknown, options: CallOptions & { meta: RouteMeta }): Promise<unknown> {
+    return decode(await this.send(NetworkOperation.request, encode(data), options))
+  }
+
+  /**
+   * Every message to the coordinator goes out here. Until the first connection a
+   * call waits for it (at most the connect timeout); a routed request
+   * (`options.meta` names its container) is counted in the metrics and its span
+   * names the container.
+   */
+  async send(operation: string, body: Uint8Array, options: CallOptions): Promise<Uint8Array> {
     const { bookkeeping = false, ...request } = options
     if (!bookkeeping && !this.#everConnected) await this.#reachable()
     const meta = request.meta as RouteMeta | undefined
-    const reply = await exchange({
+    return await exchange({
       rpc: this.rpc,
       operation,
-      body: encode(params),
+      body,
       options: request,
       attributes: spanAttributes(this.#options.base.clientId, meta),
       traced: !bookkeeping,
       counted: meta !== undefined,
     })
-    return decode(reply) as T
   }
 
   #notifyConnection(connected: boolean, reason?: string): void {

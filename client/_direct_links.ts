@@ -4,7 +4,7 @@
 // connections share them, and of the disconnect when the last one there closes.
 import { getLogger } from '@logtape/logtape'
 import { ContainerNotFoundError } from '../common/errors.ts'
-import { ContainerOperation, NetworkOperation } from '../core/protocol.ts'
+import { ContainerOperation, type ContainerParams, NetworkOperation } from '../core/protocol.ts'
 import type { ContainerRecord, ContainerUuid, EndpointRef } from '../core/types.ts'
 import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
@@ -23,7 +23,11 @@ export interface LinkHost {
   /** Events that came over the direct link to `address`. */
   onEvent(topic: string, meta: unknown, body: Uint8Array, address: string): void
   /** Tells the container, through the coordinator, of a connect or a disconnect. */
-  viaNetwork(operation: string, params: unknown, timeoutMs?: number): Promise<unknown>
+  viaNetwork(
+    operation: typeof NetworkOperation.connect | typeof NetworkOperation.disconnect,
+    params: ContainerParams,
+    timeoutMs?: number,
+  ): Promise<unknown>
 }
 
 /** The direct links of one client and the connections open at each place. */

@@ -290,7 +290,7 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
   async register(agent: AgentImpl): Promise<RegisterResult> {
     if (!(agent instanceof AgentImpl)) throw new InvalidArgumentError('register needs an AgentImpl')
     this.#agentHost.add(agent)
-    return await this.#coordinator.call<RegisterResult>(NetworkOperation.register, {
+    return await this.#coordinator.call(NetworkOperation.register, {
       registration: agent.registration(),
     })
   }
@@ -324,15 +324,16 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
   }
 
   agents(): Promise<AgentRecord[]> {
-    return this.#coordinator.call(NetworkOperation.agents)
+    return this.#coordinator.call(NetworkOperation.agents, {})
   }
 
   kinds(): Promise<ContainerKind[]> {
-    return this.#coordinator.call(NetworkOperation.kinds)
+    return this.#coordinator.call(NetworkOperation.kinds, {})
   }
 
   list(kind?: string): Promise<ContainerRecord[]> {
-    return this.#coordinator.call(NetworkOperation.list, kind === undefined ? {} : { kind })
+    const params = kind === undefined ? {} : { kind: kind as ContainerKind }
+    return this.#coordinator.call(NetworkOperation.list, params)
   }
 
   async get(kind: string, options: ContainerQuery = {}): Promise<ContainerReference> {
@@ -395,7 +396,7 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
   // exported and they see the client as a ClientInternals, so no exported type shows them.
 
   acquire(kind: ContainerKind, options: GetOptions): Promise<ContainerRecord> {
-    return this.#coordinator.call<ContainerRecord>(NetworkOperation.get, { kind, options })
+    return this.#coordinator.call(NetworkOperation.get, { kind, options })
   }
 
   async release(uuid: ContainerUuid): Promise<void> {
@@ -417,7 +418,7 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
     const meta: RouteMeta = { target, operation }
     const link = this.#links.get(via)
     if (link === undefined) {
-      return await this.#coordinator.call(NetworkOperation.request, data, { ...options, meta })
+      return await this.#coordinator.request(data, { ...options, meta })
     }
     const reply = await exchange({
       rpc: link,

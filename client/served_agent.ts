@@ -22,7 +22,6 @@ import type {
 } from '../core/types.ts'
 import type { RpcClientOptions } from '../rpc/client.ts'
 import { RpcServer } from '../rpc/server.ts'
-import type { PeerGrant } from '../security/access.ts'
 import type { CoordinatorLink } from './_coordinator_link.ts'
 import { EndpointGuard } from './_endpoint_guard.ts'
 import { requireName, type RpcTimings } from './_internals.ts'
@@ -144,9 +143,7 @@ export class ServedAgents {
     const keys = host.keyPair()
     const { coordinator } = host
     const guard = keys &&
-      new EndpointGuard((publicKey) =>
-        coordinator.call<PeerGrant | null>(NetworkOperation.identify, { publicKey })
-      )
+      new EndpointGuard((publicKey) => coordinator.call(NetworkOperation.identify, { publicKey }))
     const server = new RpcServer({
       clock: host.clock,
       handler: (request) => handleEndpointRequest(table!, request, guard),
@@ -274,9 +271,9 @@ export async function drainAgent(
   requirePositive(deadlineMs, 'deadlineMs')
   logger.info('agent {agentId} drains (deadline {deadlineMs} ms)', { agentId, deadlineMs })
   // The coordinator answers by the deadline; the margin covers the last move's start.
-  const result = await coordinator.call<DrainResult>(
+  const result = await coordinator.call(
     NetworkOperation.drain,
-    { agentId, deadlineMs },
+    { agentId: agentId as AgentUuid, deadlineMs },
     { timeoutMs: deadlineMs + DRAIN_ANSWER_MARGIN_MS },
   )
   if (result.complete) {

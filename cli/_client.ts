@@ -16,8 +16,9 @@ import { err } from './_output.ts'
 export async function withClient<T>(
   flags: ClientFlags,
   use: (client: NetworkClient) => Promise<T>,
+  onConnectionChange?: (connected: boolean, reason?: string) => void,
 ): Promise<T> {
-  const client = await connect(flags)
+  const client = await connect(flags, onConnectionChange)
   try {
     return await use(client)
   } catch (error) {
@@ -100,6 +101,13 @@ export function asCliError(error: unknown): unknown {
     return new CliError(`${error.name}: ${error.message}`, ExitCode.unreachable)
   }
   return error
+}
+
+/** Says `ready` on stderr, then resolves with the first of SIGINT and SIGTERM. */
+export function interruptedAfterSaying(ready: string): Promise<Deno.Signal> {
+  const interrupted = untilInterrupted() // before the line that says we are ready
+  err(ready)
+  return interrupted
 }
 
 /** Resolves with the first of SIGINT and SIGTERM. */

@@ -1,9 +1,9 @@
 // `events`: the coordinator's change events, one line per change.
 import type { NetworkEvent } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, closeWithin, connect, reportConnection, untilInterrupted } from './_client.ts'
+import { interruptedAfterSaying, reportConnection, withClient } from './_client.ts'
 import { clientFlags, clientOptions, clientOptionsHelp, parseCommand } from './_options.ts'
-import { describeEndpoint, err, out, toJson } from './_output.ts'
+import { describeEndpoint, out, toJson } from './_output.ts'
 
 /** One line per change of a network event. */
 export function describeEvent(event: NetworkEvent, json: boolean): string[] {
@@ -47,19 +47,12 @@ ${clientOptionsHelp}
     const { values } = parseCommand(args, clientOptions, { min: 0, max: 0, names: '' })
     if (values.help) return help(events)
     const flags = clientFlags(values, env)
-    const client = await connect(flags, reportConnection(flags))
-    try {
+    return await withClient(flags, async (client) => {
       client.onUpdate((event) => {
         for (const line of describeEvent(event, flags.json)) out(line)
       })
-      const interrupted = untilInterrupted() // before the line that says we are ready
-      err(`streaming the events of ${flags.network} until interrupted`)
-      await interrupted
+      await interruptedAfterSaying(`streaming the events of ${flags.network} until interrupted`)
       return 0
-    } catch (error) {
-      throw asCliError(error)
-    } finally {
-      await closeWithin(client)
-    }
+    }, reportConnection(flags))
   },
 }

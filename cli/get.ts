@@ -2,7 +2,7 @@
 import type { ContainerQuery } from '../client/mod.ts'
 import type { NetworkEvent } from '../core/mod.ts'
 import { type Command, help } from './_command.ts'
-import { asCliError, closeWithin, connect, reportConnection, untilInterrupted } from './_client.ts'
+import { interruptedAfterSaying, reportConnection, withClient } from './_client.ts'
 import {
   clientFlags,
   clientOptions,
@@ -73,8 +73,7 @@ ${clientOptionsHelp}
       }
       query.extra = extra as Record<string, unknown>
     }
-    const client = await connect(flags, values.watch ? reportConnection(flags) : undefined)
-    try {
+    return await withClient(flags, async (client) => {
       const reference = await client.get(positionals[0], query)
       out(flags.json ? toJson(reference.record) : containerTable([reference.record]))
       if (!values.watch) {
@@ -87,14 +86,10 @@ ${clientOptionsHelp}
           out(flags.json ? toJson({ uuid: reference.uuid, event: data }) : `event ${toJson(data)}`),
         onMoved: (record) => err(`holding ${record.uuid} again, on agent ${record.agentId}`),
       })
-      const interrupted = untilInterrupted() // before the line that says we are ready
-      err(`holding ${reference.uuid}; printing its events until interrupted`)
-      await interrupted
+      await interruptedAfterSaying(
+        `holding ${reference.uuid}; printing its events until interrupted`,
+      )
       return 0
-    } catch (error) {
-      throw asCliError(error)
-    } finally {
-      await closeWithin(client)
-    }
+    }, values.watch ? reportConnection(flags) : undefined)
   },
 }

@@ -54,26 +54,5 @@ export {
   type Timeouts,
   timeouts,
 } from './core/mod.ts'
-export {
-  AgentLostError,
-  AgentNotFoundError,
-  AuthorizationError,
-  ClosedError,
-  ContainerMovingError,
-  ContainerNotFoundError,
-  ErrorCode,
-  HandOverTooLargeError,
-  InvalidArgumentError,
-  LimitExceededError,
-  MessageTooLargeError,
-  NetworkError,
-  NoAgentError,
-  NotConnectedError,
-  OutcomeUnknownError,
-  ProtocolError,
-  RateLimitError,
-  RemoteError,
-  TimeoutError,
-  UnknownMethodError,
-} from './core/mod.ts'
+export * from './common/error_exports.ts'
 export { type CurveKeyPair, curveKeyPair } from './rpc/mod.ts'

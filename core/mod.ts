@@ -22,28 +22,7 @@ export {
   type TickManager,
   TickManagerImpl,
 } from '../common/clock.ts'
-export {
-  AgentLostError,
-  AgentNotFoundError,
-  AuthorizationError,
-  ClosedError,
-  ContainerMovingError,
-  ContainerNotFoundError,
-  ErrorCode,
-  HandOverTooLargeError,
-  InvalidArgumentError,
-  LimitExceededError,
-  MessageTooLargeError,
-  NetworkError,
-  NoAgentError,
-  NotConnectedError,
-  OutcomeUnknownError,
-  ProtocolError,
-  RateLimitError,
-  RemoteError,
-  TimeoutError,
-  UnknownMethodError,
-} from '../common/errors.ts'
+export * from '../common/error_exports.ts'
 export {
   type Counter,
   type CounterSeries,

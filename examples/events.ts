@@ -22,8 +22,6 @@ const chat: ContainerFactory = (options) => {
       },
       connect: (clientId, broadcast) => void members.set(clientId, broadcast),
       disconnect: (clientId) => void members.delete(clientId),
-      terminate: () => Promise.resolve(),
-      ping: () => {},
     },
   })
 }

@@ -20,10 +20,6 @@ if (Deno.args[0] === '--agent') {
   const [, agentId, endpoint] = Deno.args
   const leader: Container = {
     request: (operation) => Promise.resolve(operation === 'who' ? agentId : null),
-    connect: () => {},
-    disconnect: () => {},
-    terminate: () => Promise.resolve(),
-    ping: () => {},
   }
   const client = await createNetworkClient(endpoint, { timeouts })
   await client.serveAgent('127.0.0.1:0', {}, {

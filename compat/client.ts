@@ -413,7 +413,7 @@ class CompatConnection implements ContainerConnection {
   constructor(readonly modern: ModernConnection) {}
 
   get containerId(): ContainerUuid {
-    return this.modern.containerId
+    return this.modern.uuid
   }
 
   get on(): ((data: unknown) => Promise<void> | void) | undefined {

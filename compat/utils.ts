@@ -106,11 +106,11 @@ export class TickManagerImpl extends ModernTickManager {
   }
 
   /** Runs `handler` every `interval` seconds (a finite number >= 1). */
-  override register(handler: TickHandler, interval: number): () => void {
+  register(handler: TickHandler, interval: number): () => void {
     if (!Number.isFinite(interval) || interval < 1) {
       throw new InvalidArgumentError('Interval must be a finite number >= 1 (seconds)')
     }
-    return super.register(handler, interval)
+    return this.every(handler, interval * 1000)
   }
 
   /** Resolves after `ticks` ticks (>= 1). */
@@ -152,8 +152,13 @@ export class FakeTickManager implements TickManager {
     this.#time = time
   }
 
-  /** Registers `handler`; the interval is ignored: `execAll` runs it. */
+  /** Registers `handler`; the interval (seconds) is ignored: `execAll` runs it. */
   register(handler: TickHandler, _interval: number): () => void {
+    return this.every(handler, 0)
+  }
+
+  /** Registers `handler`; the interval (milliseconds) is ignored: `execAll` runs it. */
+  every(handler: TickHandler, _intervalMs: number): () => void {
     const entry = { handler }
     this.#handlers.add(entry)
     return () => this.#handlers.delete(entry)

@@ -122,7 +122,10 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
     this.#registry = new Registry(clock)
     this.#placement = new Placement(this.#registry)
     this.#drains = new Drains(this.#registry, heldLimits)
-    this.#unregisterCheck = clock.register(() => this.#checkLiveness(), this.timeouts.pingInterval)
+    this.#unregisterCheck = clock.every(
+      () => this.#checkLiveness(),
+      this.timeouts.pingInterval * 1000,
+    )
   }
 
   /** Registers an agent, or re-registers it with the containers it still has. */

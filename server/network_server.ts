@@ -274,7 +274,7 @@ export class NetworkServer {
       sessions: () => this.#rpc.sessions().length,
       stats: () => this.#rpc.stats,
     })
-    this.#unregisterPing = clock.register(() => this.#pingLiveSessions(), timeouts.pingInterval)
+    this.#unregisterPing = clock.every(() => this.#pingLiveSessions(), timeouts.pingInterval * 1000)
     logger.info('network server listening on {endpoint}', { endpoint: this.endpoint })
   }
 

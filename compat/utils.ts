@@ -32,6 +32,20 @@ export const timeouts: {
   pingInterval: 1,
 }
 
+// huly.net's timings (seconds, `timeouts` as set now) as the library's options
+// (milliseconds), with `aliveTimeout` in seconds when a caller gives its own.
+export function modernTimeouts(aliveTimeout: number = timeouts.aliveTimeout): {
+  aliveTimeoutMs: number
+  pingIntervalMs: number
+  unusedContainerTimeoutMs: number
+} {
+  return {
+    aliveTimeoutMs: aliveTimeout * 1000,
+    pingIntervalMs: timeouts.pingInterval * 1000,
+    unusedContainerTimeoutMs: timeouts.unusedContainerTimeout * 1000,
+  }
+}
+
 /**
  * A new random container uuid.
  *

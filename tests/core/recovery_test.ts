@@ -10,7 +10,7 @@ test('during recovery a get waits for the agent to re-register and finds its con
     await before.network.get(client1, kind('session'), { uuid: uuid('s1') })
     // A new coordinator: one agent is back already, the one hosting s1 is not yet.
     await after.agent('a2', ['session'])
-    after.network.beginRecovery(3)
+    after.network.beginRecovery(3000)
     let settled = false
     const get = after.network.get(client1, kind('session'), { uuid: uuid('s1') })
     get.then(() => settled = true, () => settled = true)
@@ -29,7 +29,7 @@ test('during recovery a get of a container nobody reports starts it once recover
   const f = new Fixture()
   try {
     await f.agent('a1', ['session'])
-    f.network.beginRecovery(2)
+    f.network.beginRecovery(2000)
     assert.equal(f.network.recovering, true)
     let done = false
     const get = f.network.get(client1, kind('session'), { uuid: uuid('new') }).then(() =>
@@ -51,7 +51,7 @@ test('after recovery gets start containers at once again', async () => {
   try {
     const agent = new AgentImpl('a1' as AgentUuid, {})
     await f.network.register(agent.registration(), agent)
-    f.network.beginRecovery(1)
+    f.network.beginRecovery(1000)
     await f.advance(1_500)
     await f.agent('a2', ['session'])
     await f.network.get(client1, kind('session'))
@@ -67,7 +67,7 @@ test('after recovery gets start containers at once again', async () => {
  * client only at its alive timeout (it missed the bye), well past the unused timeout.
  */
 async function restartedWhileClientAway() {
-  const timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1 }
+  const timeouts = { pingIntervalMs: 500, aliveTimeoutMs: 2000, unusedContainerTimeoutMs: 1000 }
   const before = new Fixture({ timeouts })
   const after = new Fixture({ timeouts })
   const agent = await before.agent('a1', ['session'])

@@ -47,7 +47,7 @@ Deno.test('an agent killed under load: every request succeeds or fails with a na
   try {
     agents.push(await startAgent(endpoint, 'agent-1'), await startAgent(endpoint, 'agent-2'))
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const refs = await Promise.all(
       Array.from({ length: 10 }, (_, i) => client!.get('echo', { uuid: `load-${i}` })),
@@ -91,7 +91,7 @@ Deno.test('the coordinator killed and restarted under load: nothing starts twice
       await startAgent(first.endpoint, 'agent-2'),
     )
     client = await createNetworkClient(first.endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const uuids = Array.from({ length: 10 }, (_, i) => `keep-${i}`)
     const refs = await Promise.all(uuids.map((uuid) => client!.get('echo', { uuid })))

@@ -21,7 +21,7 @@ async function withOldAgent(
   try {
     agents.push(await startRollingAgent(endpoint, 'a1', drainMs))
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const ref = await client.get(kind, { uuid })
     assert.equal(ref.record.agentId, 'a1')

@@ -11,7 +11,7 @@ Deno.test('10k requests in flight towards a slow container: busy push-back, ever
   let client: NetworkClient | undefined
   try {
     agent = await startAgent(endpoint, 'agent-1')
-    client = await createNetworkClient(endpoint, { timeouts: { aliveTimeout: 10 } })
+    client = await createNetworkClient(endpoint, { timeouts: { aliveTimeoutMs: 10_000 } })
     const ref = await client.get('echo', { uuid: 'slow' })
     const before = await coordinator.rss()
     const started = performance.now()
@@ -46,7 +46,7 @@ Deno.test('requests that cannot be served in time fail with TimeoutError, none h
   let client: NetworkClient | undefined
   try {
     agent = await startAgent(endpoint, 'agent-1')
-    client = await createNetworkClient(endpoint, { timeouts: { aliveTimeout: 10 } })
+    client = await createNetworkClient(endpoint, { timeouts: { aliveTimeoutMs: 10_000 } })
     const ref = await client.get('echo')
     const results = await within(30_000, 'all settled', () =>
       Promise.allSettled(

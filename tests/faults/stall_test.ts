@@ -13,7 +13,7 @@ Deno.test('a stalled agent (SIGSTOP past aliveTimeout) loses its containers to a
     agents.push(await startAgent(endpoint, 'agent-1'))
     agents.push(await startAgent(endpoint, 'agent-2'))
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const ref = await client.get('echo', { uuid: 'fenced' })
     const first = await ref.request('who') as { agentId: string }

@@ -22,7 +22,7 @@ Deno.test('a coordinator restarted with SIGTERM loses no request and runs none t
     await agent.waitFor(/registered with/)
     const reasons: string[] = []
     client = await createNetworkClient(first.endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
       onConnectionChange: (connected, reason) => {
         if (!connected && reason !== undefined) reasons.push(reason)
       },

@@ -11,7 +11,7 @@ Deno.test('when the owner of a stateless container dies, a standby serves it wit
     agents.push(await startAgent(endpoint, 'agent-1', 'ha'))
     agents.push(await startAgent(endpoint, 'agent-2', 'ha'))
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const ref = await client.get('echo', { uuid: 'ha-1' })
     assert.equal(ref.record.stateless, true)

@@ -74,7 +74,7 @@ Deno.test('a connection follows its container when it is placed again on another
   let client: NetworkClient | undefined
   try {
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     const ref = await client.get('echo', { uuid: 'wanderer' })
     const connection = await ref.connect()
@@ -125,7 +125,7 @@ Deno.test('a client reports its connection going down and up, and closes at once
     return promise.finally(() => clearInterval(timer))
   }
   const client = await createNetworkClient(first.endpoint, {
-    timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+    timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     onConnectionChange: (connected) => {
       changes.push(connected)
     },

@@ -23,7 +23,7 @@ async function withNetwork(
   try {
     for (let i = 1; i <= agentCount; i++) agents.push(await startAgent(endpoint, `agent-${i}`))
     client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     await client.waitConnection(10_000)
     await within(

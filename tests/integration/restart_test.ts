@@ -12,7 +12,7 @@ Deno.test('after a coordinator SIGKILL and restart on the same port, agents re-r
     coordinator = first.proc
     agent = await startAgent(first.endpoint, 'agent-1')
     client = await createNetworkClient(first.endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
     })
     await client.waitConnection(10_000)
     const refs = await Promise.all(

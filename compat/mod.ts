@@ -41,7 +41,10 @@ export {
   type BackRPCResponseSend,
   BackRPCServer,
   type BackRPCServerHandler,
+  type BackRPCServerStats,
   type ClientId,
+  parseJSON,
+  stringifyJSON,
 } from './backrpc.ts'
 export {
   type ContainerConnection,

@@ -13,7 +13,7 @@ import type {
   ContainerReference as ModernReference,
 } from '../client/mod.ts'
 import type { TickManager } from '../common/clock.ts'
-import { InvalidArgumentError, NoAgentError } from '../common/errors.ts'
+import { InvalidArgumentError, NoAgentError, TimeoutError } from '../common/errors.ts'
 import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'
 import { AgentImpl, type Container, type ContainerFactory, serveOn, servingOf } from './agent.ts'
 import { agentDirectRef, toCompatRef } from './endpoints.ts'
@@ -194,7 +194,8 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
   /** The client's uuid. */
   readonly clientId: ClientUuid
   readonly #client: Promise<ModernClient>
-  readonly #servers = new Map<string, NetworkAgentServer>()
+  /** The agent servers `serveAgent` started, by endpoint; kept (closed) after `close`. */
+  readonly servers: Array<[string, NetworkAgentServer]> = []
   readonly #tick = new TickManagerImpl(timeouts.pingInterval * 2)
 
   /** Connects to `host:port` in the background. */
@@ -246,8 +247,8 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
     factories: Record<string, ContainerFactory>,
     statelessContainers?: StatelessContainersFactory,
   ): Promise<void> {
-    if (this.#servers.has(endpointUrl)) {
-      throw new InvalidArgumentError(`an agent is already served at ${endpointUrl}`)
+    if (this.servers.some(([url]) => url === endpointUrl)) {
+      throw new InvalidArgumentError(`Agent server already running at ${endpointUrl}`)
     }
     const [host, port] = endpointUrl.split(':')
     const agent = new AgentImpl(crypto.randomUUID() as AgentUuid, factories)
@@ -257,7 +258,7 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
       '*',
       port === undefined ? 3738 : Number(port),
     )
-    this.#servers.set(endpointUrl, server)
+    this.servers.push([endpointUrl, server])
     await server.start(agent)
     for (const config of (await statelessContainers?.(agent.endpoint!)) ?? []) {
       agent.addStatelessContainer(config.uuid, config.kind, config.endpoint, config.container)
@@ -321,13 +322,17 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
 
   /** Waits for the connection, at most `timeout` ms when given. */
   async waitConnection(timeout?: number): Promise<void> {
-    await (await this.#client).waitConnection(timeout)
+    try {
+      await (await this.#client).waitConnection(timeout)
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      throw new TimeoutError('Connection timeout', { cause: error })
+    }
   }
 
   /** Closes the client and the agents it serves. */
   async close(): Promise<void> {
-    for (const server of this.#servers.values()) await server.close()
-    this.#servers.clear()
+    for (const [, server] of this.servers) await server.close()
     this.#tick.stop()
     await (await this.#client.catch(() => undefined))?.close()
   }
@@ -357,6 +362,26 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
       clearTimeout(timer)
       stop()
     })
+  }
+}
+
+/**
+ * huly.net's client class, made with a host and a port: the same client as
+ * `createNetworkClient(`${host}:${port}`, aliveTimeout)`. The tick manager is
+ * accepted and not used: the client pings on a clock of its own.
+ *
+ * @example
+ * ```ts ignore
+ * import { NetworkClientImpl, TickManagerImpl } from '@huly/network/compat'
+ * const client = new NetworkClientImpl('localhost', 3737, new TickManagerImpl(10))
+ * console.log(await client.kinds())
+ * await client.close()
+ * ```
+ */
+export class NetworkClientImpl extends NetworkClientWithAgents {
+  /** Connects to `host:port` in the background; `aliveTimeout` in seconds. */
+  constructor(readonly host: string, port: number, _tickMgr?: TickManager, aliveTimeout?: number) {
+    super(`${host}:${port}`, aliveTimeout)
   }
 }
 

@@ -51,6 +51,7 @@ export {
   type ContainerReference,
   createNetworkClient,
   NetworkAgentServer,
+  NetworkClientImpl,
   NetworkClientWithAgents,
   type StatelessContainerConfig,
   type StatelessContainersFactory,
@@ -81,7 +82,7 @@ export {
   NetworkEventKind,
   type NetworkUpdateListener,
 } from './records.ts'
-export { NetworkServer } from './server.ts'
+export { NetworkServer, opNames } from './server.ts'
 export type { AgentEndpointRef, ContainerEndpointRef } from './types.ts'
 export {
   composeCID,

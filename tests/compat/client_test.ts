@@ -17,7 +17,7 @@ import {
   parseEndpointRef,
   TickManagerImpl,
 } from '@huly/network/compat'
-import type { AgentUuid } from '@huly/network/core'
+import { type AgentUuid, TimeoutError } from '@huly/network/core'
 import { EchoContainer, echoFactory } from './_containers.ts'
 
 const echo = 'echo' as ContainerKind
@@ -190,4 +190,26 @@ Deno.test('labels select the container carrying them', async () => {
   const a2 = await client.get(echo, { labels: ['tenant:a'] })
   assert.notEqual(a.uuid, b.uuid)
   assert.equal(a2.uuid, a.uuid)
+})
+
+Deno.test('serveAgent keeps its servers in `servers`; one endpoint serves one agent', async () => {
+  await using net = await coordinator()
+  const agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await assert.rejects(
+    agents.serveAgent('127.0.0.1:0', { echo: echoFactory() }),
+    (error) =>
+      error instanceof Error && error.message === 'Agent server already running at 127.0.0.1:0',
+  )
+  assert.equal(agents.servers.length, 1)
+  await agents.close()
+  assert.equal(agents.servers.length, 1, 'closed, not forgotten')
+})
+
+Deno.test("waitConnection(ms) with no coordinator fails as huly.net's 'Connection timeout'", async () => {
+  await using client = createNetworkClient(`127.0.0.1:${freePort()}`)
+  await assert.rejects(
+    client.waitConnection(100),
+    (error) => error instanceof TimeoutError && error.message === 'Connection timeout',
+  )
 })

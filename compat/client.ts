@@ -61,6 +61,81 @@ export interface ContainerConnection extends RequestHandler {
 }
 
 /**
+ * huly.net's holder of a container connection, or of the promise of one: requests
+ * wait for it, `setConnection` replaces it (the one before is closed) and the
+ * events of whichever connection it holds reach `on`.
+ *
+ * @example
+ * ```ts
+ * import { type ContainerConnection, ContainerConnectionImpl } from '@huly/network/compat'
+ * import type { ContainerUuid } from '@huly/network/core'
+ * const direct = {
+ *   containerId: 'c1' as ContainerUuid,
+ *   request: (operation: string) => Promise.resolve(`done ${operation}`),
+ *   cast: () => ({}),
+ *   close: () => Promise.resolve(),
+ * } as unknown as ContainerConnection
+ * const connection = new ContainerConnectionImpl('c1' as ContainerUuid, Promise.resolve(direct))
+ * console.assert(await connection.request('op') === 'done op')
+ * await connection.close()
+ * ```
+ */
+export class ContainerConnectionImpl implements ContainerConnection {
+  /** Receives the events of the connection it holds. */
+  on?: (data: unknown) => Promise<void> | void
+  /** Called each time the connection is replaced. */
+  onEndpointUpdate?: () => void
+  #connection!: ContainerConnection | Promise<ContainerConnection>
+
+  /** Holds `connection` for the container `containerId`. */
+  constructor(
+    readonly containerId: ContainerUuid,
+    connection: ContainerConnection | Promise<ContainerConnection>,
+  ) {
+    this.setConnection(connection)
+  }
+
+  /** Waits until the connection it holds is there. */
+  async connect(): Promise<void> {
+    await this.#connection
+  }
+
+  /** Holds `connection` from now on; the one held before is closed. */
+  setConnection(connection: ContainerConnection | Promise<ContainerConnection>): void {
+    const previous = this.#connection as
+      | ContainerConnection
+      | Promise<ContainerConnection>
+      | undefined
+    if (previous !== undefined) {
+      Promise.resolve(previous).then((held) => held.close()).catch((error) =>
+        logger.warn('closing a replaced connection failed: {error}', { error })
+      )
+    }
+    this.#connection = connection
+    Promise.resolve(connection).then((held) => {
+      if (this.#connection === connection) this.#connection = held
+      held.on = (event) => this.on?.(event)
+    }, () => {})
+    this.onEndpointUpdate?.()
+  }
+
+  /** Sends a request on the connection it holds, once that is there. */
+  async request(operation: string, data?: unknown): Promise<unknown> {
+    return await (await this.#connection).request(operation, data)
+  }
+
+  /** A typed proxy: `Interface.method` requests. */
+  cast<T extends object>(interfaceName?: string): T {
+    return createProxy<T>(this, interfaceName)
+  }
+
+  /** Closes the connection it holds. */
+  async close(): Promise<void> {
+    await (await this.#connection).close()
+  }
+}
+
+/**
  * A reference to a container: while it is open, the container is kept.
  *
  * @example

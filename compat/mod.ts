@@ -48,6 +48,7 @@ export {
 } from './backrpc.ts'
 export {
   type ContainerConnection,
+  ContainerConnectionImpl,
   type ContainerReference,
   createNetworkClient,
   NetworkAgentServer,

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict'
 import {
   AgentImpl,
+  type ContainerConnection,
+  ContainerConnectionImpl,
   type ContainerEndpointRef,
   type ContainerKind,
   type ContainerUuid,
@@ -212,4 +214,31 @@ Deno.test("waitConnection(ms) with no coordinator fails as huly.net's 'Connectio
     client.waitConnection(100),
     (error) => error instanceof TimeoutError && error.message === 'Connection timeout',
   )
+})
+
+Deno.test('ContainerConnectionImpl waits for its connection, replaces it and forwards events', async () => {
+  const closed: string[] = []
+  const fake = (name: string): ContainerConnection => ({
+    containerId: 'c1' as ContainerUuid,
+    request: (operation: string) => Promise.resolve(`${name}:${operation}`),
+    cast: () => ({}) as never,
+    close: () => Promise.resolve(void closed.push(name)),
+  })
+  const first = fake('first')
+  const holder = new ContainerConnectionImpl('c1' as ContainerUuid, Promise.resolve(first))
+  await holder.connect()
+  assert.equal(await holder.request('op'), 'first:op')
+  const events: unknown[] = []
+  holder.on = (event) => void events.push(event)
+  await first.on?.('hello')
+  let updates = 0
+  holder.onEndpointUpdate = () => void updates++
+  holder.setConnection(fake('second'))
+  assert.equal(await holder.request('op'), 'second:op')
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.deepEqual(closed, ['first'])
+  await holder.close()
+  assert.deepEqual(closed, ['first', 'second'])
+  assert.deepEqual(events, ['hello'])
+  assert.equal(updates, 1)
 })

@@ -4,7 +4,9 @@
  * `@huly/network/compat` (its `backrpc` package too, over this library's wire). Names, signatures, return shapes, units (seconds),
  * enums and JSON-string endpoint references are huly.net's; the network,
  * transport and fixes underneath are this library's (see
- * `docs/migrating-from-huly-net.md` for the differences that remain).
+ * `docs/migrating-from-huly-net.md` for the differences that remain, and for
+ * huly.net's own specs and examples run with only their imports changed: every
+ * test of its public API passes but the five that assert a defect fixed here).
  *
  * @example
  * ```ts

@@ -33,6 +33,38 @@ const EVENT_TOPIC = 'backrpc'
 export type ClientId = string & { __clientId: string }
 
 /**
+ * huly.net's JSON text of `data`, with `undefined` written as `null`.
+ *
+ * @example
+ * ```ts
+ * import { stringifyJSON } from '@huly/network/compat'
+ * console.assert(stringifyJSON([1, undefined]) === '[1,null]')
+ * ```
+ */
+export function stringifyJSON(data: unknown): string {
+  return JSON.stringify(data, (_key, value) => value === undefined ? null : value)
+}
+
+/**
+ * huly.net's JSON parse: the value of `text`, or `undefined` (logged) when it is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { parseJSON } from '@huly/network/compat'
+ * console.assert(parseJSON('{"a":null}').a === null && parseJSON('{') === undefined)
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function parseJSON(text: string): any {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    logger.error('failed to parse JSON: {error}', { error })
+    return undefined
+  }
+}
+
+/**
  * Sends the answer of one request.
  *
  * @example
@@ -66,6 +98,8 @@ export interface BackRPCServerHandler<ClientT> {
   helloHandler?(client: ClientT): Promise<void>
   /** A client's session ended; `timeout` when it fell silent. */
   closeHandler?(client: ClientT, timeout: boolean): Promise<void>
+  /** A client pinged (every ping interval, or at its `checkAlive`). */
+  onPing?(client: ClientT): void
 }
 
 /**
@@ -107,6 +141,51 @@ function quietly(work: Promise<void> | undefined, what: string): void {
 }
 
 /**
+ * Counters of a `BackRPCServer` since its last check: pings, requests received,
+ * responses to its own requests received, hellos.
+ *
+ * @example
+ * ```ts
+ * import type { BackRPCServerStats } from '@huly/network/compat'
+ * const stats: BackRPCServerStats = { pings: 0, requests: 0, responses: 0, hellos: 0 }
+ * ```
+ */
+export interface BackRPCServerStats {
+  /** Pings from clients. */
+  pings: number
+  /** Requests from clients. */
+  requests: number
+  /** Answers (or failures) of the server's requests to clients. */
+  responses: number
+  /** Handshakes of clients, new and again. */
+  hellos: number
+}
+
+/** Runs at most `limit()` tasks of one client at once; the others wait in order. */
+class PerClientLimiter {
+  readonly #running = new Map<string, { active: number; waiting: Array<() => void> }>()
+
+  constructor(readonly limit: () => number) {}
+
+  async run<T>(client: string, task: () => Promise<T>): Promise<T> {
+    let entry = this.#running.get(client)
+    if (entry === undefined) this.#running.set(client, entry = { active: 0, waiting: [] })
+    if (entry.active >= Math.max(1, this.limit())) {
+      await new Promise<void>((resolve) => entry!.waiting.push(resolve))
+    }
+    entry.active++
+    try {
+      return await task()
+    } finally {
+      entry.active--
+      const next = entry.waiting.shift()
+      if (next !== undefined) next()
+      else if (entry.active === 0) this.#running.delete(client)
+    }
+  }
+}
+
+/**
  * A server clients connect to, listening at once on `host:port` (`*` for every
  * interface, `'random'` for a free port).
  *
@@ -130,8 +209,17 @@ function quietly(work: Promise<void> | undefined, what: string): void {
 export class BackRPCServer<ClientT extends string = ClientId> {
   /** This server's id. */
   readonly uuid: string = crypto.randomUUID()
+  /**
+   * Requests of one client handled at once (25); the client's further requests
+   * wait for one of them to be answered.
+   */
+  requestsLimitPerClient = 25
+  /** What came in since the last check (every ping interval), as huly.net counts it. */
+  readonly stats: BackRPCServerStats = { pings: 0, requests: 0, responses: 0, hellos: 0 }
   readonly #rpc: RpcServer
   readonly #endpoint: string
+  readonly #limiter: PerClientLimiter
+  readonly #unregisterStats: () => void
 
   /** Listens on `host:port` and serves `handlers` (huly.net's zeromq socket options are ignored). */
   constructor(
@@ -141,24 +229,37 @@ export class BackRPCServer<ClientT extends string = ClientId> {
     port: number | 'random' = 'random',
     _socketOptions?: unknown,
   ) {
+    this.#limiter = new PerClientLimiter(() => this.requestsLimitPerClient)
     this.#rpc = new RpcServer({
       clock: tickMgr,
       serverId: this.uuid,
       aliveTimeoutMs: timeouts.aliveTimeout * 1000,
       checkIntervalMs: timeouts.pingInterval * 1000,
-      handler: (request) =>
-        answer(
-          request,
-          (params, send) =>
-            handlers.requestHandler(
-              request.session.peerId as ClientT,
-              request.operation,
-              params,
-              send,
-            ),
-        ),
+      handler: (request) => {
+        this.stats.requests++
+        return this.#limiter.run(request.session.peerId, () =>
+          answer(
+            request,
+            (params, send) =>
+              handlers.requestHandler(
+                request.session.peerId as ClientT,
+                request.operation,
+                params,
+                send,
+              ),
+          ))
+      },
       onSession: (session, resumed) => {
+        this.stats.hellos++
         if (!resumed) quietly(handlers.helloHandler?.(session.peerId as ClientT), 'helloHandler')
+      },
+      onPing: (session) => {
+        this.stats.pings++
+        try {
+          handlers.onPing?.(session.peerId as ClientT)
+        } catch (error) {
+          logger.warn('onPing failed: {error}', { error })
+        }
       },
       onEvent: (session, topic) =>
         logger.debug('event {topic} from {clientId}: no handler takes it', {
@@ -172,6 +273,22 @@ export class BackRPCServer<ClientT extends string = ClientId> {
         ),
     })
     this.#endpoint = this.#rpc.listen(`tcp://${bindHost(host)}:${port === 'random' ? 0 : port}`)
+    this.#unregisterStats = tickMgr.every(() => this.#resetStats(), timeouts.pingInterval * 1000)
+  }
+
+  /** Drops the clients silent for longer than their alive timeout now, as the clock does every ping interval. */
+  checkAlive(): Promise<void> {
+    this.#resetStats()
+    this.#rpc.checkLiveness()
+    return Promise.resolve()
+  }
+
+  #resetStats(): void {
+    this.stats.pings =
+      this.stats.requests =
+      this.stats.responses =
+      this.stats.hellos =
+        0
   }
 
   /** The port it listens on. */
@@ -183,7 +300,11 @@ export class BackRPCServer<ClientT extends string = ClientId> {
   async request(clientId: ClientT, method: string, params: unknown): Promise<unknown> {
     const session = this.#rpc.session(clientId)
     if (session === undefined) throw new NotConnectedError(`Client ${clientId} not found`)
-    return decode(await session.request(method, encode(params)))
+    try {
+      return decode(await session.request(method, encode(params)))
+    } finally {
+      this.stats.responses++
+    }
   }
 
   /** Sends an event to a connected client. */
@@ -198,6 +319,7 @@ export class BackRPCServer<ClientT extends string = ClientId> {
 
   /** Stops listening; the clients' sessions end. */
   close(): Promise<void> {
+    this.#unregisterStats()
     return this.#rpc.close()
   }
 }
@@ -247,6 +369,15 @@ export class BackRPCClient<ClientT extends string = ClientId> {
   /** Waits until it is connected. */
   waitConnection(): Promise<void> {
     return this.#rpc.waitConnection()
+  }
+
+  /**
+   * Pings the server now, as the clock does every ping interval; a server that
+   * dropped this client's session makes it connect again (a new hello).
+   */
+  checkAlive(): Promise<void> {
+    this.#rpc.ping()
+    return Promise.resolve()
   }
 
   /** Sends a request to the server; `ClosedError` 'Client closed' once closed. */

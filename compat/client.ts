@@ -13,7 +13,7 @@ import type {
   ContainerReference as ModernReference,
 } from '../client/mod.ts'
 import type { TickManager } from '../common/clock.ts'
-import { InvalidArgumentError, NoAgentError } from '../common/errors.ts'
+import { InvalidArgumentError, NoAgentError, TimeoutError } from '../common/errors.ts'
 import type { AgentUuid, ClientUuid, ContainerKind, ContainerUuid } from '../core/types.ts'
 import { AgentImpl, type Container, type ContainerFactory, serveOn, servingOf } from './agent.ts'
 import { agentDirectRef, toCompatRef } from './endpoints.ts'
@@ -58,6 +58,81 @@ export interface ContainerConnection extends RequestHandler {
   on?: (data: unknown) => Promise<void> | void
   /** Closes the connection. */
   close(): Promise<void>
+}
+
+/**
+ * huly.net's holder of a container connection, or of the promise of one: requests
+ * wait for it, `setConnection` replaces it (the one before is closed) and the
+ * events of whichever connection it holds reach `on`.
+ *
+ * @example
+ * ```ts
+ * import { type ContainerConnection, ContainerConnectionImpl } from '@huly/network/compat'
+ * import type { ContainerUuid } from '@huly/network/core'
+ * const direct = {
+ *   containerId: 'c1' as ContainerUuid,
+ *   request: (operation: string) => Promise.resolve(`done ${operation}`),
+ *   cast: () => ({}),
+ *   close: () => Promise.resolve(),
+ * } as unknown as ContainerConnection
+ * const connection = new ContainerConnectionImpl('c1' as ContainerUuid, Promise.resolve(direct))
+ * console.assert(await connection.request('op') === 'done op')
+ * await connection.close()
+ * ```
+ */
+export class ContainerConnectionImpl implements ContainerConnection {
+  /** Receives the events of the connection it holds. */
+  on?: (data: unknown) => Promise<void> | void
+  /** Called each time the connection is replaced. */
+  onEndpointUpdate?: () => void
+  #connection!: ContainerConnection | Promise<ContainerConnection>
+
+  /** Holds `connection` for the container `containerId`. */
+  constructor(
+    readonly containerId: ContainerUuid,
+    connection: ContainerConnection | Promise<ContainerConnection>,
+  ) {
+    this.setConnection(connection)
+  }
+
+  /** Waits until the connection it holds is there. */
+  async connect(): Promise<void> {
+    await this.#connection
+  }
+
+  /** Holds `connection` from now on; the one held before is closed. */
+  setConnection(connection: ContainerConnection | Promise<ContainerConnection>): void {
+    const previous = this.#connection as
+      | ContainerConnection
+      | Promise<ContainerConnection>
+      | undefined
+    if (previous !== undefined) {
+      Promise.resolve(previous).then((held) => held.close()).catch((error) =>
+        logger.warn('closing a replaced connection failed: {error}', { error })
+      )
+    }
+    this.#connection = connection
+    Promise.resolve(connection).then((held) => {
+      if (this.#connection === connection) this.#connection = held
+      held.on = (event) => this.on?.(event)
+    }, () => {})
+    this.onEndpointUpdate?.()
+  }
+
+  /** Sends a request on the connection it holds, once that is there. */
+  async request(operation: string, data?: unknown): Promise<unknown> {
+    return await (await this.#connection).request(operation, data)
+  }
+
+  /** A typed proxy: `Interface.method` requests. */
+  cast<T extends object>(interfaceName?: string): T {
+    return createProxy<T>(this, interfaceName)
+  }
+
+  /** Closes the connection it holds. */
+  async close(): Promise<void> {
+    await (await this.#connection).close()
+  }
 }
 
 /**
@@ -194,7 +269,8 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
   /** The client's uuid. */
   readonly clientId: ClientUuid
   readonly #client: Promise<ModernClient>
-  readonly #servers = new Map<string, NetworkAgentServer>()
+  /** The agent servers `serveAgent` started, by endpoint; kept (closed) after `close`. */
+  readonly servers: Array<[string, NetworkAgentServer]> = []
   readonly #tick = new TickManagerImpl(timeouts.pingInterval * 2)
 
   /** Connects to `host:port` in the background. */
@@ -242,8 +318,8 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
     factories: Record<string, ContainerFactory>,
     statelessContainers?: StatelessContainersFactory,
   ): Promise<void> {
-    if (this.#servers.has(endpointUrl)) {
-      throw new InvalidArgumentError(`an agent is already served at ${endpointUrl}`)
+    if (this.servers.some(([url]) => url === endpointUrl)) {
+      throw new InvalidArgumentError(`Agent server already running at ${endpointUrl}`)
     }
     const [host, port] = endpointUrl.split(':')
     const agent = new AgentImpl(crypto.randomUUID() as AgentUuid, factories)
@@ -253,7 +329,7 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
       '*',
       port === undefined ? 3738 : Number(port),
     )
-    this.#servers.set(endpointUrl, server)
+    this.servers.push([endpointUrl, server])
     await server.start(agent)
     for (const config of (await statelessContainers?.(agent.endpoint!)) ?? []) {
       agent.addStatelessContainer(config.uuid, config.kind, config.endpoint, config.container)
@@ -317,13 +393,17 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
 
   /** Waits for the connection, at most `timeout` ms when given. */
   async waitConnection(timeout?: number): Promise<void> {
-    await (await this.#client).waitConnection(timeout)
+    try {
+      await (await this.#client).waitConnection(timeout)
+    } catch (error) {
+      if (!(error instanceof TimeoutError)) throw error
+      throw new TimeoutError('Connection timeout', { cause: error })
+    }
   }
 
   /** Closes the client and the agents it serves. */
   async close(): Promise<void> {
-    for (const server of this.#servers.values()) await server.close()
-    this.#servers.clear()
+    for (const [, server] of this.servers) await server.close()
     this.#tick.stop()
     await (await this.#client.catch(() => undefined))?.close()
   }
@@ -353,6 +433,26 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
       clearTimeout(timer)
       stop()
     })
+  }
+}
+
+/**
+ * huly.net's client class, made with a host and a port: the same client as
+ * `createNetworkClient(`${host}:${port}`, aliveTimeout)`. The tick manager is
+ * accepted and not used: the client pings on a clock of its own.
+ *
+ * @example
+ * ```ts ignore
+ * import { NetworkClientImpl, TickManagerImpl } from '@huly/network/compat'
+ * const client = new NetworkClientImpl('localhost', 3737, new TickManagerImpl(10))
+ * console.log(await client.kinds())
+ * await client.close()
+ * ```
+ */
+export class NetworkClientImpl extends NetworkClientWithAgents {
+  /** Connects to `host:port` in the background; `aliveTimeout` in seconds. */
+  constructor(readonly host: string, port: number, _tickMgr?: TickManager, aliveTimeout?: number) {
+    super(`${host}:${port}`, aliveTimeout)
   }
 }
 

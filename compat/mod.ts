@@ -4,7 +4,9 @@
  * `@huly/network/compat` (its `backrpc` package too, over this library's wire). Names, signatures, return shapes, units (seconds),
  * enums and JSON-string endpoint references are huly.net's; the network,
  * transport and fixes underneath are this library's (see
- * `docs/migrating-from-huly-net.md` for the differences that remain).
+ * `docs/migrating-from-huly-net.md` for the differences that remain, and for
+ * huly.net's own specs and examples run with only their imports changed: every
+ * test of its public API passes but the five that assert a defect fixed here).
  *
  * @example
  * ```ts
@@ -41,13 +43,18 @@ export {
   type BackRPCResponseSend,
   BackRPCServer,
   type BackRPCServerHandler,
+  type BackRPCServerStats,
   type ClientId,
+  parseJSON,
+  stringifyJSON,
 } from './backrpc.ts'
 export {
   type ContainerConnection,
+  ContainerConnectionImpl,
   type ContainerReference,
   createNetworkClient,
   NetworkAgentServer,
+  NetworkClientImpl,
   NetworkClientWithAgents,
   type StatelessContainerConfig,
   type StatelessContainersFactory,
@@ -78,7 +85,7 @@ export {
   NetworkEventKind,
   type NetworkUpdateListener,
 } from './records.ts'
-export { NetworkServer } from './server.ts'
+export { NetworkServer, opNames } from './server.ts'
 export type { AgentEndpointRef, ContainerEndpointRef } from './types.ts'
 export {
   composeCID,

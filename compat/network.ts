@@ -184,6 +184,14 @@ export class NetworkImpl implements Network {
     this.modern.clientGone(clientUuid)
   }
 
+  /**
+   * Resolves once the events of the changes made so far were delivered (they go
+   * out by themselves right after each change, in order).
+   */
+  async sendEvents(): Promise<void> {
+    await new Promise<void>((resolve) => queueMicrotask(resolve))
+  }
+
   /** Stops it (its containers are terminated in the background). */
   close(): void {
     for (const stop of this.#clients.values()) stop()

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { TickManagerImpl as ModernTickManager } from '../common/clock.ts'
 import type { TickHandler, TickManager } from '../common/clock.ts'
 import type { ContainerUuid } from '../core/types.ts'
 import { InvalidArgumentError } from '../common/errors.ts'
@@ -93,20 +92,37 @@ export function groupByArray<T, K>(array: T[], keyProvider: (item: T) => K): Map
 }
 
 /**
- * The real clock with huly.net's `tps` property: `new TickManagerImpl(ticksPerSecond)`,
- * handlers registered with an interval in seconds.
+ * huly.net's real clock, counting ticks: `new TickManagerImpl(ticksPerSecond)`
+ * ticks `tps` times a second once started; a handler registered with an interval
+ * in seconds runs at every `tps * interval`-th tick, at an offset of its own (its
+ * hash), so handlers spread over the ticks of a second.
  *
  * @example
  * ```ts
  * import { TickManagerImpl } from '@huly/network/compat'
  * const tick = new TickManagerImpl(10)
- * tick.start()
- * tick.stop()
+ * let runs = 0
+ * tick.register(() => { runs++ }, 1)
+ * for (let i = 0; i < 10; i++) await tick.tick()
+ * console.assert(runs === 1)
  * ```
  */
-export class TickManagerImpl extends ModernTickManager {
-  /** Ticks per second. */
+export class TickManagerImpl implements TickManager {
+  /** Ticks per second (1 to 1000). */
   readonly tps: number
+  /** The registered handlers by id: `[handler, hash, interval in seconds]`. */
+  readonly handlers: Map<number, [TickHandler, number, number]> = new Map()
+  /** The id of the next handler registered (its hash is the id modulo `tps`). */
+  hashCounter = 0
+  /** Ticks counted so far. */
+  _tick = 0
+  /** `waitTick` callers by the tick they wait for. */
+  readonly tickListeners: Map<number, Array<() => void>> = new Map()
+  /** Whether it ticks by itself (after `start`, until `stop`). */
+  started = false
+  #interval: ReturnType<typeof setInterval> | undefined
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>()
+  readonly #running = new Set<number>()
 
   /** A clock ticking `tps` times a second (1 to 1000). */
   constructor(tps: number) {
@@ -115,22 +131,99 @@ export class TickManagerImpl extends ModernTickManager {
         'Ticks per second has an invalid value: must be >= 1 && <= 1000',
       )
     }
-    super(tps)
     this.tps = tps
   }
 
-  /** Runs `handler` every `interval` seconds (a finite number >= 1). */
+  /** The current time in milliseconds since the epoch. */
+  now(): number {
+    return Date.now()
+  }
+
+  /** Runs `handler` every `interval` seconds (a finite number >= 1); returns its unregister. */
   register(handler: TickHandler, interval: number): () => void {
     if (!Number.isFinite(interval) || interval < 1) {
       throw new InvalidArgumentError('Interval must be a finite number >= 1 (seconds)')
     }
-    return this.every(handler, interval * 1000)
+    const id = this.hashCounter++
+    this.handlers.set(id, [handler, id % this.tps, interval])
+    return () => this.handlers.delete(id)
   }
 
-  /** Resolves after `ticks` ticks (>= 1). */
-  override waitTick(ticks = 1): Promise<void> {
+  /** The library's periodic handlers: every `intervalMs` (whole seconds, >= 1 s, as `register`). */
+  every(handler: TickHandler, intervalMs: number): () => void {
+    return this.register(handler, intervalMs / 1000)
+  }
+
+  /** Runs `handler` once after `delayMs` on a real timer (cancelled by `stop`). */
+  schedule(handler: () => void, delayMs: number): () => void {
+    const id = setTimeout(() => {
+      this.#timers.delete(id)
+      handler()
+    }, delayMs)
+    this.#timers.add(id)
+    return () => {
+      clearTimeout(id)
+      this.#timers.delete(id)
+    }
+  }
+
+  /**
+   * One tick: wakes the `waitTick` callers of this tick and starts the handlers
+   * whose turn it is (a handler still running from its last turn is skipped).
+   */
+  tick(): Promise<void> {
+    this._tick++
+    const listeners = this.tickListeners.get(this._tick)
+    if (listeners !== undefined) {
+      this.tickListeners.delete(this._tick)
+      for (const listener of listeners) listener()
+    }
+    for (const [id, [handler, hash, interval]] of this.handlers) {
+      if (!this.isMe(hash, interval) || this.#running.has(id)) continue
+      this.#running.add(id)
+      Promise.resolve()
+        .then(handler)
+        .catch((error) => logger.error('a tick handler failed: {error}', { error }))
+        .finally(() => this.#running.delete(id))
+    }
+    return Promise.resolve()
+  }
+
+  /** Whether the handler of hash `tickId` with an interval of `seconds` runs at this tick. */
+  isMe(tickId: number, seconds: number): boolean {
+    if (!Number.isFinite(seconds) || seconds < 1) return false
+    return this._tick % (this.tps * seconds) === tickId % this.tps
+  }
+
+  /** Starts ticking; starting twice is harmless. */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    this.#interval = setInterval(() => void this.tick(), Math.round(1000 / this.tps))
+  }
+
+  /** Stops ticking, cancels the timers of `schedule` and releases every `waitTick`. */
+  stop(): void {
+    this.started = false
+    clearInterval(this.#interval)
+    this.#interval = undefined
+    for (const id of this.#timers) clearTimeout(id)
+    this.#timers.clear()
+    const waiting = [...this.tickListeners.values()].flat()
+    this.tickListeners.clear()
+    for (const listener of waiting) listener()
+  }
+
+  /** Resolves after `ticks` ticks (>= 1), or at once when the clock is not ticking. */
+  waitTick(ticks = 1): Promise<void> {
     if (!(ticks >= 1)) return Promise.reject(new InvalidArgumentError('Ticks must be >= 1'))
-    return super.waitTick(ticks)
+    if (!this.started) return Promise.resolve()
+    const target = this._tick + ticks
+    return new Promise((resolve) => {
+      const listeners = this.tickListeners.get(target)
+      if (listeners === undefined) this.tickListeners.set(target, [resolve])
+      else listeners.push(resolve)
+    })
   }
 }
 

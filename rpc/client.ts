@@ -133,6 +133,11 @@ export class RpcClient {
     return this.#refusals.counts
   }
 
+  /** Pings the server now, as the clock does every ping interval; nothing while not connected. */
+  ping(): void {
+    if (this.#state === 'connected') this.#socket?.send(frames({ kind: Kind.ping }))
+  }
+
   /** Resolves once connected; rejects after `timeoutMs` (0 or none waits forever). */
   waitConnection(timeoutMs = 0): Promise<void> {
     if (this.#state === 'connected') return Promise.resolve()
@@ -352,7 +357,7 @@ export class RpcClient {
       this.#reconnect(`no word from the server for more than ${this.#aliveMs} ms`)
       return
     }
-    if (this.#state === 'connected') this.#socket?.send(frames({ kind: Kind.ping }))
+    if (this.#state === 'connected') this.ping()
     else if (this.#state === 'connecting' && this.#helloAgain) this.#hello()
   }
 

@@ -113,6 +113,8 @@ export interface RpcServerOptions extends SessionOptions {
   onSessionClosed?: (session: RpcSession, reason: string) => void
   /** Receives events that clients send. */
   onEvent?: (session: RpcSession, topic: string, meta: unknown, body: Uint8Array) => void
+  /** Called for each ping of a client with a session (after the pong is sent). */
+  onPing?: (session: RpcSession) => void
   /** Checks a handshake; throwing refuses the client with that error. */
   authenticate?: (hello: Hello) => void
   /**
@@ -316,6 +318,7 @@ export class RpcServer {
     switch (header.kind) {
       case Kind.ping:
         this.#send(routingId, frames({ kind: Kind.pong }))
+        this.#options.onPing?.(peer.session)
         return
       case Kind.bye:
         this.#drop(peer, `client left: ${header.reason}`)
@@ -451,6 +454,11 @@ export class RpcServer {
       'client-id',
       `client id "${hello.clientId}" is held by a live connection; retry once it is silent`,
     )
+  }
+
+  /** Checks liveness now, as the clock does every check interval: silent and slow clients are dropped. */
+  checkLiveness(): void {
+    this.#checkLiveness()
   }
 
   #checkLiveness(): void {

@@ -46,3 +46,18 @@ export function echoFactory(made: EchoContainer[] = []): ContainerFactory {
     })
   }
 }
+
+/** `work`, failing after `ms` instead of hanging. */
+export async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -6,9 +6,13 @@ import {
   BackRPCServer,
   type BackRPCServerHandler,
   type ClientId,
+  FakeTickManager,
+  parseJSON,
+  stringifyJSON,
   TickManagerImpl,
 } from '@huly/network/compat'
 import { ClosedError, NotConnectedError } from '@huly/network/core'
+import { within } from './_containers.ts'
 
 async function pair(
   server: BackRPCServerHandler<ClientId>,
@@ -100,4 +104,97 @@ Deno.test('the server refuses a request to an unknown client as huly.net says it
     (error) => error instanceof NotConnectedError && error.message === 'Client nobody not found',
   )
   await net.client.send({ note: 'to the server' })
+})
+
+Deno.test('stringifyJSON writes undefined as null; parseJSON gives undefined for bad text', () => {
+  assert.equal(stringifyJSON({ a: undefined, b: [undefined, 1] }), '{"a":null,"b":[null,1]}')
+  assert.deepEqual(parseJSON('{"a":null,"b":[1]}'), { a: null, b: [1] })
+  assert.equal(parseJSON('{not json'), undefined)
+})
+
+Deno.test('requestsLimitPerClient bounds the requests of one client handled at once', async () => {
+  let running = 0
+  let most = 0
+  await using net = await pair({
+    requestHandler: async (_client, _method, params, send) => {
+      most = Math.max(most, ++running)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      running--
+      await send(params)
+    },
+  })
+  assert.equal(net.rpcServer.requestsLimitPerClient, 25)
+  net.rpcServer.requestsLimitPerClient = 2
+  const answers = await within(
+    10_000,
+    Promise.all([1, 2, 3, 4, 5].map((n) => net.client.request('slow', n))),
+  )
+  assert.deepEqual(answers, [1, 2, 3, 4, 5])
+  assert.equal(most, 2)
+})
+
+Deno.test('checkAlive pings: onPing is told and stats count pings, requests and responses', async () => {
+  const pinged: string[] = []
+  const { promise: ping, resolve } = Promise.withResolvers<void>()
+  await using net = await pair({
+    requestHandler: (_c, _m, params, send) => send(params),
+    onPing: (client) => {
+      pinged.push(client)
+      resolve()
+    },
+  })
+  await net.client.request('x', 1)
+  await net.rpcServer.request('client-1' as ClientId, 'back', null)
+  await net.client.checkAlive()
+  await within(5_000, ping)
+  assert.equal(pinged[0], 'client-1')
+  const { stats } = net.rpcServer
+  assert.ok(stats.requests >= 1 && stats.responses >= 1 && stats.pings >= 1, JSON.stringify(stats))
+  await net.rpcServer.checkAlive()
+  assert.deepEqual(net.rpcServer.stats, { pings: 0, requests: 0, responses: 0, hellos: 0 })
+})
+
+Deno.test('server.checkAlive drops a silent client; its next ping makes it say hello again', async () => {
+  const tick = new FakeTickManager()
+  const hellos: string[] = []
+  const closes: boolean[] = []
+  const server = new BackRPCServer<ClientId>(
+    {
+      requestHandler: (_c, _m, params, send) => send(params),
+      helloHandler: (client) => Promise.resolve(void hellos.push(client)),
+      closeHandler: (_client, timeout) => Promise.resolve(void closes.push(timeout)),
+    },
+    tick,
+    '127.0.0.1',
+    'random',
+  )
+  let registered = 0
+  const client = new BackRPCClient(
+    'client-1' as ClientId,
+    {
+      requestHandler: (_m, _p, send) => send(null),
+      onRegister: () => Promise.resolve(void registered++),
+    },
+    '127.0.0.1',
+    await server.getPort(),
+    tick,
+    undefined,
+    3,
+  )
+  try {
+    await within(5_000, client.waitConnection())
+    tick.setTime(tick.now() + 4_000)
+    await server.checkAlive()
+    assert.deepEqual(closes, [true])
+    await client.checkAlive()
+    for (let i = 0; i < 100 && registered < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(registered, 2)
+    assert.deepEqual(hellos, ['client-1', 'client-1'])
+    assert.equal(await within(5_000, client.request('again', 7)), 7)
+  } finally {
+    client.close()
+    await server.close()
+  }
 })

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict'
 import {
   AgentImpl,
+  type ContainerConnection,
+  ContainerConnectionImpl,
   type ContainerEndpointRef,
   type ContainerKind,
   type ContainerUuid,
@@ -17,7 +19,7 @@ import {
   parseEndpointRef,
   TickManagerImpl,
 } from '@huly/network/compat'
-import type { AgentUuid } from '@huly/network/core'
+import { type AgentUuid, TimeoutError } from '@huly/network/core'
 import { EchoContainer, echoFactory } from './_containers.ts'
 
 const echo = 'echo' as ContainerKind
@@ -190,4 +192,53 @@ Deno.test('labels select the container carrying them', async () => {
   const a2 = await client.get(echo, { labels: ['tenant:a'] })
   assert.notEqual(a.uuid, b.uuid)
   assert.equal(a2.uuid, a.uuid)
+})
+
+Deno.test('serveAgent keeps its servers in `servers`; one endpoint serves one agent', async () => {
+  await using net = await coordinator()
+  const agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await assert.rejects(
+    agents.serveAgent('127.0.0.1:0', { echo: echoFactory() }),
+    (error) =>
+      error instanceof Error && error.message === 'Agent server already running at 127.0.0.1:0',
+  )
+  assert.equal(agents.servers.length, 1)
+  await agents.close()
+  assert.equal(agents.servers.length, 1, 'closed, not forgotten')
+})
+
+Deno.test("waitConnection(ms) with no coordinator fails as huly.net's 'Connection timeout'", async () => {
+  await using client = createNetworkClient(`127.0.0.1:${freePort()}`)
+  await assert.rejects(
+    client.waitConnection(100),
+    (error) => error instanceof TimeoutError && error.message === 'Connection timeout',
+  )
+})
+
+Deno.test('ContainerConnectionImpl waits for its connection, replaces it and forwards events', async () => {
+  const closed: string[] = []
+  const fake = (name: string): ContainerConnection => ({
+    containerId: 'c1' as ContainerUuid,
+    request: (operation: string) => Promise.resolve(`${name}:${operation}`),
+    cast: () => ({}) as never,
+    close: () => Promise.resolve(void closed.push(name)),
+  })
+  const first = fake('first')
+  const holder = new ContainerConnectionImpl('c1' as ContainerUuid, Promise.resolve(first))
+  await holder.connect()
+  assert.equal(await holder.request('op'), 'first:op')
+  const events: unknown[] = []
+  holder.on = (event) => void events.push(event)
+  await first.on?.('hello')
+  let updates = 0
+  holder.onEndpointUpdate = () => void updates++
+  holder.setConnection(fake('second'))
+  assert.equal(await holder.request('op'), 'second:op')
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  assert.deepEqual(closed, ['first'])
+  await holder.close()
+  assert.deepEqual(closed, ['first', 'second'])
+  assert.deepEqual(events, ['hello'])
+  assert.equal(updates, 1)
 })

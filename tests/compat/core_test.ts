@@ -84,6 +84,38 @@ Deno.test('TickManagerImpl has tps and rejects more than 1000 ticks per second',
   assert.throws(() => new TickManagerImpl(2000), InvalidArgumentError)
 })
 
+Deno.test('TickManagerImpl counts ticks: a handler runs once every tps * interval ticks', async () => {
+  const tick = new TickManagerImpl(4)
+  const runs: number[] = []
+  tick.register(() => void runs.push(tick._tick), 1)
+  const unregister = tick.register(() => void runs.push(-tick._tick), 2)
+  assert.equal(tick.handlers.size, 2)
+  for (let i = 0; i < 8; i++) await tick.tick()
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  // Handler 0 runs at ticks 4 and 8 (hash 0); handler 1 at tick 1 of every 8 (hash 1).
+  assert.deepEqual(runs.sort((a, b) => a - b), [-1, 4, 8])
+  assert.equal(tick.isMe(0, 1), true)
+  unregister()
+  assert.equal(tick.handlers.size, 1)
+})
+
+Deno.test('TickManagerImpl: waitTick resolves after ticks, and at stop; schedule runs once', async () => {
+  const tick = new TickManagerImpl(100)
+  await assert.rejects(tick.waitTick(0), InvalidArgumentError)
+  await tick.waitTick(3) // not started: at once
+  tick.start()
+  const before = tick._tick
+  await tick.waitTick(3)
+  assert.ok(tick._tick >= before + 3)
+  const { promise: ran, resolve } = Promise.withResolvers<void>()
+  tick.schedule(resolve, 5)
+  await ran
+  const waiting = tick.waitTick(1_000)
+  tick.stop()
+  await waiting
+  assert.equal(tick.started, false)
+})
+
 Deno.test('FakeTickManager moves only by setTime and runs every handler on execAll', async () => {
   const tick = new FakeTickManager()
   let runs = 0
@@ -205,6 +237,8 @@ Deno.test('NetworkImpl: events have huly.net shape and numeric kinds', async () 
     return Promise.resolve()
   })
   await new AgentImpl(agentId, { echo: echoFactory() }).register(network)
+  await network.sendEvents()
+  assert.equal(events.length, 1, 'sendEvents delivered the registration')
   const [uuid] = await network.get(client, echo, {})
   await tick.execAll()
   await new Promise((resolve) => setTimeout(resolve, 10))

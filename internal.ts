@@ -68,6 +68,7 @@ export {
   type OperationTables,
   type ParamsOf,
   requireRegistration,
+  requireRevoked,
   type ResultOf,
 } from './core/operations.ts'
 export { handleProxyCall } from './core/proxy.ts'

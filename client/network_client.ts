@@ -12,7 +12,6 @@ import {
   ContainerOperation,
   EventTopic,
   NetworkOperation,
-  type RevokedParams,
   type RouteMeta,
 } from '../core/protocol.ts'
 import { resolveTimeouts, type Timeouts } from '../core/timeouts.ts'
@@ -45,6 +44,7 @@ import {
   spanAttributes,
 } from './_internals.ts'
 import { AgentHost } from './agent_host.ts'
+import { requireRevoked } from '../core/operations.ts'
 import type { ConnectionImpl } from './connection.ts'
 import { type ContainerReference, ReferenceImpl, ReferenceTable } from './reference.ts'
 import {
@@ -458,9 +458,15 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
   }
 
   #event(topic: string, meta: unknown, body: Uint8Array, via: string | undefined): void {
-    if (topic === EventTopic.network) return this.#networkEvent(decode(body) as NetworkEvent)
-    if (topic === EventTopic.revoked && via === undefined) {
-      return this.#served.revoked((decode(body) as RevokedParams | undefined)?.publicKeys)
+    try {
+      if (topic === EventTopic.network) return this.#networkEvent(decode(body) as NetworkEvent)
+      if (topic === EventTopic.revoked && via === undefined) {
+        return this.#served.revoked(requireRevoked(decode(body)).publicKeys)
+      }
+    } catch (error) {
+      // A body that does not decode or check is dropped, never thrown into the socket.
+      logger.warn('dropped a malformed {topic} event: {error}', { topic, error })
+      return
     }
     if (topic !== EventTopic.container) return
     this.#links.deliver((meta as { uuid?: ContainerUuid } | undefined)?.uuid, via, body)

@@ -228,8 +228,7 @@ export class ServedAgents {
   }
 
   /** The coordinator revoked keys: the endpoints drop their sessions. */
-  revoked(publicKeys: unknown): void {
-    if (!Array.isArray(publicKeys)) return
+  revoked(publicKeys: string[]): void {
     for (const { guard, server } of this.#guards) {
       guard.revoke(publicKeys)
       endSessionsOf(server, publicKeys)

@@ -32,6 +32,7 @@ import {
   type ListParams,
   NetworkOperation,
   type RegisterParams,
+  type RevokedParams,
 } from './protocol.ts'
 import type {
   AgentRecord,
@@ -449,4 +450,24 @@ function requireContainerRecord(value: unknown, agentId: AgentUuid): ContainerRe
     ...(extra === undefined ? {} : { extra }),
     ...(record.stateless === true ? { stateless: true } : {}),
   }
+}
+
+/**
+ * The body of a `network.revoked` event, checked: an object whose `publicKeys` is an
+ * array of strings. Throws `InvalidArgumentError` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { requireRevoked } from '@huly/network/internal'
+ * console.log(requireRevoked({ publicKeys: [] }).publicKeys.length) // 0
+ * ```
+ */
+export function requireRevoked(value: unknown): RevokedParams {
+  const { publicKeys } = requireObject(value, 'the revoked event')
+  if (!Array.isArray(publicKeys) || publicKeys.some((key) => typeof key !== 'string')) {
+    throw new InvalidArgumentError(
+      `the revoked event needs publicKeys: string[], got ${describe(publicKeys)}`,
+    )
+  }
+  return { publicKeys }
 }

@@ -1,3 +1,4 @@
+import { requireRevoked } from '../../internal.ts'
 import assert from 'node:assert/strict'
 import {
   AgentImpl,
@@ -156,4 +157,11 @@ test('a timing given in seconds under its old name is refused with its new name'
     () => new NetworkImpl(clock, { timeouts: { tickRate: 3 } as never }),
     { name: 'InvalidArgumentError', message: /timeouts\.tickRate is not a timing/ },
   )
+})
+
+test('a revoked event is checked before its keys are used', () => {
+  assert.deepEqual(requireRevoked({ publicKeys: ['k1'] }), { publicKeys: ['k1'] })
+  for (const body of [null, 'keys', { publicKeys: 'k1' }, { publicKeys: [1] }, {}]) {
+    assert.throws(() => requireRevoked(body), InvalidArgumentError, JSON.stringify(body))
+  }
 })

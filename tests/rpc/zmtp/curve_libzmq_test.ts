@@ -8,9 +8,9 @@ import {
   RouterSocket,
   type ZapRequest,
   type ZapVerdict,
-} from '../../rpc/mod.ts'
-import { z85Decode } from '../../rpc/curve_keys.ts'
-import { curveClientMechanism, curveServerMechanism } from '../../rpc/zmtp/_curve.ts'
+} from '../../../rpc/mod.ts'
+import { z85Decode } from '../../../rpc/curve_keys.ts'
+import { curveClientMechanism, curveServerMechanism } from '../../../rpc/zmtp/_curve.ts'
 import {
   FLAG_COMMAND,
   FLAG_LONG,
@@ -18,8 +18,8 @@ import {
   type HandshakeStep,
   type Mechanism,
   type Metadata,
-} from '../../rpc/zmtp/_mechanism.ts'
-import { bytes, closeAll, deferred, text, withTimeout } from './_helpers.ts'
+} from '../../../rpc/zmtp/_mechanism.ts'
+import { bytes, closeAll, deferred, text, withTimeout } from '../_helpers.ts'
 
 const encoder = new TextEncoder()
 

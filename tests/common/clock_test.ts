@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { InvalidArgumentError, ManualTickManager, TickManagerImpl } from '../../core/mod.ts'
-import { test } from './_fixture.ts'
+import { test } from '../core/_fixture.ts'
 
 test('a handler registered every N seconds runs once per N seconds of clock time', async () => {
   const clock = new ManualTickManager()

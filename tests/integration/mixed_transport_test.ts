@@ -10,6 +10,7 @@ import {
   NetworkImpl,
   TickManagerImpl,
 } from '../../core/mod.ts'
+import { within } from '../_within.ts'
 import { curveKeyPair, type Transport } from '../../rpc/mod.ts'
 import { NetworkServer } from '../../server/mod.ts'
 
@@ -28,17 +29,6 @@ const room: ContainerFactory = (options) => {
       terminate: () => Promise.resolve(),
     },
   })
-}
-
-/** Rejects after `ms` with `what`, so nothing waits forever. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
 }
 
 const cases: [coordinator: Transport, peers: Transport][] = [

@@ -5,30 +5,20 @@
  */
 
 import type { ZmqSocket } from '../../rpc/mod.ts'
+import { within } from '../_within.ts'
 
-/** Runs `body`, failing with a clear message when it takes longer than `ms`. */
-export async function withTimeout<T>(ms: number, what: string, body: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([body(), timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { within }
 
 /** Resolves once `predicate()` holds, checking every 5 ms; rejects after `ms`. */
 export function waitFor(predicate: () => boolean, ms: number, what: string): Promise<void> {
-  return withTimeout(ms, what, async () => {
+  return within(ms, what, async () => {
     while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5))
   })
 }
 
 /** Closes every socket, each at most once, and fails if closing takes over 5 s. */
 export async function closeAll(sockets: Iterable<ZmqSocket | undefined>): Promise<void> {
-  await withTimeout(5000, 'closing sockets', async () => {
+  await within(5000, 'closing sockets', async () => {
     await Promise.all([...sockets].map((socket) => socket?.close()))
   })
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { DealerSocket, type NetworkError, RouterSocket } from '../../rpc/mod.ts'
-import { bytes, closeAll, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, waitFor, within } from './_helpers.ts'
 
 /** A ROUTER that echoes every message; `echoed` counts them. */
 function echoRouter(errors: NetworkError[] = []): RouterSocket & { echoed: number } {
@@ -40,7 +40,7 @@ Deno.test('closing a DEALER while messages flow leaves the ROUTER working, and i
   let again: ReturnType<typeof busyDealer> | undefined
   try {
     await waitFor(() => a.state.replies > 1000 && b.state.replies > 1000, 10_000, 'traffic')
-    await withTimeout(2000, 'closing a busy DEALER', () => a.dealer.close())
+    await within(2000, 'closing a busy DEALER', () => a.dealer.close())
     const before = b.state.replies
     await waitFor(() => b.state.replies > before + 1000, 10_000, 'b keeps working')
     again = busyDealer(endpoint, 'a')
@@ -57,12 +57,12 @@ Deno.test('closing the ROUTER while messages flow: the DEALER keeps going once a
   const client = busyDealer(endpoint, 'client')
   try {
     await waitFor(() => client.state.replies > 1000, 10_000, 'traffic')
-    await withTimeout(2000, 'closing a busy ROUTER', () => router.close())
+    await within(2000, 'closing a busy ROUTER', () => router.close())
     // The DEALER still accepts messages while its peer is away.
     for (let i = 0; i < 100; i++) client.dealer.send([bytes('while away')])
     const before = client.state.replies
     router = echoRouter()
-    await withTimeout(5000, 'rebinding the same port', async () => {
+    await within(5000, 'rebinding the same port', async () => {
       for (;;) {
         try {
           router.bind(endpoint)
@@ -122,7 +122,7 @@ Deno.test('closing inside onMessage, with more messages ready, stops delivery', 
     dealer.connect(router.bind('tcp://127.0.0.1:0'))
     for (let i = 0; i < 100; i++) dealer.send([bytes(String(i))])
     await waitFor(() => dealer.closed, 5000, 'closed from the callback')
-    await withTimeout(2000, 'close from callback', () => dealer.close())
+    await within(2000, 'close from callback', () => dealer.close())
     assert.equal(delivered, 1)
   } finally {
     await closeAll([dealer, router])

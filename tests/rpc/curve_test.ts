@@ -7,7 +7,7 @@ import {
   type SocketEvent,
   type ZapRequest,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, deferred, text, waitFor, within } from './_helpers.ts'
 import { TappingRelay } from './_tapping_relay.ts'
 
 const MARKER = 'PLAINTEXT-MARKER-7f3a9c'
@@ -33,7 +33,7 @@ async function exchangeThroughRelay(secure: boolean): Promise<TappingRelay> {
     relay = new TappingRelay(portOf(router.bind('tcp://127.0.0.1:0')))
     dealer.connect(`tcp://127.0.0.1:${relay.port}`)
     dealer.send([bytes(`${MARKER} secret payload`)])
-    assert.equal(await withTimeout(5000, 'echo', () => echoed.promise), `${MARKER} secret payload`)
+    assert.equal(await within(5000, 'echo', () => echoed.promise), `${MARKER} secret payload`)
     return relay
   } finally {
     await closeAll([dealer, router])
@@ -142,7 +142,7 @@ Deno.test('the ZAP handler gets the client public key and can refuse it', async 
   try {
     goodClient.connect(server.endpoint)
     goodClient.send([bytes('hello')])
-    assert.equal(await withTimeout(5000, 'allowed client', () => good.promise), 'hello')
+    assert.equal(await within(5000, 'allowed client', () => good.promise), 'hello')
     badClient.connect(server.endpoint)
     badClient.send([bytes('intruder')])
     await waitFor(() => failures(badEvents).length > 0, 5000, 'refused client event')
@@ -175,7 +175,7 @@ Deno.test('an async ZAP handler is awaited', async () => {
   try {
     dealer.connect(server.endpoint)
     dealer.send([bytes('async ok')])
-    assert.equal(await withTimeout(5000, 'reply', () => reply.promise), 'async ok')
+    assert.equal(await within(5000, 'reply', () => reply.promise), 'async ok')
   } finally {
     await closeAll([dealer, server.router])
   }

@@ -7,7 +7,7 @@ import {
   PeerUnreachableError,
   RouterSocket,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, text, waitFor, within } from './_helpers.ts'
 
 const MESSAGES = 20_000
 /** Messages to the stalled peer are large, so its pipe and TCP buffers fill soon. */
@@ -162,7 +162,7 @@ Deno.test(
         ...Array.from({ length: AFTER }, (_, i) => 1_000_000 + i),
       ]
       const iterator = stalled[Symbol.asyncIterator]()
-      const got: number[] = await withTimeout(15_000, 'the stalled peer reads', async () => {
+      const got: number[] = await within(15_000, 'the stalled peer reads', async () => {
         const seqs: number[] = []
         while (seqs.length < expected.length) {
           const next = await iterator.next()

@@ -7,7 +7,7 @@ import {
   PeerUnreachableError,
   RouterSocket,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, deferred, text, waitFor, within } from './_helpers.ts'
 
 Deno.test('bind on port 0 reports the port that was bound', async () => {
   const router = new RouterSocket()
@@ -42,7 +42,7 @@ Deno.test('messages can be read with for await', async () => {
   try {
     dealer.connect(router.bind('tcp://127.0.0.1:0'))
     for (let i = 0; i < 3000; i++) dealer.send([bytes(String(i))])
-    await withTimeout(10000, 'reading 3000 messages', async () => {
+    await within(10000, 'reading 3000 messages', async () => {
       let expected = 0
       for await (const [peer, body] of router) {
         assert.equal(text(peer), 'client-1')
@@ -65,7 +65,7 @@ Deno.test('the iterator of a closed socket ends', async () => {
   })()
   await new Promise((resolve) => setTimeout(resolve, 20))
   await closeAll([router])
-  assert.equal(await withTimeout(2000, 'iterator end', () => reading), 0)
+  assert.equal(await within(2000, 'iterator end', () => reading), 0)
 })
 
 Deno.test('a ROUTER reports a message to an unknown peer as PeerUnreachableError', async () => {
@@ -141,12 +141,12 @@ Deno.test('options are accepted by libzmq', async () => {
   try {
     dealer.connect(router.bind('tcp://127.0.0.1:0'))
     dealer.send([bytes('ping')])
-    const [peer] = await withTimeout(5000, 'request', async () => {
+    const [peer] = await within(5000, 'request', async () => {
       for await (const frames of router) return frames
       throw new Error('router closed')
     })
     router.send([peer, bytes('pong')])
-    assert.equal(await withTimeout(5000, 'reply', () => got.promise), 'pong')
+    assert.equal(await within(5000, 'reply', () => got.promise), 'pong')
   } finally {
     await closeAll([dealer, router])
   }

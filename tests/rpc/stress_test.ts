@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { DealerSocket, type NetworkError, RouterSocket } from '../../rpc/mod.ts'
-import { closeAll, deferred, withTimeout } from './_helpers.ts'
+import { closeAll, deferred, within } from './_helpers.ts'
 
 const RUNS = 20
 const MESSAGES = 100_000
@@ -139,6 +139,6 @@ for (let run = 1; run <= RUNS; run++) {
     `stress ${run}/${RUNS}${
       batch ? ' (batched)' : ''
     }: ${MESSAGES} multipart messages of 0 B..1 MiB echo in order, none lost or duplicated`,
-    () => withTimeout(RUN_TIMEOUT_MS, `stress run ${run}`, () => exchange(batch)),
+    () => within(RUN_TIMEOUT_MS, `stress run ${run}`, () => exchange(batch)),
   )
 }

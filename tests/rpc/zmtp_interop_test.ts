@@ -11,7 +11,7 @@ import {
   type Transport,
   type ZapRequest,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, deferred, text, waitFor, within } from './_helpers.ts'
 
 const PAIRS: [router: Transport, dealer: Transport][] = [
   ['zmtp', 'libzmq'],
@@ -63,7 +63,7 @@ function replyingDealer(
     },
   })
   const next = (ms = 10_000): Promise<Uint8Array[]> =>
-    withTimeout(ms, 'a reply', async () => {
+    within(ms, 'a reply', async () => {
       while (replies.length === 0) await new Promise<void>((resolve) => (wake = resolve))
       return replies.shift()!
     })
@@ -114,7 +114,7 @@ for (const [routerTransport, dealerTransport] of PAIRS) {
       assert.equal(text((await next())[0]), 'before')
       await router.close()
       router = echoRouter(routerTransport)
-      await withTimeout(5000, 'binding the port again', async () => {
+      await within(5000, 'binding the port again', async () => {
         for (;;) {
           try {
             return router.bind(endpoint)
@@ -333,7 +333,7 @@ Deno.test('a zmtp ROUTER answers many libzmq and zmtp DEALERs at once', async ()
         }
       })()
     }
-    await withTimeout(20_000, 'every reply', () => done.promise)
+    await within(20_000, 'every reply', () => done.promise)
   } finally {
     await closeAll([...clients.map((client) => client.dealer), router])
   }

@@ -19,7 +19,7 @@ import {
   type Mechanism,
   type Metadata,
 } from '../../../rpc/zmtp/_mechanism.ts'
-import { bytes, closeAll, deferred, text, withTimeout } from '../_helpers.ts'
+import { bytes, closeAll, deferred, text, within } from '../_helpers.ts'
 
 const encoder = new TextEncoder()
 
@@ -179,7 +179,7 @@ function echoRouter(zap?: (request: ZapRequest) => ZapVerdict) {
 }
 
 function test(name: string, body: () => Promise<void>): void {
-  Deno.test(name, () => withTimeout(15_000, name, body))
+  Deno.test(name, () => within(15_000, name, body))
 }
 
 test('our CURVE client talks to a libzmq ROUTER: handshake, then messages both ways', async () => {
@@ -296,7 +296,7 @@ test('a libzmq DEALER talks to our CURVE server: handshake, ZAP, messages both w
     assert.deepEqual(message.parts.map(text), ['one', 'two', 'x'.repeat(3000)])
     assert.deepEqual(message.outerFlags, [0, 0, 0], 'libzmq sends MESSAGE frames with flags 0')
     await sendMessage(wire, mechanism, message.parts)
-    assert.deepEqual(await withTimeout(5000, 'echo at the dealer', () => echoed.promise), [
+    assert.deepEqual(await within(5000, 'echo at the dealer', () => echoed.promise), [
       'one',
       'two',
       'x'.repeat(3000),

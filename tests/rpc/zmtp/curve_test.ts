@@ -17,7 +17,7 @@ import {
 import nacl from 'tweetnacl'
 import { boxKey, type BoxKeyPair, boxKeyPair, open, seal } from '../../../rpc/zmtp/_nacl.ts'
 import type { ZapVerdict } from '../../../rpc/zmq/types.ts'
-import { withTimeout } from '../_helpers.ts'
+import { within } from '../_helpers.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -96,7 +96,7 @@ function messageNonce(body: Uint8Array): number {
 }
 
 function test(name: string, body: () => Promise<void>): void {
-  Deno.test(name, () => withTimeout(10_000, name, body))
+  Deno.test(name, () => within(10_000, name, body))
 }
 
 test('a CURVE client and server complete the handshake with commands of libzmq sizes', async () => {

@@ -23,6 +23,11 @@ export async function closeAll(sockets: Iterable<ZmqSocket | undefined>): Promis
   })
 }
 
+/** Closes `sockets` with closeAll at the end of an `await using` block. */
+export function closeAtEnd(...sockets: ZmqSocket[]): AsyncDisposable {
+  return { [Symbol.asyncDispose]: () => closeAll(sockets) }
+}
+
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 

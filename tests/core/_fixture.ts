@@ -55,6 +55,11 @@ export class TestContainer implements Container {
   ping(): void {}
 }
 
+/** A factory whose containers `make` builds, each at its start. */
+export function factoryOf(make: (options: StartOptions) => Container): ContainerFactory {
+  return (options) => Promise.resolve({ uuid: options.uuid, container: make(options) })
+}
+
 /** Options of a test agent. */
 export interface TestAgentOptions {
   endpoint?: string
@@ -130,6 +135,11 @@ export class Fixture {
     const gate = Promise.withResolvers<void>()
     this.#gates.push(gate)
     return gate
+  }
+
+  /** Gets containers of kind `name` in turn, each [client, uuid] of `gets`. */
+  async getAll(name: string, gets: [ClientUuid, string][]): Promise<void> {
+    for (const [client, id] of gets) await this.network.get(client, kind(name), { uuid: uuid(id) })
   }
 
   /** Factory calls that started a container of `uuid`. */

@@ -49,6 +49,14 @@ async function addAgent(f: Fixture, id: string, log: string[], b: Behaviour = {}
   return agent
 }
 
+/** a1 with counter c1, got by client1; resolves with the log of the counters. */
+async function c1OnA1(f: Fixture, b: Behaviour = {}): Promise<string[]> {
+  const log: string[] = []
+  await addAgent(f, 'a1', log, b)
+  await f.network.get(client1, kind('counter'), { uuid: uuid('c1') })
+  return log
+}
+
 /**
  * c1 on a1 answering a slow request, a2 ready, and a1 draining: the move waits for
  * the slow request until `finish()`.
@@ -126,9 +134,7 @@ test('requests for a moving container are held and go to the new copy in order',
 
 test('a terminate that hangs is cut short at the drain deadline and the move goes on', async () => {
   await using f = new Fixture()
-  const log: string[] = []
-  await addAgent(f, 'a1', log, { hangTerminate: true })
-  await f.network.get(client1, kind('counter'), { uuid: uuid('c1') })
+  const log = await c1OnA1(f, { hangTerminate: true })
   await addAgent(f, 'a2', log)
   const draining = f.network.drain('a1' as AgentUuid, { deadlineMs: 2_000 })
   await f.advance(2_000)
@@ -139,9 +145,7 @@ test('a terminate that hangs is cut short at the drain deadline and the move goe
 
 test('a drain with no other agent of the kind ends at its deadline and says why', async () => {
   await using f = new Fixture()
-  const log: string[] = []
-  await addAgent(f, 'a1', log)
-  await f.network.get(client1, kind('counter'), { uuid: uuid('c1') })
+  await c1OnA1(f)
   const draining = f.network.drain('a1' as AgentUuid, { deadlineMs: 3_000 })
   await f.advance(2_500)
   assert.equal(f.network.list()[0].agentId, 'a1', 'it still serves meanwhile')
@@ -155,9 +159,7 @@ test('a drain with no other agent of the kind ends at its deadline and says why'
 
 test('a drain that waits for another agent moves to it as soon as it registers', async () => {
   await using f = new Fixture()
-  const log: string[] = []
-  await addAgent(f, 'a1', log)
-  await f.network.get(client1, kind('counter'), { uuid: uuid('c1') })
+  const log = await c1OnA1(f)
   const draining = f.network.drain('a1' as AgentUuid, { deadlineMs: 10_000 })
   await f.advance(1_000)
   await addAgent(f, 'a2', log)

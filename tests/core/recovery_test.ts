@@ -47,34 +47,27 @@ test('after recovery gets start containers at once again', async () => {
   assert.throws(() => f.network.beginRecovery(Number.NaN), { name: 'InvalidArgumentError' })
 })
 
+const timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1 }
+
 /**
- * s1 held by client1 on a coordinator that restarts: its agent is back at once, the
- * client only at its alive timeout (it missed the bye), well past the unused timeout.
+ * s1 held by client1 on a coordinator that restarts (`before`, then `after`): its agent
+ * is back at once, the client only at its alive timeout (it missed the bye), well past
+ * the unused timeout. Resolves with the agent.
  */
-async function restartedWhileClientAway() {
-  const timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1 }
-  const before = new Fixture({ timeouts })
-  const after = new Fixture({ timeouts })
+async function restartWhileClientAway(before: Fixture, after: Fixture): Promise<AgentImpl> {
   const agent = await before.agent('a1', ['session'])
   await before.network.get(client1, kind('session'), { uuid: uuid('s1') })
   after.network.beginRecovery()
   await after.network.register(agent.registration(), agent)
   after.agents.set(agent.uuid, agent)
   await after.advance(3_500, [agent.uuid])
-  return {
-    agent,
-    before,
-    after,
-    async [Symbol.asyncDispose]() {
-      await after.close()
-      await before.close()
-    },
-  }
+  return agent
 }
 
 test('containers an agent re-registers after a restart outlast the unused timeout until their clients are back', async () => {
-  await using restarted = await restartedWhileClientAway()
-  const { agent, before, after } = restarted
+  await using before = new Fixture({ timeouts })
+  await using after = new Fixture({ timeouts })
+  const agent = await restartWhileClientAway(before, after)
   assert.ok(agent.getContainer(uuid('s1')), 's1 was terminated before its client came back')
   const record = await after.network.get(client1, kind('session'), { uuid: uuid('s1') })
   assert.equal(record.agentId, 'a1')
@@ -86,8 +79,9 @@ test('containers an agent re-registers after a restart outlast the unused timeou
 })
 
 test("a container nobody takes back after a restart goes once recovery and the clients' alive timeout have passed", async () => {
-  await using restarted = await restartedWhileClientAway()
-  const { agent, after } = restarted
+  await using before = new Fixture({ timeouts })
+  await using after = new Fixture({ timeouts })
+  const agent = await restartWhileClientAway(before, after)
   assert.ok(agent.getContainer(uuid('s1')))
   await after.advance(1_000, [agent.uuid])
   assert.equal(agent.getContainer(uuid('s1')), undefined)

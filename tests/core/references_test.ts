@@ -68,9 +68,7 @@ test('releasing a container the client does not hold returns false and drops no 
 test('a silent client loses all its references, which then follow the orphan rule', async () => {
   await using f = new Fixture()
   await f.agent('a1', ['session'])
-  await f.network.get(client1, kind('session'), { uuid: uuid('mine') })
-  await f.network.get(client1, kind('session'), { uuid: uuid('shared') })
-  await f.network.get(client2, kind('session'), { uuid: uuid('shared') })
+  await f.getAll('session', [[client1, 'mine'], [client1, 'shared'], [client2, 'shared']])
   // client1 stops pinging; client2 keeps pinging.
   await f.advance(3_500, ['a1', client2])
   assert.equal(f.network.list().length, 2)

@@ -61,10 +61,7 @@ test('the snapshot shows containers in every state, with their references, and c
 test('the reference total follows gets, releases, gone clients and removed containers', async () => {
   await using f = new Fixture()
   await f.agent('a1', ['echo'])
-  await f.network.get(client1, kind('echo'), { uuid: uuid('x') })
-  await f.network.get(client1, kind('echo'), { uuid: uuid('x') })
-  await f.network.get(client2, kind('echo'), { uuid: uuid('x') })
-  await f.network.get(client2, kind('echo'), { uuid: uuid('y') })
+  await f.getAll('echo', [[client1, 'x'], [client1, 'x'], [client2, 'x'], [client2, 'y']])
   assert.equal(f.network.counts().references, 4)
   await f.network.release(client1, uuid('x'))
   assert.equal(f.network.counts().references, 3)

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  AgentImpl,
-  type AgentUuid,
   type ClientUuid,
   type ContainerKind,
-  ManualTickManager,
   NetworkError,
-  NetworkImpl,
   TickManagerImpl,
 } from '../../core/mod.ts'
 import { RpcClient } from '../../rpc/client.ts'
@@ -16,6 +12,7 @@ import { splitBatch } from '../../rpc/_batch.ts'
 import { DealerSocket } from '../../rpc/mod.ts'
 import { frames, type Header, Kind, parseMessage } from '../../rpc/_frames.ts'
 import { decode, encode } from '../../rpc/codec.ts'
+import { Fixture } from '../core/_fixture.ts'
 
 const runs = Number(Deno.env.get('HULY_FUZZ_RUNS') ?? 100_000)
 
@@ -97,22 +94,9 @@ Deno.test(`the frame decoder, fed ${runs} random and mutated messages, answers e
 })
 
 Deno.test('the network, fed random calls with random arguments, rejects bad ones with named errors and keeps its registry consistent', async () => {
-  const clock = new ManualTickManager()
-  const network = new NetworkImpl(clock)
-  const agent = new AgentImpl('a1' as AgentUuid, {
-    echo: (options) =>
-      Promise.resolve({
-        uuid: options.uuid,
-        container: {
-          request: (_op, data) => Promise.resolve(data),
-          connect: () => {},
-          disconnect: () => {},
-          terminate: () => Promise.resolve(),
-          ping: () => {},
-        },
-      }),
-  })
-  await network.register(agent.registration(), agent)
+  await using f = new Fixture()
+  await f.agent('a1', ['echo'])
+  const network = f.network
   const call = fc.oneof(
     fc.tuple(fc.constant('get'), value, value, value),
     fc.tuple(fc.constant('release'), value, value, value),
@@ -141,8 +125,6 @@ Deno.test('the network, fed random calls with random arguments, rejects bad ones
     { numRuns: Math.min(runs, 20_000) },
   )
   assert.deepEqual(network.agents().map((r) => r.agentId), ['a1'])
-  await network.close()
-  await agent.close()
 })
 
 /** A batch blob of random messages of random shape, then randomly mutated. */

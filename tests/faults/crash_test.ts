@@ -6,7 +6,13 @@ import {
   type NetworkClient,
 } from '../../client/mod.ts'
 import { NetworkError } from '../../core/mod.ts'
-import { type Proc, startAgent, startCoordinator, within } from '../integration/_process.ts'
+import {
+  type Proc,
+  startAgent,
+  startCoordinator,
+  startNetwork,
+  within,
+} from '../integration/_process.ts'
 
 interface Load {
   ok: number
@@ -41,43 +47,32 @@ function load(refs: ContainerReference[], workers = 16): Load {
 }
 
 Deno.test('an agent killed under load: every request succeeds or fails with a named error within its deadline, and the registry forgets the agent', async () => {
-  const { proc: coordinator, endpoint } = await startCoordinator()
-  const agents: Proc[] = []
-  let client: NetworkClient | undefined
-  try {
-    agents.push(await startAgent(endpoint, 'agent-1'), await startAgent(endpoint, 'agent-2'))
-    client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
-    })
-    const refs = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => client!.get('echo', { uuid: `load-${i}` })),
-    )
-    const running = load(refs)
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
-    const before = running.ok
-    agents[0].kill('SIGKILL')
-    const killedAt = performance.now()
-    await new Promise((resolve) => setTimeout(resolve, 3_000))
-    // aliveTimeout (2 s) + 1 s after the kill, no container of the dead agent is listed.
-    const listed = await client.list('echo')
-    assert.ok(listed.every((record) => record.agentId === 'agent-2'), JSON.stringify(listed))
-    await new Promise((resolve) => setTimeout(resolve, 2_000))
-    await running.stop()
-    console.log(
-      `agent killed under load: ${running.ok} ok (${before} before the kill), failed ${
-        JSON.stringify(Object.fromEntries(running.failed))
-      }, slowest ${running.slowest.toFixed(0)} ms, registry clean ${
-        (performance.now() - killedAt).toFixed(0)
-      } ms after`,
-    )
-    assert.ok(running.ok > before, 'requests kept succeeding after the kill')
-    assert.ok(running.slowest < 3_000 + 1_000, `a request took ${running.slowest} ms`)
-    for (const ref of refs) assert.deepEqual(await ref.request('echo', 'after'), 'after')
-  } finally {
-    await client?.close()
-    await Promise.all(agents.map((agent) => agent.stop()))
-    await coordinator.stop()
-  }
+  await using net = await startNetwork({ agents: ['agent-1', 'agent-2'] })
+  const { agents, client } = net
+  const refs = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => client.get('echo', { uuid: `load-${i}` })),
+  )
+  const running = load(refs)
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  const before = running.ok
+  agents[0].kill('SIGKILL')
+  const killedAt = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, 3_000))
+  // aliveTimeout (2 s) + 1 s after the kill, no container of the dead agent is listed.
+  const listed = await client.list('echo')
+  assert.ok(listed.every((record) => record.agentId === 'agent-2'), JSON.stringify(listed))
+  await new Promise((resolve) => setTimeout(resolve, 2_000))
+  await running.stop()
+  console.log(
+    `agent killed under load: ${running.ok} ok (${before} before the kill), failed ${
+      JSON.stringify(Object.fromEntries(running.failed))
+    }, slowest ${running.slowest.toFixed(0)} ms, registry clean ${
+      (performance.now() - killedAt).toFixed(0)
+    } ms after`,
+  )
+  assert.ok(running.ok > before, 'requests kept succeeding after the kill')
+  assert.ok(running.slowest < 3_000 + 1_000, `a request took ${running.slowest} ms`)
+  for (const ref of refs) assert.deepEqual(await ref.request('echo', 'after'), 'after')
 })
 
 Deno.test('the coordinator killed and restarted under load: nothing starts twice, no reference is lost, and recovery is timed', async () => {

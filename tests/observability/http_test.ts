@@ -3,19 +3,15 @@
 // bad requests answered 404/405, and no port at all when it is disabled.
 import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
-import {
-  type ContainerFactory,
-  MetricsRegistry,
-  NetworkImpl,
-  TickManagerImpl,
-} from '../../core/mod.ts'
+import { type ContainerFactory, MetricsRegistry } from '../../core/mod.ts'
 import { readCoordinatorConfig } from '../../cli/serve_config.ts'
 import {
   type CoordinatorState,
   HttpEndpoint,
-  NetworkServer,
+  type NetworkServer,
   type NetworkServerOptions,
 } from '../../server/mod.ts'
+import { inProcessCoordinator } from '../_in_process.ts'
 import { startAgent, startCoordinator, within } from '../integration/_process.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
@@ -40,28 +36,20 @@ async function withCoordinator(
   ) => Promise<void>,
   options: NetworkServerOptions = {},
 ): Promise<void> {
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const network = new NetworkImpl(clock)
-  const server = new NetworkServer(network, clock, {
-    port: 0,
+  await using coordinator = inProcessCoordinator({
     metrics: new MetricsRegistry({ openTelemetry: false }),
     ...options,
   })
-  const http = new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 })
-  const host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
-  const client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
-  try {
-    await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })
-    await body(http, client, server)
-  } finally {
-    await client.close()
-    await host.close()
-    await http.close()
-    await server.close()
-    await network.close()
-    clock.stop()
-  }
+  const { clock, server } = coordinator
+  await using endpoints = new AsyncDisposableStack()
+  const http = endpoints.adopt(
+    new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 }),
+    (endpoint) => endpoint.close(),
+  )
+  await using host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
+  await using client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
+  await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })
+  await body(http, client, server)
 }
 
 async function get(url: string, init?: RequestInit): Promise<{ status: number; text: string }> {

@@ -27,3 +27,16 @@ export async function stopChild(
   clearTimeout(timer)
   await drained
 }
+
+/**
+ * Resolves as `ready` does (a process saying it is up); when it fails, stops the process
+ * with `stop` first, so that a failed start leaves nothing running.
+ */
+export async function readyOrStopped<T>(ready: Promise<T>, stop: () => Promise<void>): Promise<T> {
+  try {
+    return await ready
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}

@@ -1,7 +1,7 @@
 // Runs the CLI (and other deno programs) as a user would: real processes, their
 // stdout and stderr read line by line, always stopped.
 import denoJson from '../../deno.json' with { type: 'json' }
-import { signalChild, stopChild } from '../_child.ts'
+import { readyOrStopped, signalChild, stopChild } from '../_child.ts'
 
 /** The repository root. */
 export const root: string = new URL('../../', import.meta.url).pathname
@@ -160,22 +160,24 @@ export async function runCli(
   }
 }
 
+/** A `serve` process and where it listens; `await using` stops it. */
+export interface Serving extends AsyncDisposable {
+  serve: Running
+  address: string
+  port: number
+}
+
 /** Starts `serve` on a free port with `args`; resolves once it listens. */
-export async function startServe(
-  args: string[] = [],
-  options: RunOptions = {},
-): Promise<{ serve: Running; address: string; port: number }> {
+export async function startServe(args: string[] = [], options: RunOptions = {}): Promise<Serving> {
   const serve = startCli(
     ['serve', '--port', '0', '--http-port', '0', '--log-level', 'warning', ...args],
     options,
   )
-  try {
-    const match = await serve.waitFor(/listening on tcp:\/\/(127\.0\.0\.1:(\d+))$/)
-    return { serve, address: match[1], port: Number(match[2]) }
-  } catch (error) {
-    await serve.stop()
-    throw error
-  }
+  const [, address, port] = await readyOrStopped(
+    serve.waitFor(/listening on tcp:\/\/(127\.0\.0\.1:(\d+))$/),
+    () => serve.stop(),
+  )
+  return { serve, address, port: Number(port), [Symbol.asyncDispose]: () => serve.stop() }
 }
 
 /** A port nobody listens on right now. */

@@ -6,7 +6,7 @@ import {
   type NetworkClient,
   type NetworkClientOptions,
 } from '../../client/mod.ts'
-import { signalChild, stopChild } from '../_child.ts'
+import { readyOrStopped, signalChild, stopChild } from '../_child.ts'
 import { within } from '../_within.ts'
 
 export { within }
@@ -143,18 +143,11 @@ export async function startCoordinator(port = 0, extra: string[] = []): Promise<
     '0',
     ...extra,
   ])
-  try {
-    const match = await proc.waitFor(/listening on (tcp:\/\/[\d.]+:(\d+))/)
-    return {
-      proc,
-      endpoint: match[1],
-      port: Number(match[2]),
-      [Symbol.asyncDispose]: () => proc.stop(),
-    }
-  } catch (error) {
-    await proc.stop()
-    throw error
-  }
+  const [, endpoint, bound] = await readyOrStopped(
+    proc.waitFor(/listening on (tcp:\/\/[\d.]+:(\d+))/),
+    () => proc.stop(),
+  )
+  return { proc, endpoint, port: Number(bound), [Symbol.asyncDispose]: () => proc.stop() }
 }
 
 /** What startNetwork starts. */
@@ -165,45 +158,53 @@ export interface TestNetworkOptions {
   agents?: string[]
   /** How the agents serve their containers. */
   mode?: 'direct' | 'network' | 'ha'
+  /** Starts each agent (by default the echo agent, in `mode`). */
+  agent?: (endpoint: string, id: string) => Promise<Proc>
   /** Options of the client; by default the short timings of the coordinator. */
   client?: NetworkClientOptions
 }
 
 /** A coordinator, its echo agents and a client; `await using` closes all, the client first. */
-export interface TestNetwork extends AsyncDisposable {
-  coordinator: Proc
-  endpoint: string
-  port: number
-  /** The agents; those a test adds here are stopped with the others. */
-  agents: Proc[]
-  client: NetworkClient
+export class TestNetwork implements AsyncDisposable {
+  constructor(
+    /** The coordinator running now. */
+    public coordinator: Proc,
+    readonly endpoint: string,
+    readonly port: number,
+    /** The agents; those a test adds here are stopped with the others. */
+    readonly agents: Proc[],
+    readonly client: NetworkClient,
+  ) {}
+
+  /** Starts a coordinator again on the same port, once the test stopped the last one. */
+  async restartCoordinator(): Promise<Proc> {
+    this.coordinator = (await startCoordinator(this.port)).proc
+    return this.coordinator
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.client.close()
+    await Promise.all(this.agents.map((agent) => agent.stop()))
+    await this.coordinator.stop()
+  }
 }
 
 /** Starts a coordinator, then the echo agents, then a client connected to it. */
 export async function startNetwork(options: TestNetworkOptions = {}): Promise<TestNetwork> {
-  await using stack = new AsyncDisposableStack()
-  const { proc: coordinator, endpoint, port } = stack.use(
-    await startCoordinator(0, options.coordinator),
-  )
+  const { proc, endpoint, port } = await startCoordinator(0, options.coordinator)
   const agents: Proc[] = []
-  stack.defer(async () => {
-    await Promise.all(agents.map((agent) => agent.stop()))
-  })
-  for (const id of options.agents ?? []) agents.push(await startAgent(endpoint, id, options.mode))
-  const client = stack.use(
-    await createNetworkClient(
+  try {
+    const start = options.agent ?? ((endpoint, id) => startAgent(endpoint, id, options.mode))
+    for (const id of options.agents ?? []) agents.push(await start(endpoint, id))
+    const client = await createNetworkClient(
       endpoint,
       options.client ?? { timeouts: { aliveTimeout: 2, pingInterval: 0.5 } },
-    ),
-  )
-  const started = stack.move()
-  return {
-    coordinator,
-    endpoint,
-    port,
-    agents,
-    client,
-    [Symbol.asyncDispose]: () => started.disposeAsync(),
+    )
+    return new TestNetwork(proc, endpoint, port, agents, client)
+  } catch (error) {
+    await Promise.all(agents.map((agent) => agent.stop()))
+    await proc.stop()
+    throw error
   }
 }
 
@@ -216,12 +217,7 @@ export async function startAgent(
 ): Promise<Proc> {
   const args = [network, agentId, mode, ...(netns ? [netns.listen] : [])]
   const proc = new Proc(agentId, './_echo_agent.ts', args, netns?.name)
-  try {
-    await proc.waitFor(/^registered/)
-  } catch (error) {
-    await proc.stop()
-    throw error
-  }
+  await readyOrStopped(proc.waitFor(/^registered/), () => proc.stop())
   return proc
 }
 

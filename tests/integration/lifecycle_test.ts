@@ -85,8 +85,6 @@ Deno.test('a connection follows its container when it is placed again on another
 })
 
 Deno.test('a client reports its connection going down and up, and closes at once when the coordinator is gone', async () => {
-  const first = await startCoordinator()
-  let coordinator = first.proc
   const changes: boolean[] = []
   const changed = () => {
     const { promise, resolve } = Promise.withResolvers<void>()
@@ -94,31 +92,29 @@ Deno.test('a client reports its connection going down and up, and closes at once
     const timer = setInterval(() => changes.length > seen && resolve(), 20)
     return promise.finally(() => clearInterval(timer))
   }
-  const client = await createNetworkClient(first.endpoint, {
-    timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
-    onConnectionChange: (connected) => {
-      changes.push(connected)
+  await using net = await startNetwork({
+    client: {
+      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      onConnectionChange: (connected) => {
+        changes.push(connected)
+      },
     },
   })
-  try {
-    await client.waitConnection(10_000)
-    assert.deepEqual(changes, [true])
-    await client.serveAgent('127.0.0.1:0', {}, { agentId: 'served' })
-    const down = changed()
-    await coordinator.stop()
-    await within(5_000, 'disconnect noticed', () => down)
-    assert.deepEqual(changes, [true, false])
-    const up = changed()
-    coordinator = (await startCoordinator(first.port)).proc
-    await within(10_000, 'reconnect noticed', () => up)
-    assert.deepEqual(changes, [true, false, true])
-    assert.deepEqual((await client.agents()).map((a) => a.agentId), ['served'])
-    await coordinator.stop()
-    const started = performance.now()
-    await client.close()
-    assert.ok(performance.now() - started < 3_000, 'close does not wait for a dead coordinator')
-  } finally {
-    await client.close()
-    await coordinator.stop()
-  }
+  const { client } = net
+  await client.waitConnection(10_000)
+  assert.deepEqual(changes, [true])
+  await client.serveAgent('127.0.0.1:0', {}, { agentId: 'served' })
+  const down = changed()
+  await net.coordinator.stop()
+  await within(5_000, 'disconnect noticed', () => down)
+  assert.deepEqual(changes, [true, false])
+  const up = changed()
+  await net.restartCoordinator()
+  await within(10_000, 'reconnect noticed', () => up)
+  assert.deepEqual(changes, [true, false, true])
+  assert.deepEqual((await client.agents()).map((a) => a.agentId), ['served'])
+  await net.coordinator.stop()
+  const started = performance.now()
+  await client.close()
+  assert.ok(performance.now() - started < 3_000, 'close does not wait for a dead coordinator')
 })

@@ -4,7 +4,10 @@
  * @module
  */
 
+import { TickManagerImpl } from '../../core/mod.ts'
+import { RpcClient } from '../../rpc/client.ts'
 import type { ZmqSocket } from '../../rpc/mod.ts'
+import { RpcServer } from '../../rpc/server.ts'
 import { within } from '../_within.ts'
 
 export { within }
@@ -46,4 +49,33 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   let resolve!: (value: T) => void
   const promise = new Promise<T>((r) => (resolve = r))
   return { promise, resolve }
+}
+
+/** A server, and a client of it, on a clock ticking `rate` times a second. */
+export interface RpcPair extends AsyncDisposable {
+  server: RpcServer
+  endpoint: string
+  client: RpcClient
+}
+
+/**
+ * Starts an RpcServer on a free port and an RpcClient of it (a random id by default);
+ * `await using` closes the client, then the server, and stops the clock.
+ */
+export function rpcPair(
+  serverOptions: Omit<ConstructorParameters<typeof RpcServer>[0], 'clock'>,
+  clientOptions: Partial<ConstructorParameters<typeof RpcClient>[1]> = {},
+  rate = 20,
+): RpcPair {
+  const closing = new AsyncDisposableStack()
+  const clock = new TickManagerImpl(rate)
+  clock.start()
+  closing.defer(() => clock.stop())
+  const server = new RpcServer({ clock, ...serverOptions })
+  closing.defer(() => server.close())
+  const endpoint = server.listen('tcp://127.0.0.1:0')
+  const client = closing.use(
+    new RpcClient(endpoint, { clock, clientId: crypto.randomUUID(), ...clientOptions }),
+  )
+  return { server, endpoint, client, [Symbol.asyncDispose]: () => closing.disposeAsync() }
 }

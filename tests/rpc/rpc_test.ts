@@ -4,31 +4,13 @@ import {
   LimitExceededError,
   MessageTooLargeError,
   RemoteError,
-  TickManagerImpl,
   TimeoutError,
 } from '../../core/mod.ts'
 import { decode, encode } from '../../rpc/codec.ts'
-import { RpcClient } from '../../rpc/client.ts'
-import { RpcServer } from '../../rpc/server.ts'
+import type { RpcClient } from '../../rpc/client.ts'
+import type { RpcServer } from '../../rpc/server.ts'
 import type { RequestHandler } from '../../rpc/session.ts'
-
-/** A server and a client of it on a real clock; `await using` closes both and stops the clock. */
-function rpcPair(
-  serverOptions: Omit<ConstructorParameters<typeof RpcServer>[0], 'clock'>,
-  clientOptions: Partial<ConstructorParameters<typeof RpcClient>[1]> = {},
-) {
-  const closing = new AsyncDisposableStack()
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  closing.defer(() => clock.stop())
-  const server = new RpcServer({ clock, ...serverOptions })
-  closing.defer(() => server.close())
-  const endpoint = server.listen('tcp://127.0.0.1:0')
-  const client = closing.use(
-    new RpcClient(endpoint, { clock, clientId: crypto.randomUUID(), ...clientOptions }),
-  )
-  return { client, server, [Symbol.asyncDispose]: () => closing.disposeAsync() }
-}
+import { rpcPair } from './_helpers.ts'
 
 async function withPair(
   handler: RequestHandler,

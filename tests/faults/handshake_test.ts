@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
 import { AgentImpl, type AgentUuid } from '../../core/mod.ts'
-import { inProcessCoordinator } from '../_in_process.ts'
+import { startCoordinator } from '../../server/mod.ts'
 import { within } from '../_within.ts'
 
 Deno.test('2000 connections that never complete a handshake hold no session, are closed by the server, and a working client is not disturbed', async () => {
-  await using coordinator = inProcessCoordinator({ socket: { handshakeInterval: 500 } })
+  await using coordinator = await startCoordinator({
+    port: 0,
+    socket: { handshakeInterval: 500 },
+  })
   const { clock, server } = coordinator
   await using client = await createNetworkClient(server.endpoint, { clock })
   const idle: Deno.TcpConn[] = []

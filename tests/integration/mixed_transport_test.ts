@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
 import type { Broadcast, ClientUuid, ContainerFactory } from '../../core/mod.ts'
 import { curveKeyPair, type Transport } from '../../rpc/mod.ts'
-import { inProcessCoordinator } from '../_in_process.ts'
+import { startCoordinator } from '../../server/mod.ts'
 import { within } from '../_within.ts'
 
 /** Echoes requests; `shout` also pushes the data to every connected client. */
@@ -39,8 +39,9 @@ for (const [coordinatorTransport, peerTransport] of cases) {
       const serverKeys = curveKeyPair()
       const agentKeys = curveKeyPair()
       const clientKeys = curveKeyPair()
-      await using coordinator = inProcessCoordinator({
+      await using coordinator = await startCoordinator({
         host: '127.0.0.1',
+        port: 0,
         transport: coordinatorTransport,
         ...(encrypted && {
           security: {

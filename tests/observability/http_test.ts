@@ -7,11 +7,10 @@ import { type ContainerFactory, MetricsRegistry } from '../../core/mod.ts'
 import { readCoordinatorConfig } from '../../cli/serve_config.ts'
 import {
   type CoordinatorState,
-  HttpEndpoint,
   type NetworkServer,
   type NetworkServerOptions,
+  startCoordinator as startInProcess,
 } from '../../server/mod.ts'
-import { inProcessCoordinator } from '../_in_process.ts'
 import { startAgent, startCoordinator, within } from '../integration/_process.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
 
@@ -30,22 +29,20 @@ const echo: ContainerFactory = (options) =>
 /** A coordinator with its HTTP endpoint, an agent host and a client, in this process. */
 async function withCoordinator(
   body: (
-    http: HttpEndpoint,
+    http: { url: string },
     client: Awaited<ReturnType<typeof createNetworkClient>>,
     server: NetworkServer,
   ) => Promise<void>,
   options: NetworkServerOptions = {},
 ): Promise<void> {
-  await using coordinator = inProcessCoordinator({
+  await using coordinator = await startInProcess({
+    port: 0,
     metrics: new MetricsRegistry({ openTelemetry: false }),
     ...options,
+    http: { port: 0, streamIntervalMs: 200 },
   })
-  const { clock, server } = coordinator
-  await using endpoints = new AsyncDisposableStack()
-  const http = endpoints.adopt(
-    new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 }),
-    (endpoint) => endpoint.close(),
-  )
+  const { server } = coordinator
+  const http = { url: coordinator.httpUrl! }
   await using host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
   await using client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
   await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })

@@ -13,7 +13,7 @@ import {
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import type { ContainerFactory } from '../../core/mod.ts'
 import { parseTraceparent, traceparentOf, TracerName } from '../../observability/tracing.ts'
-import { inProcessCoordinator } from '../_in_process.ts'
+import { startCoordinator } from '../../server/mod.ts'
 
 const echo: ContainerFactory = (options) =>
   Promise.resolve({
@@ -47,7 +47,7 @@ async function withTracedNetwork(
       await provider.shutdown()
     },
   }
-  await using coordinator = inProcessCoordinator()
+  await using coordinator = await startCoordinator({ port: 0 })
   const { server } = coordinator
   await using host = await createNetworkClient(server.endpoint, { clientId: 'agent-host' })
   await using client = await createNetworkClient(server.endpoint, { clientId: 'traced-client' })

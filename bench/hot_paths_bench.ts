@@ -16,22 +16,17 @@ import { decode, encode } from '../rpc/codec.ts'
 
 const payload = { hello: 'world', index: 1, tags: ['a', 'b'], nested: { x: 1.5 } }
 const body = encode(payload)
-const request = frames({
+const requestHeader = {
   kind: Kind.request,
   id: 12345,
   operation: 'network.request',
   timeoutMs: 30_000,
   meta: { target: 'container-1', operation: 'echo' },
-}, body)
+} as const
+const request = frames(requestHeader, body)
 
 Deno.bench('header: encode a request message', { group: 'codec' }, () => {
-  frames({
-    kind: Kind.request,
-    id: 12345,
-    operation: 'network.request',
-    timeoutMs: 30_000,
-    meta: { target: 'container-1', operation: 'echo' },
-  }, body)
+  frames(requestHeader, body)
 })
 
 Deno.bench('header: parse a request message', { group: 'codec', baseline: true }, () => {

@@ -35,7 +35,7 @@ export async function connect(
 ): Promise<NetworkClient> {
   await configureLogging(flags.logLevel, flags.logFormat, true)
   const client = await createNetworkClient(flags.network, {
-    timeouts: { requestTimeout: flags.requestTimeout },
+    timeouts: { requestTimeoutMs: flags.requestTimeout * 1000 },
     onConnectionChange,
     socket: await curveOptions(flags),
     transport: flags.transport,

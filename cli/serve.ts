@@ -86,11 +86,16 @@ export async function runCoordinator(
       'no keys (--access): traffic is not encrypted and every peer may do anything; bind loopback only',
     )
   }
-  const { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout } = config
+  const ms = (seconds: number) => seconds * 1000
   let coordinator: Coordinator
   try {
     coordinator = await startCoordinator({
-      timeouts: { pingInterval, aliveTimeout, unusedContainerTimeout, requestTimeout },
+      timeouts: {
+        pingIntervalMs: ms(config.pingInterval),
+        aliveTimeoutMs: ms(config.aliveTimeout),
+        unusedContainerTimeoutMs: ms(config.unusedContainerTimeout),
+        requestTimeoutMs: ms(config.requestTimeout),
+      },
       host: config.host,
       port: config.port,
       maxInFlight: config.maxInFlight,

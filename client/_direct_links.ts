@@ -85,7 +85,7 @@ export class DirectLinks {
    * told once per client and place, however many connections share them.
    */
   async attach(connection: ConnectionImpl): Promise<void> {
-    const { containerId: uuid, via } = connection
+    const { uuid, via } = connection
     let set = this.#connections.get(uuid)
     if (set === undefined) this.#connections.set(uuid, set = new Set())
     const shared = [...set].some((other) => other.via === via)
@@ -102,7 +102,7 @@ export class DirectLinks {
 
   /** Removes a connection from the place `via`; the last one there disconnects. */
   async detach(connection: ConnectionImpl, via: string | undefined): Promise<void> {
-    const uuid = connection.containerId
+    const uuid = connection.uuid
     const set = this.#connections.get(uuid)
     if (set === undefined || !set.delete(connection)) return
     if (set.size === 0) this.#connections.delete(uuid)

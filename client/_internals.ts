@@ -83,9 +83,9 @@ export interface RpcTimings {
 /** The client's timings (seconds) as its links and endpoints take them (milliseconds). */
 export function rpcTimings(timeouts: Readonly<Timeouts>): Readonly<RpcTimings> {
   return Object.freeze({
-    aliveTimeoutMs: timeouts.aliveTimeout * 1000,
-    pingIntervalMs: timeouts.pingInterval * 1000,
-    requestTimeoutMs: timeouts.requestTimeout * 1000,
+    aliveTimeoutMs: timeouts.aliveTimeoutMs,
+    pingIntervalMs: timeouts.pingIntervalMs,
+    requestTimeoutMs: timeouts.requestTimeoutMs,
   })
 }
 

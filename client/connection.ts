@@ -38,7 +38,7 @@ export type ContainerEventHandler = (data: unknown) => void | Promise<void>
  */
 export interface ContainerConnection extends AsyncDisposable {
   /** The container's uuid. */
-  readonly containerId: ContainerUuid
+  readonly uuid: ContainerUuid
   /**
    * Receives every event the container pushes to this client. Events that arrive
    * while it is unset are held (up to {@link PENDING_EVENT_LIMIT}, in order) and
@@ -105,7 +105,7 @@ export class ConnectionImpl implements ContainerConnection {
     return this.#dropped
   }
 
-  get containerId(): ContainerUuid {
+  get uuid(): ContainerUuid {
     return this.#reference.uuid
   }
 
@@ -136,7 +136,7 @@ export class ConnectionImpl implements ContainerConnection {
     if (this.#dropped++ === 0) {
       logger.warn(
         'connection to {uuid} has no event handler and {limit} events waiting: later ones are dropped and counted in droppedEvents',
-        { uuid: this.containerId, limit: PENDING_EVENT_LIMIT },
+        { uuid: this.uuid, limit: PENDING_EVENT_LIMIT },
       )
     }
   }
@@ -156,14 +156,14 @@ export class ConnectionImpl implements ContainerConnection {
   }
 
   async request(operation: string, data?: unknown, options?: RequestOptions): Promise<unknown> {
-    if (this.#closed) throw new ClosedError(`the connection to "${this.containerId}" is closed`)
+    if (this.#closed) throw new ClosedError(`the connection to "${this.uuid}" is closed`)
     if (this.#reference.stale) await this.#reference.reacquire()
     const via = this.via
     if (via === undefined) {
       return await this.#reference.requestThroughNetwork(operation, data, options)
     }
     try {
-      return await this.#client.routedRequest(via, this.containerId, operation, data, options)
+      return await this.#client.routedRequest(via, this.uuid, operation, data, options)
     } catch (error) {
       // It did not run at the old place: the coordinator holds it until the move ends.
       if (!notRunHere(error)) throw error

@@ -77,7 +77,7 @@ export type ContainerQuery = Omit<GetOptions, 'uuid'> & { uuid?: string }
  * @example
  * ```ts
  * import type { NetworkClientOptions } from '@huly/network/client'
- * const options: NetworkClientOptions = { timeouts: { requestTimeout: 10 } }
+ * const options: NetworkClientOptions = { timeouts: { requestTimeoutMs: 10_000 } }
  * ```
  */
 export interface NetworkClientOptions {

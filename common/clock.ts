@@ -28,15 +28,15 @@ export type TickHandler = () => void | Promise<void>
  * ```ts
  * import { type TickManager, TickManagerImpl } from '@huly/network/core'
  * const clock: TickManager = new TickManagerImpl(10)
- * const unregister = clock.register(() => {}, 1)
- * unregister()
+ * const stop = clock.every(() => {}, 1000)
+ * stop()
  * ```
  */
 export interface TickManager {
   /** The current time in milliseconds since the epoch. */
   now(): number
-  /** Runs `handler` every `intervalSeconds`; returns the function that unregisters it. */
-  register(handler: TickHandler, intervalSeconds: number): () => void
+  /** Runs `handler` every `intervalMs` milliseconds; returns the function that stops it. */
+  every(handler: TickHandler, intervalMs: number): () => void
   /** Runs `handler` once after `delayMs`; returns the function that cancels it. */
   schedule(handler: () => void, delayMs: number): () => void
   /** Starts ticking. */
@@ -61,9 +61,9 @@ interface Periodic {
 class PeriodicHandlers {
   readonly entries = new Set<Periodic>()
 
-  register(handler: TickHandler, intervalSeconds: number, now: number): () => void {
+  add(handler: TickHandler, intervalMs: number, now: number): () => void {
     requireFunction<TickHandler>(handler, 'handler')
-    const intervalMs = requirePositive(intervalSeconds, 'intervalSeconds') * 1000
+    requirePositive(intervalMs, 'intervalMs')
     const entry: Periodic = { handler, intervalMs, nextAt: now + intervalMs, running: false }
     this.entries.add(entry)
     return () => this.entries.delete(entry)
@@ -133,9 +133,9 @@ export class TickManagerImpl implements TickManager {
     return Date.now()
   }
 
-  /** Runs `handler` every `intervalSeconds` of clock time; returns its unregister. */
-  register(handler: TickHandler, intervalSeconds: number): () => void {
-    return this.#periodic.register(handler, intervalSeconds, this.now())
+  /** Runs `handler` every `intervalMs` of clock time; returns the function that stops it. */
+  every(handler: TickHandler, intervalMs: number): () => void {
+    return this.#periodic.add(handler, intervalMs, this.now())
   }
 
   /** Runs `handler` once after `delayMs` on a real timer. */
@@ -194,7 +194,7 @@ export class TickManagerImpl implements TickManager {
  * import { ManualTickManager } from '@huly/network/core'
  * const clock = new ManualTickManager()
  * let runs = 0
- * clock.register(() => { runs++ }, 1)
+ * clock.every(() => { runs++ }, 1000)
  * await clock.advance(3000)
  * console.assert(runs === 3)
  * ```
@@ -217,9 +217,9 @@ export class ManualTickManager implements TickManager {
     return this.time
   }
 
-  /** Runs `handler` every `intervalSeconds` of clock time; returns its unregister. */
-  register(handler: TickHandler, intervalSeconds: number): () => void {
-    return this.#periodic.register(handler, intervalSeconds, this.now())
+  /** Runs `handler` every `intervalMs` of clock time; returns the function that stops it. */
+  every(handler: TickHandler, intervalMs: number): () => void {
+    return this.#periodic.add(handler, intervalMs, this.now())
   }
 
   /** Runs `handler` when the clock has advanced by `delayMs`. */

@@ -31,7 +31,7 @@ import {
 } from './records.ts'
 import { bindHost } from './server.ts'
 import type { AgentEndpointRef, ContainerEndpointRef } from './types.ts'
-import { TickManagerImpl, timeouts } from './utils.ts'
+import { modernTimeouts, TickManagerImpl, timeouts } from './utils.ts'
 
 const logger = getLogger(['huly-network', 'compat', 'client'])
 
@@ -204,11 +204,7 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
     this.#client = createModernClient(address, {
       clientId: this.clientId,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      timeouts: {
-        aliveTimeout: aliveTimeout ?? timeouts.aliveTimeout,
-        pingInterval: timeouts.pingInterval,
-        unusedContainerTimeout: timeouts.unusedContainerTimeout,
-      },
+      timeouts: modernTimeouts(aliveTimeout),
     })
     this.#client.catch(() => {})
   }
@@ -413,7 +409,7 @@ class CompatConnection implements ContainerConnection {
   constructor(readonly modern: ModernConnection) {}
 
   get containerId(): ContainerUuid {
-    return this.modern.containerId
+    return this.modern.uuid
   }
 
   get on(): ((data: unknown) => Promise<void> | void) | undefined {

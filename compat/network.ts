@@ -30,7 +30,7 @@ import {
   toLabels,
 } from './records.ts'
 import type { ContainerEndpointRef } from './types.ts'
-import { timeouts } from './utils.ts'
+import { modernTimeouts } from './utils.ts'
 
 /**
  * huly.net's network interface.
@@ -96,7 +96,7 @@ export class NetworkImpl implements Network {
 
   /** A network on `tickManager`. */
   constructor(readonly tickManager: TickManager) {
-    this.modern = new ModernNetworkImpl(tickManager, { timeouts: { ...timeouts } })
+    this.modern = new ModernNetworkImpl(tickManager, { timeouts: modernTimeouts() })
   }
 
   /** Registers an agent (ours, or any with huly.net's agent interface). */

@@ -32,6 +32,20 @@ export const timeouts: {
   pingInterval: 1,
 }
 
+// huly.net's timings (seconds, `timeouts` as set now) as the library's options
+// (milliseconds), with `aliveTimeout` in seconds when a caller gives its own.
+export function modernTimeouts(aliveTimeout: number = timeouts.aliveTimeout): {
+  aliveTimeoutMs: number
+  pingIntervalMs: number
+  unusedContainerTimeoutMs: number
+} {
+  return {
+    aliveTimeoutMs: aliveTimeout * 1000,
+    pingIntervalMs: timeouts.pingInterval * 1000,
+    unusedContainerTimeoutMs: timeouts.unusedContainerTimeout * 1000,
+  }
+}
+
 /**
  * A new random container uuid.
  *
@@ -106,11 +120,11 @@ export class TickManagerImpl extends ModernTickManager {
   }
 
   /** Runs `handler` every `interval` seconds (a finite number >= 1). */
-  override register(handler: TickHandler, interval: number): () => void {
+  register(handler: TickHandler, interval: number): () => void {
     if (!Number.isFinite(interval) || interval < 1) {
       throw new InvalidArgumentError('Interval must be a finite number >= 1 (seconds)')
     }
-    return super.register(handler, interval)
+    return this.every(handler, interval * 1000)
   }
 
   /** Resolves after `ticks` ticks (>= 1). */
@@ -152,8 +166,13 @@ export class FakeTickManager implements TickManager {
     this.#time = time
   }
 
-  /** Registers `handler`; the interval is ignored: `execAll` runs it. */
+  /** Registers `handler`; the interval (seconds) is ignored: `execAll` runs it. */
   register(handler: TickHandler, _interval: number): () => void {
+    return this.every(handler, 0)
+  }
+
+  /** Registers `handler`; the interval (milliseconds) is ignored: `execAll` runs it. */
+  every(handler: TickHandler, _intervalMs: number): () => void {
     const entry = { handler }
     this.#handlers.add(entry)
     return () => this.#handlers.delete(entry)

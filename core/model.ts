@@ -66,7 +66,7 @@ export interface DrainResult {
 /**
  * Where a container is in its life, as the coordinator sees it: `starting` (its
  * agent is starting it), `live` (someone holds a reference), `unused` (nobody
- * does; it is terminated after `unusedContainerTimeout`), `standby` (a stateless
+ * does; it is terminated after `unusedContainerTimeoutMs`), `standby` (a stateless
  * copy waiting for its owner to go).
  *
  * @example
@@ -246,8 +246,8 @@ export interface CoordinatorModel<A extends NetworkAgent = NetworkAgent>
   agentHandles(): IterableIterator<A>
   /** A client is gone: its references are released now. */
   clientGone(clientId: ClientUuid): void
-  /** Holds the placement of new containers while agents re-register. */
-  beginRecovery(seconds?: number): void
+  /** Holds the placement of new containers for `durationMs` while agents re-register. */
+  beginRecovery(durationMs?: number): void
   /** While `target` moves, a request for it waits on the promise returned; else undefined. */
   holdWhileMoving(
     target: ContainerUuid,

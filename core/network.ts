@@ -55,7 +55,7 @@ const logger = getLogger(['huly-network', 'core', 'network'])
  * @example
  * ```ts
  * import type { NetworkOptions } from '@huly/network/core'
- * const options: NetworkOptions = { timeouts: { aliveTimeout: 5 } }
+ * const options: NetworkOptions = { timeouts: { aliveTimeoutMs: 5_000 } }
  * ```
  */
 export interface NetworkOptions {
@@ -112,7 +112,7 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
    */
   #keepUnusedUntil = 0
 
-  /** Creates a network on `clock`; it checks liveness every `pingInterval`. */
+  /** Creates a network on `clock`; it checks liveness every `pingIntervalMs`. */
   constructor(clock: TickManager, options: NetworkOptions = {}) {
     requireFunction(clock?.now, 'clock.now')
     this.timeouts = resolveTimeouts(options.timeouts)
@@ -122,7 +122,10 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
     this.#registry = new Registry(clock)
     this.#placement = new Placement(this.#registry)
     this.#drains = new Drains(this.#registry, heldLimits)
-    this.#unregisterCheck = clock.register(() => this.#checkLiveness(), this.timeouts.pingInterval)
+    this.#unregisterCheck = clock.every(
+      () => this.#checkLiveness(),
+      this.timeouts.pingIntervalMs,
+    )
   }
 
   /** Registers an agent, or re-registers it with the containers it still has. */
@@ -183,7 +186,7 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
 
   /**
    * A client is gone (its connection closed or fell silent): its references are
-   * released now, as they would be after `aliveTimeout` without pings.
+   * released now, as they would be after `aliveTimeoutMs` without pings.
    */
   clientGone(clientId: ClientUuid): void {
     this.#assertOpen()
@@ -252,7 +255,7 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
     requireId(target, 'target')
     requireId(operation, 'operation')
     if (clientId !== undefined) requireId(clientId, 'clientId')
-    await this.holdWhileMoving(target, 0, this.timeouts.requestTimeout * 1000)
+    await this.holdWhileMoving(target, 0, this.timeouts.requestTimeoutMs)
     const entry = this.#registry.containers.get(target)
     const agent = entry && this.#registry.agentsById.get(entry.record.agentId)
     if (agent === undefined) {
@@ -294,27 +297,27 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
   }
 
   /**
-   * Holds the placement of new containers for `seconds` (default `aliveTimeout`):
+   * Holds the placement of new containers for `durationMs` (default `aliveTimeoutMs`):
    * after a coordinator restart, agents re-register what they host within that
    * time, and a get must find those containers rather than start second copies.
-   * Until `aliveTimeout` after that, no container is terminated as unused: the
+   * Until `aliveTimeoutMs` after that, no container is terminated as unused: the
    * clients of the re-registered ones take them again by then. A server calls it
    * when its first resuming peer arrives.
    */
-  beginRecovery(seconds: number = this.timeouts.aliveTimeout): void {
+  beginRecovery(durationMs: number = this.timeouts.aliveTimeoutMs): void {
     this.#assertOpen()
-    requirePositive(seconds, 'seconds')
-    const until = this.#registry.clock.now() + seconds * 1000
+    requirePositive(durationMs, 'durationMs')
+    const until = this.#registry.clock.now() + durationMs
     if (until <= this.#registry.recoveringUntil) return
     this.#registry.recoveringUntil = until
     // A client that held a container may notice the restart only at its alive timeout
     // (it missed the bye), and takes its references again then: a container an agent
     // re-registered meanwhile holds none yet, and must not be terminated as unused
     // (its state lost, and a second instance started when the client is back).
-    this.#keepUnusedUntil = until + this.timeouts.aliveTimeout * 1000
-    this.#registry.clock.schedule(() => this.#registry.wakeRecoveryWaiters(), seconds * 1000)
-    logger.info('recovering: new containers wait {seconds} s for agents to re-register', {
-      seconds,
+    this.#keepUnusedUntil = until + this.timeouts.aliveTimeoutMs
+    this.#registry.clock.schedule(() => this.#registry.wakeRecoveryWaiters(), durationMs)
+    logger.info('recovering: new containers wait {durationMs} ms for agents to re-register', {
+      durationMs,
     })
   }
 
@@ -397,10 +400,10 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
     return Promise.resolve()
   }
 
-  /** Runs once per `pingInterval`: removes silent peers and unused containers. */
+  /** Runs once per `pingIntervalMs`: removes silent peers and unused containers. */
   #checkLiveness(): void {
     const now = this.#registry.clock.now()
-    const aliveMs = this.timeouts.aliveTimeout * 1000
+    const aliveMs = this.timeouts.aliveTimeoutMs
     for (const [clientId, lastSeen] of this.#registry.clients) {
       if (now - lastSeen > aliveMs) this.#registry.forgetClient(clientId, 'silent')
     }
@@ -409,7 +412,7 @@ export class NetworkImpl<A extends NetworkAgent = NetworkAgent>
     }
     // After a restart the containers agents re-register wait for their clients.
     if (now < this.#keepUnusedUntil) return
-    const unusedMs = this.timeouts.unusedContainerTimeout * 1000
+    const unusedMs = this.timeouts.unusedContainerTimeoutMs
     for (const [uuid, entry] of [...this.#registry.containers]) {
       if (
         entry.unusedSince !== undefined && entry.move === undefined &&

@@ -1,28 +1,34 @@
 /**
- * Default timings of the network, in seconds.
+ * Default timings of the network, in milliseconds.
  *
  * @module
  */
+import { InvalidArgumentError } from '../common/errors.ts'
 import { requirePositive, requireRecord } from '../common/validate.ts'
 
 /**
- * The timings the network uses unless told otherwise, in seconds.
+ * The timings the network uses unless told otherwise, in milliseconds.
  *
  * @example
  * ```ts
  * import type { Timeouts } from '@huly/network/core'
- * const fast: Timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1, requestTimeout: 5 }
+ * const fast: Timeouts = {
+ *   pingIntervalMs: 500,
+ *   aliveTimeoutMs: 2_000,
+ *   unusedContainerTimeoutMs: 1_000,
+ *   requestTimeoutMs: 5_000,
+ * }
  * ```
  */
 export interface Timeouts {
-  /** How often peers ping and the network checks liveness. */
-  pingInterval: number
-  /** A peer silent for longer than this is dead. */
-  aliveTimeout: number
-  /** A container without references is terminated this long after its last release. */
-  unusedContainerTimeout: number
-  /** A request with no answer fails after this long. */
-  requestTimeout: number
+  /** How often peers ping and the network checks liveness, in milliseconds. */
+  pingIntervalMs: number
+  /** A peer silent for longer than this many milliseconds is dead. */
+  aliveTimeoutMs: number
+  /** A container without references is terminated this many milliseconds after its last release. */
+  unusedContainerTimeoutMs: number
+  /** A request with no answer fails after this many milliseconds. */
+  requestTimeoutMs: number
 }
 
 /**
@@ -32,31 +38,42 @@ export interface Timeouts {
  * @example
  * ```ts
  * import { timeouts } from '@huly/network/core'
- * console.log('alive timeout:', timeouts.aliveTimeout, 'seconds') // 3
+ * console.log('alive timeout:', timeouts.aliveTimeoutMs, 'ms') // 3000
  * ```
  */
 export const timeouts: Readonly<Timeouts> = Object.freeze({
-  pingInterval: 1,
-  aliveTimeout: 3,
-  unusedContainerTimeout: 5,
-  requestTimeout: 30,
+  pingIntervalMs: 1_000,
+  aliveTimeoutMs: 3_000,
+  unusedContainerTimeoutMs: 5_000,
+  requestTimeoutMs: 30_000,
 })
 
 /**
- * The defaults with `overrides` applied; every value must be a finite number > 0
- * (an `InvalidArgumentError` otherwise). Unknown names are ignored.
+ * The defaults with `overrides` applied; every value must be a finite number > 0,
+ * and every name one of {@link Timeouts} (an `InvalidArgumentError` otherwise,
+ * which names the new name of a timing given in seconds, such as `aliveTimeout`).
  *
  * @example
  * ```ts
  * import { resolveTimeouts } from '@huly/network/internal'
- * console.log(resolveTimeouts({ aliveTimeout: 10 }).aliveTimeout) // 10
+ * console.log(resolveTimeouts({ aliveTimeoutMs: 10_000 }).aliveTimeoutMs) // 10000
  * ```
  */
 export function resolveTimeouts(overrides?: Partial<Timeouts>): Readonly<Timeouts> {
   const given = requireRecord(overrides, 'timeouts') ?? {}
   const resolved = { ...timeouts }
-  for (const name of Object.keys(timeouts) as Array<keyof Timeouts>) {
-    if (given[name] !== undefined) resolved[name] = requirePositive(given[name], `timeouts.${name}`)
+  for (const [name, value] of Object.entries(given)) {
+    if (!Object.hasOwn(timeouts, name)) {
+      const inMs = `${name}Ms`
+      throw new InvalidArgumentError(
+        Object.hasOwn(timeouts, inMs)
+          ? `timeouts.${name} (seconds) is now timeouts.${inMs}, in milliseconds`
+          : `timeouts.${name} is not a timing; they are ${Object.keys(timeouts).join(', ')}`,
+      )
+    }
+    if (value !== undefined) {
+      resolved[name as keyof Timeouts] = requirePositive(value, `timeouts.${name}`)
+    }
   }
   return Object.freeze(resolved)
 }

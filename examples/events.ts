@@ -22,15 +22,13 @@ const chat: ContainerFactory = (options) => {
       },
       connect: (clientId, broadcast) => void members.set(clientId, broadcast),
       disconnect: (clientId) => void members.delete(clientId),
-      terminate: () => Promise.resolve(),
-      ping: () => {},
     },
   })
 }
 
 await using coordinator = await startCoordinator({
   port: 0,
-  timeouts: { unusedContainerTimeout: 0.5, pingInterval: 0.25 },
+  timeouts: { unusedContainerTimeoutMs: 500, pingIntervalMs: 250 },
 })
 await using agentProcess = await createNetworkClient(coordinator.endpoint)
 await agentProcess.serveAgent('127.0.0.1:0', { chat }, { agentId: 'agent-1' })

@@ -14,16 +14,12 @@ import type { Container, ContainerKind, ContainerUuid } from '@huly/network/core
 import { startCoordinator } from '@huly/network/server'
 
 /** Short timings so the example is quick: a silent peer is dead after 1 s. */
-const timeouts = { pingInterval: 0.25, aliveTimeout: 1 }
+const timeouts = { pingIntervalMs: 250, aliveTimeoutMs: 1_000 }
 
 if (Deno.args[0] === '--agent') {
   const [, agentId, endpoint] = Deno.args
   const leader: Container = {
     request: (operation) => Promise.resolve(operation === 'who' ? agentId : null),
-    connect: () => {},
-    disconnect: () => {},
-    terminate: () => Promise.resolve(),
-    ping: () => {},
   }
   const client = await createNetworkClient(endpoint, { timeouts })
   await client.serveAgent('127.0.0.1:0', {}, {

@@ -14,10 +14,6 @@ const workspace: ContainerFactory = (options) =>
     uuid: options.uuid,
     container: {
       request: () => Promise.resolve({ labels: options.labels, extra: options.extra }),
-      connect: () => {},
-      disconnect: () => {},
-      terminate: () => Promise.resolve(),
-      ping: () => {},
     },
   })
 

@@ -17,10 +17,6 @@ const greeter: ContainerFactory = (options) =>
         if (operation !== 'greet') return Promise.reject(new Error(`no operation ${operation}`))
         return Promise.resolve(`hello, ${(data as { name: string }).name}`)
       },
-      connect: () => {},
-      disconnect: () => {},
-      terminate: () => Promise.resolve(),
-      ping: () => {},
     },
   })
 

@@ -40,10 +40,6 @@ const calculator: ContainerFactory = (options) =>
     uuid: options.uuid,
     container: {
       request: createProxyHandler(new CalculatorService(), 'Calculator'),
-      connect: () => {},
-      disconnect: () => {},
-      terminate: () => Promise.resolve(),
-      ping: () => {},
     },
   })
 

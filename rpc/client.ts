@@ -119,10 +119,7 @@ export class RpcClient {
     this.session = new RpcSession(options.clock, handler, options)
     identifySession(this.session, { peerId: endpoint })
     this.#lastSeen = options.clock.now()
-    this.#unregisterPing = options.clock.register(
-      () => this.#tick(),
-      (options.pingIntervalMs ?? 1000) / 1000,
-    )
+    this.#unregisterPing = options.clock.every(() => this.#tick(), options.pingIntervalMs ?? 1000)
     this.#open()
   }
 

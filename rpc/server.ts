@@ -239,9 +239,9 @@ export class RpcServer {
         } else logger.debug('send failed: {error}', { error })
       },
     })
-    this.#unregisterCheck = options.clock.register(
+    this.#unregisterCheck = options.clock.every(
       () => this.#checkLiveness(),
-      (options.checkIntervalMs ?? 1000) / 1000,
+      options.checkIntervalMs ?? 1000,
     )
   }
 

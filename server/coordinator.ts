@@ -18,11 +18,11 @@ import { NetworkServer, type NetworkServerOptions } from './network_server.ts'
  * @example
  * ```ts
  * import type { CoordinatorOptions } from '@huly/network/server'
- * const options: CoordinatorOptions = { port: 0, http: { port: 0 }, timeouts: { aliveTimeout: 5 } }
+ * const options: CoordinatorOptions = { port: 0, http: { port: 0 }, timeouts: { aliveTimeoutMs: 5_000 } }
  * ```
  */
 export interface CoordinatorOptions extends NetworkServerOptions {
-  /** The network's timings, in seconds (the defaults of `timeouts` otherwise). */
+  /** The network's timings, in milliseconds (the defaults of `timeouts` otherwise). */
   timeouts?: Partial<Timeouts>
   /**
    * The HTTP endpoint (dashboard, `/metrics`, `/healthz`, `/readyz`): given (even

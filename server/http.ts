@@ -184,7 +184,7 @@ export class HttpEndpoint {
     )
     const { hostname, port: bound } = listener.addr
     this.url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${bound}`
-    this.#unregisterTick = clock.register(() => this.#tick(), this.#intervalMs / 1000)
+    this.#unregisterTick = clock.every(() => this.#tick(), this.#intervalMs)
     this.#unsubscribe = server.network.subscribe((event) => this.#change(event))
     logger.info('HTTP endpoint listening on {url}', { url: this.url })
   }

@@ -218,9 +218,9 @@ export class NetworkServer {
       clock,
       handler: (request) => this.#handle(request),
       serverId: 'huly-network',
-      aliveTimeoutMs: timeouts.aliveTimeout * 1000,
-      checkIntervalMs: timeouts.pingInterval * 1000,
-      requestTimeoutMs: timeouts.requestTimeout * 1000,
+      aliveTimeoutMs: timeouts.aliveTimeoutMs,
+      checkIntervalMs: timeouts.pingIntervalMs,
+      requestTimeoutMs: timeouts.requestTimeoutMs,
       maxInFlight: options.maxInFlight,
       transport: options.transport,
       limits: options.limits,
@@ -274,7 +274,7 @@ export class NetworkServer {
       sessions: () => this.#rpc.sessions().length,
       stats: () => this.#rpc.stats,
     })
-    this.#unregisterPing = clock.register(() => this.#pingLiveSessions(), timeouts.pingInterval)
+    this.#unregisterPing = clock.every(() => this.#pingLiveSessions(), timeouts.pingIntervalMs)
     logger.info('network server listening on {endpoint}', { endpoint: this.endpoint })
   }
 

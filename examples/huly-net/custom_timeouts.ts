@@ -21,7 +21,7 @@ tickManager.start()
 const network = new NetworkImpl(tickManager)
 const server = new NetworkServer(network, tickManager, '127.0.0.1', 0)
 console.log(
-  `network timings: alive ${network.modern.timeouts.aliveTimeout} s, unused ${network.modern.timeouts.unusedContainerTimeout} s`,
+  `network timings: alive ${network.modern.timeouts.aliveTimeoutMs} ms, unused ${network.modern.timeouts.unusedContainerTimeoutMs} ms`,
 )
 
 const url = `127.0.0.1:${await server.getPort()}`

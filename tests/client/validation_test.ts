@@ -12,7 +12,7 @@ Deno.test('createNetworkClient rejects bad addresses and options with InvalidArg
   }
   await assert.rejects(createNetworkClient('127.0.0.1:1', bad(null)), InvalidArgumentError)
   await assert.rejects(
-    createNetworkClient('127.0.0.1:1', { timeouts: { aliveTimeout: Number.NaN } }),
+    createNetworkClient('127.0.0.1:1', { timeouts: { aliveTimeoutMs: Number.NaN } }),
     InvalidArgumentError,
   )
   await assert.rejects(createNetworkClient('127.0.0.1:1', { clientId: '' }), InvalidArgumentError)

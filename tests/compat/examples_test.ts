@@ -49,7 +49,7 @@ const expectations: Record<string, string[]> = {
     'error class: ContainerNotFoundError',
   ],
   'custom_timeouts.ts': [
-    'network timings: alive 10 s, unused 1 s',
+    'network timings: alive 10000 ms, unused 1000 ms',
     'client connected with an alive timeout of 30 s',
     'released container ended after its unused timeout: true',
   ],

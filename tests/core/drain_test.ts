@@ -169,7 +169,7 @@ test('a drain that waits for another agent moves to it as soon as it registers',
 })
 
 test('a request held past its own deadline fails with TimeoutError', async () => {
-  await using f = new Fixture({ timeouts: { requestTimeout: 1 } })
+  await using f = new Fixture({ timeouts: { requestTimeoutMs: 1000 } })
   const move = await moveInProgress(f, [])
   const failed = assert.rejects(f.network.request(uuid('c1'), 'increment', null), TimeoutError)
   await f.advance(1_500)

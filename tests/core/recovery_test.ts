@@ -9,7 +9,7 @@ test('during recovery a get waits for the agent to re-register and finds its con
   await before.network.get(client1, kind('session'), { uuid: uuid('s1') })
   // A new coordinator: one agent is back already, the one hosting s1 is not yet.
   await after.agent('a2', ['session'])
-  after.network.beginRecovery(3)
+  after.network.beginRecovery(3000)
   let settled = false
   const get = after.network.get(client1, kind('session'), { uuid: uuid('s1') })
   get.then(() => settled = true, () => settled = true)
@@ -23,7 +23,7 @@ test('during recovery a get waits for the agent to re-register and finds its con
 test('during recovery a get of a container nobody reports starts it once recovery ends', async () => {
   await using f = new Fixture()
   await f.agent('a1', ['session'])
-  f.network.beginRecovery(2)
+  f.network.beginRecovery(2000)
   assert.equal(f.network.recovering, true)
   let done = false
   const get = f.network.get(client1, kind('session'), { uuid: uuid('new') }).then(() => done = true)
@@ -39,7 +39,7 @@ test('after recovery gets start containers at once again', async () => {
   await using f = new Fixture()
   const agent = new AgentImpl('a1' as AgentUuid, {})
   await f.network.register(agent.registration(), agent)
-  f.network.beginRecovery(1)
+  f.network.beginRecovery(1000)
   await f.advance(1_500)
   await f.agent('a2', ['session'])
   await f.network.get(client1, kind('session'))
@@ -47,7 +47,7 @@ test('after recovery gets start containers at once again', async () => {
   assert.throws(() => f.network.beginRecovery(Number.NaN), { name: 'InvalidArgumentError' })
 })
 
-const timeouts = { pingInterval: 0.5, aliveTimeout: 2, unusedContainerTimeout: 1 }
+const timeouts = { pingIntervalMs: 500, aliveTimeoutMs: 2000, unusedContainerTimeoutMs: 1000 }
 
 /**
  * s1 held by client1 on a coordinator that restarts (`before`, then `after`): its agent

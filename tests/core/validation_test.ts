@@ -94,7 +94,7 @@ test('NetworkImpl and AgentImpl reject NaN or negative timeouts and malformed fa
   const clock = new ManualTickManager()
   for (const value of [NaN, -1, 0, Infinity, '3']) {
     assert.throws(
-      () => new NetworkImpl(clock, { timeouts: { aliveTimeout: bad(value) } }),
+      () => new NetworkImpl(clock, { timeouts: { aliveTimeoutMs: bad(value) } }),
       InvalidArgumentError,
     )
   }
@@ -129,4 +129,19 @@ test('a closed network refuses calls with ClosedError', async () => {
     { name: 'ClosedError' },
   )
   assert.throws(() => f.network.list(), { name: 'ClosedError' })
+})
+
+test('a timing given in seconds under its old name is refused with its new name', () => {
+  const clock = new ManualTickManager()
+  assert.throws(
+    () => new NetworkImpl(clock, { timeouts: { aliveTimeout: 3 } as never }),
+    {
+      name: 'InvalidArgumentError',
+      message: /timeouts\.aliveTimeout \(seconds\) is now timeouts\.aliveTimeoutMs/,
+    },
+  )
+  assert.throws(
+    () => new NetworkImpl(clock, { timeouts: { tickRate: 3 } as never }),
+    { name: 'InvalidArgumentError', message: /timeouts\.tickRate is not a timing/ },
+  )
 })

@@ -54,7 +54,7 @@ function counter(variant: Variant): ContainerFactory {
 
 const client = await createNetworkClient(network, {
   clientId: `client-of-${agentId}`,
-  timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+  timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
 })
 const served = await client.serveAgent('127.0.0.1:0', {
   counter: counter('counter'),

@@ -10,7 +10,7 @@ import { createNetworkClient } from '../../client/mod.ts'
 const [network, name, count = '60', loopCount = '8'] = Deno.args
 const client = await createNetworkClient(network, {
   clientId: name,
-  timeouts: { aliveTimeout: 2, pingInterval: 0.5, requestTimeout: 20 },
+  timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500, requestTimeoutMs: 20_000 },
 })
 const refs = await Promise.all(
   Array.from({ length: Number(count) }, (_, i) => client.get('counter', { uuid: `c-${i}` })),

@@ -7,7 +7,7 @@ const startSlowNetwork = () =>
   startNetwork({
     coordinator: ['--alive-timeout', '10'],
     agents: ['agent-1'],
-    client: { timeouts: { aliveTimeout: 10 } },
+    client: { timeouts: { aliveTimeoutMs: 10_000 } },
   })
 
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)

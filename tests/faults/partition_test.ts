@@ -70,7 +70,7 @@ Deno.test({
       )
       agents.push(await startAgent(endpoint, 'agent-near'))
       client = await createNetworkClient(endpoint, {
-        timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+        timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
       })
       const ref = await client.get('echo', { uuid: 'across' })
       assert.deepEqual(await ref.request('who'), { agentId: 'agent-far', uuid: 'across' })

@@ -68,7 +68,7 @@ Deno.test({
     try {
       for (const id of ['a1', 'a2', 'a3']) agents.push(await startRollingAgent(first.endpoint, id))
       holder = await createNetworkClient(first.endpoint, {
-        timeouts: { aliveTimeout: 2, pingInterval: 0.5, requestTimeout: 20 },
+        timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500, requestTimeoutMs: 20_000 },
       })
       const refs = await Promise.all(
         Array.from({ length: CONTAINERS }, (_, i) => holder!.get('counter', { uuid: `c-${i}` })),

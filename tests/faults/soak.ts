@@ -19,7 +19,7 @@ const mib = (bytes: number) => Math.round(bytes / 1024 / 1024 * 10) / 10
 const { proc: coordinator, endpoint } = await startCoordinator(0, ['--alive-timeout', '3'])
 const agents: Proc[] = [await startAgent(endpoint, 'soak-1'), await startAgent(endpoint, 'soak-2')]
 const client = await createNetworkClient(endpoint, {
-  timeouts: { aliveTimeout: 3, pingInterval: 0.5 },
+  timeouts: { aliveTimeoutMs: 3000, pingIntervalMs: 500 },
 })
 const counts = { ok: 0, events: 0, faults: 0, errors: {} as Record<string, number> }
 const samples: number[] = []

@@ -85,7 +85,7 @@ const echo = factoryOf((options) => {
 
 const client = await createNetworkClient(network, {
   clientId: `client-of-${agentId}`,
-  timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+  timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
 })
 if (mode === 'network') {
   await client.register(new AgentImpl(agentId as AgentUuid, { echo }))

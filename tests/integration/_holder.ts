@@ -5,7 +5,7 @@ import { createNetworkClient } from '../../client/mod.ts'
 
 const [network, uuid] = Deno.args
 const client = await createNetworkClient(network, {
-  timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+  timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
 })
 const ref = await client.get('echo', { uuid })
 await ref.connect()

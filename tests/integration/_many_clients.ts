@@ -10,7 +10,7 @@ const clock = new TickManagerImpl(10)
 clock.start()
 const clients: NetworkClient[] = []
 for (let i = 0; i < Number(countText); i++) {
-  clients.push(await createNetworkClient(network, { clock, timeouts: { aliveTimeout: 10 } }))
+  clients.push(await createNetworkClient(network, { clock, timeouts: { aliveTimeoutMs: 10_000 } }))
 }
 await Promise.all(clients.map(async (client, i) => {
   const ref = await client.get('echo', { uuid: `${prefix}-${i}` })

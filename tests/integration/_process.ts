@@ -198,7 +198,7 @@ export async function startNetwork(options: TestNetworkOptions = {}): Promise<Te
     for (const id of options.agents ?? []) agents.push(await start(endpoint, id))
     const client = await createNetworkClient(
       endpoint,
-      options.client ?? { timeouts: { aliveTimeout: 2, pingInterval: 0.5 } },
+      options.client ?? { timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 } },
     )
     return new TestNetwork(proc, endpoint, port, agents, client)
   } catch (error) {

@@ -8,7 +8,7 @@ Deno.test('a coordinator restarted with SIGTERM loses no request and runs none t
   const reasons: string[] = []
   await using net = await startNetwork({
     client: {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
       onConnectionChange: (connected, reason) => {
         if (!connected && reason !== undefined) reasons.push(reason)
       },

@@ -94,7 +94,7 @@ Deno.test('a client reports its connection going down and up, and closes at once
   }
   await using net = await startNetwork({
     client: {
-      timeouts: { aliveTimeout: 2, pingInterval: 0.5 },
+      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
       onConnectionChange: (connected) => {
         changes.push(connected)
       },

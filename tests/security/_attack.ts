@@ -63,7 +63,7 @@ export class AttackStage implements AsyncDisposable {
       agent = await startAgent(endpoint, 'agent-1', 'network')
       const client = await createNetworkClient(endpoint, {
         clientId: 'well-behaved',
-        timeouts: { aliveTimeout: 2, pingInterval: 0.5, requestTimeout: 10 },
+        timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500, requestTimeoutMs: 10_000 },
       })
       return new AttackStage(proc, endpoint, http[1], agent, client, transport)
     } catch (error) {

@@ -53,7 +53,7 @@ export class TestCoordinator implements AsyncDisposable {
     this.keys = keys
     this.clock.start()
     this.network = new NetworkImpl(this.clock, {
-      timeouts: { pingInterval: 0.25, aliveTimeout: 1.5, unusedContainerTimeout: 1 },
+      timeouts: { pingIntervalMs: 250, aliveTimeoutMs: 1500, unusedContainerTimeoutMs: 1000 },
     })
     this.server = new NetworkServer(this.network, this.clock, {
       port: 0,
@@ -80,7 +80,7 @@ export class TestCoordinator implements AsyncDisposable {
     address: string = this.address,
   ): Promise<NetworkClient> {
     const client = await createNetworkClient(address, {
-      timeouts: { pingInterval: 0.25, aliveTimeout: 1.5, requestTimeout: 5 },
+      timeouts: { pingIntervalMs: 250, aliveTimeoutMs: 1500, requestTimeoutMs: 5000 },
       socket: keys && { curve: { serverKey, ...keys } },
     })
     this.#clients.push(client)

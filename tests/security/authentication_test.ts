@@ -54,7 +54,7 @@ Deno.test("another key using a live session's client id gets a session of its ow
   const { createNetworkClient } = await import('../../client/mod.ts')
   await using copy = await createNetworkClient(coordinator.address, {
     clientId: first.clientId,
-    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    timeouts: { pingIntervalMs: 250, aliveTimeoutMs: 1500 },
     socket: { curve: { serverKey: coordinator.keys.publicKey, ...intruder.keys } },
   })
   await copy.waitConnection(5000)
@@ -100,7 +100,7 @@ Deno.test('containers see the caller as its key name and client id, routed or di
   const { createNetworkClient } = await import('../../client/mod.ts')
   await using asMallory = await createNetworkClient(coordinator.address, {
     clientId: asAlice.clientId,
-    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    timeouts: { pingIntervalMs: 250, aliveTimeoutMs: 1500 },
     socket: { curve: { serverKey: coordinator.keys.publicKey, ...mallory.keys } },
   })
   const stolen = await asMallory.get('echo', { uuid: 'e1' })

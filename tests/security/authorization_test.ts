@@ -125,7 +125,7 @@ Deno.test('a reload that narrows a grant applies at the next operation, without 
   await host.serveAgent('127.0.0.1:0', { echo: echoFactory }, { agentId: 'worker-1' })
   const changes: boolean[] = []
   await using client = await createNetworkClient(coordinator.address, {
-    timeouts: { pingInterval: 0.25, aliveTimeout: 1.5 },
+    timeouts: { pingIntervalMs: 250, aliveTimeoutMs: 1500 },
     socket: { curve: { serverKey: coordinator.keys.publicKey, ...user.keys } },
     onConnectionChange: (connected) => void changes.push(connected),
   })

@@ -35,7 +35,7 @@ async function keyedClient(dir: string, name: string, address: string): Promise<
   const secretKey = await readKeyFile(join(dir, `${name}.key`))
   const lost: number[] = []
   const client = await createNetworkClient(address, {
-    timeouts: { pingInterval: 0.5, aliveTimeout: 2, requestTimeout: 5 },
+    timeouts: { pingIntervalMs: 500, aliveTimeoutMs: 2000, requestTimeoutMs: 5000 },
     socket: {
       curve: {
         serverKey: await readKeyFile(join(dir, 'coordinator.pub')),

@@ -11,7 +11,7 @@ Deno.test("4. a client that pings more slowly than the server's alive timeout ke
   await agent.serveAgent('127.0.0.1:0', { echo: echoFactory })
   let disconnects = 0
   await using client = await createNetworkClient(network.address, {
-    timeouts: { pingInterval: 2, aliveTimeout: 6 },
+    timeouts: { pingIntervalMs: 2000, aliveTimeoutMs: 6000 },
     onConnectionChange: (connected) => void (connected || disconnects++),
   })
   const ref = await client.get('echo', { uuid: 'slow-pinger' })

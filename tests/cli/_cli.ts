@@ -1,6 +1,7 @@
 // Runs the CLI (and other deno programs) as a user would: real processes, their
 // stdout and stderr read line by line, always stopped.
 import denoJson from '../../deno.json' with { type: 'json' }
+import { readyOrStopped, signalChild, stopChild } from '../_child.ts'
 
 /** The repository root. */
 export const root: string = new URL('../../', import.meta.url).pathname
@@ -30,8 +31,8 @@ function environment(env: Record<string, string>): Record<string, string> {
   return { ...base, NO_COLOR: '1', ...env }
 }
 
-/** A running process whose output lines can be awaited. */
-export class Running {
+/** A running process whose output lines can be awaited; `await using` stops it. */
+export class Running implements AsyncDisposable {
   readonly stdout: string[] = []
   readonly stderr: string[] = []
   readonly status: Promise<Deno.CommandStatus>
@@ -90,11 +91,7 @@ export class Running {
 
   /** Sends a signal (ignored when the process is gone). */
   kill(signal: Deno.Signal): void {
-    try {
-      this.#child.kill(signal)
-    } catch {
-      // already exited
-    }
+    signalChild(this.#child, signal)
   }
 
   /** Waits for the exit; its code and how long after `since` (ms) it came. */
@@ -105,12 +102,12 @@ export class Running {
   }
 
   /** SIGTERM, SIGKILL after 3 s, and waits: always safe to call. */
-  async stop(): Promise<void> {
-    this.kill('SIGTERM')
-    const timer = setTimeout(() => this.kill('SIGKILL'), 3000)
-    await this.status
-    clearTimeout(timer)
-    await this.#reading
+  stop(): Promise<void> {
+    return stopChild(this.#child, this.#reading)
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop()
   }
 
   async #read(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
@@ -163,22 +160,24 @@ export async function runCli(
   }
 }
 
+/** A `serve` process and where it listens; `await using` stops it. */
+export interface Serving extends AsyncDisposable {
+  serve: Running
+  address: string
+  port: number
+}
+
 /** Starts `serve` on a free port with `args`; resolves once it listens. */
-export async function startServe(
-  args: string[] = [],
-  options: RunOptions = {},
-): Promise<{ serve: Running; address: string; port: number }> {
+export async function startServe(args: string[] = [], options: RunOptions = {}): Promise<Serving> {
   const serve = startCli(
     ['serve', '--port', '0', '--http-port', '0', '--log-level', 'warning', ...args],
     options,
   )
-  try {
-    const match = await serve.waitFor(/listening on tcp:\/\/(127\.0\.0\.1:(\d+))$/)
-    return { serve, address: match[1], port: Number(match[2]) }
-  } catch (error) {
-    await serve.stop()
-    throw error
-  }
+  const [, address, port] = await readyOrStopped(
+    serve.waitFor(/listening on tcp:\/\/(127\.0\.0\.1:(\d+))$/),
+    () => serve.stop(),
+  )
+  return { serve, address, port: Number(port), [Symbol.asyncDispose]: () => serve.stop() }
 }
 
 /** A port nobody listens on right now. */

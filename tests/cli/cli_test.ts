@@ -6,29 +6,24 @@ async function withServeAndAgent(
   fn: (setup: { serve: Running; agent: Running; address: string; port: number }) => Promise<void>,
   serveArgs: string[] = [],
 ): Promise<void> {
-  const { serve, address, port } = await startServe(serveArgs)
-  let agent: Running | undefined
-  try {
-    agent = startCli([
-      'agent',
-      '--network',
-      address,
-      '--id',
-      'agent-cli',
-      '--listen',
-      '127.0.0.1:0',
-    ])
-    await agent.waitFor(/^agent agent-cli registered with /)
-    await fn({
-      serve,
-      agent,
-      address,
-      port,
-    })
-  } finally {
-    await agent?.stop()
-    await serve.stop()
-  }
+  await using serving = await startServe(serveArgs)
+  const { serve, address, port } = serving
+  await using agent = startCli([
+    'agent',
+    '--network',
+    address,
+    '--id',
+    'agent-cli',
+    '--listen',
+    '127.0.0.1:0',
+  ])
+  await agent.waitFor(/^agent agent-cli registered with /)
+  await fn({
+    serve,
+    agent,
+    address,
+    port,
+  })
 }
 
 Deno.test('serve, agent, then agents, kinds, get, request and containers print what they should', async () => {
@@ -76,16 +71,21 @@ Deno.test('SIGTERM stops serve with exit 0 within 2 s; the agent waits for the c
     await new Promise((resolve) => setTimeout(resolve, 500))
     assert.equal(await Promise.race([agent.status.then(() => 'exited'), 'running']), 'running')
 
-    const again = startCli(['serve', '--port', String(port), '--no-http', '--log-level', 'warning'])
-    try {
+    {
+      await using again = startCli([
+        'serve',
+        '--port',
+        String(port),
+        '--no-http',
+        '--log-level',
+        'warning',
+      ])
       await again.waitFor(/listening on /)
       await agent.waitFor(/^agent agent-cli registered again with /, { timeoutMs: 10_000 })
       const agents = await runCli(['agents', '--json', '--network', `127.0.0.1:${port}`])
       assert.deepEqual(JSON.parse(agents.stdout[0]).map((a: { agentId: string }) => a.agentId), [
         'agent-cli',
       ])
-    } finally {
-      await again.stop()
     }
     // With the coordinator gone, a stopped agent still exits at once.
     const stoppedAt = performance.now()
@@ -98,7 +98,7 @@ Deno.test('SIGTERM stops serve with exit 0 within 2 s; the agent waits for the c
 
 Deno.test('get --watch holds the container and prints each event a burst pushes, until SIGTERM', async () => {
   await withServeAndAgent(async ({ address }) => {
-    const watch = startCli([
+    await using watch = startCli([
       'get',
       'echo',
       '--uuid',
@@ -108,65 +108,55 @@ Deno.test('get --watch holds the container and prints each event a burst pushes,
       '--network',
       address,
     ])
-    try {
-      await watch.waitFor(/^holding w; printing its events until interrupted$/, {
-        stream: 'stderr',
-      })
-      assert.equal(JSON.parse(watch.stdout[0]).uuid, 'w')
-      const burst = await runCli(['request', 'w', 'burst', '{"n":3}', '--network', address])
-      assert.equal(burst.code, 0, burst.stderr.join('\n'))
-      assert.deepEqual(burst.stdout, ['3'])
-      await watch.waitFor(/"i":2/)
-      assert.deepEqual(watch.stdout.slice(1).map((line) => JSON.parse(line)), [
-        { uuid: 'w', event: { i: 0 } },
-        { uuid: 'w', event: { i: 1 } },
-        { uuid: 'w', event: { i: 2 } },
-      ])
-      watch.kill('SIGTERM')
-      assert.equal((await watch.exited()).code, 0)
-    } finally {
-      await watch.stop()
-    }
+    await watch.waitFor(/^holding w; printing its events until interrupted$/, {
+      stream: 'stderr',
+    })
+    assert.equal(JSON.parse(watch.stdout[0]).uuid, 'w')
+    const burst = await runCli(['request', 'w', 'burst', '{"n":3}', '--network', address])
+    assert.equal(burst.code, 0, burst.stderr.join('\n'))
+    assert.deepEqual(burst.stdout, ['3'])
+    await watch.waitFor(/"i":2/)
+    assert.deepEqual(watch.stdout.slice(1).map((line) => JSON.parse(line)), [
+      { uuid: 'w', event: { i: 0 } },
+      { uuid: 'w', event: { i: 1 } },
+      { uuid: 'w', event: { i: 2 } },
+    ])
+    watch.kill('SIGTERM')
+    assert.equal((await watch.exited()).code, 0)
   })
 })
 
 Deno.test('events streams agents and containers as they are added and removed', async () => {
-  const { serve, address } = await startServe(['--unused-timeout', '0.5'])
-  const events = startCli(['events', '--network', address])
-  let agent: Running | undefined
-  try {
-    await events.waitFor(/^streaming the events of /, { stream: 'stderr' })
-    agent = startCli(['agent', '--network', address, '--id', 'agent-ev', '--no-endpoint'])
-    await events.waitFor(/^agent added agent-ev kinds=echo,counter containers=0$/)
-    const got = await runCli([
-      'get',
-      'counter',
-      '--uuid',
-      'c',
-      '--extra',
-      '{"start":5}',
-      '-n',
-      address,
-    ])
-    assert.equal(got.code, 0, got.stderr.join('\n'))
-    await events.waitFor(
-      /^container added c kind=counter agent=agent-ev labels=- endpoint=network$/,
-    )
-    // get released its reference on exit: the counter ends after the unused timeout.
-    await events.waitFor(/^container removed c kind=counter /)
-    await agent.stop()
-    await events.waitFor(/^agent removed agent-ev /)
-  } finally {
-    await agent?.stop()
-    await events.stop()
-    await serve.stop()
-  }
+  await using serving = await startServe(['--unused-timeout', '0.5'])
+  const { address } = serving
+  await using events = startCli(['events', '--network', address])
+  await events.waitFor(/^streaming the events of /, { stream: 'stderr' })
+  await using agent = startCli(['agent', '--network', address, '--id', 'agent-ev', '--no-endpoint'])
+  await events.waitFor(/^agent added agent-ev kinds=echo,counter containers=0$/)
+  const got = await runCli([
+    'get',
+    'counter',
+    '--uuid',
+    'c',
+    '--extra',
+    '{"start":5}',
+    '-n',
+    address,
+  ])
+  assert.equal(got.code, 0, got.stderr.join('\n'))
+  await events.waitFor(
+    /^container added c kind=counter agent=agent-ev labels=- endpoint=network$/,
+  )
+  // get released its reference on exit: the counter ends after the unused timeout.
+  await events.waitFor(/^container removed c kind=counter /)
+  await agent.stop()
+  await events.waitFor(/^agent removed agent-ev /)
 })
 
 Deno.test('the counter kind counts and rejects an unknown operation with exit code 3', async () => {
   await withServeAndAgent(async ({ address }) => {
     const n = ['--network', address]
-    const watch = startCli([
+    await using watch = startCli([
       'get',
       'counter',
       '--uuid',
@@ -176,23 +166,19 @@ Deno.test('the counter kind counts and rejects an unknown operation with exit co
       '--watch',
       ...n,
     ])
-    try {
-      await watch.waitFor(/^holding k/, { stream: 'stderr' })
-      assert.deepEqual((await runCli(['request', 'k', 'increment', '{"by":2}', ...n])).stdout, [
-        '7',
-      ])
-      assert.deepEqual((await runCli(['request', 'k', 'get', ...n])).stdout, ['7'])
-      await watch.waitFor(/^event \{"value":7\}$/)
-      const wrong = await runCli(['request', 'k', 'explode', ...n])
-      assert.equal(wrong.code, 3)
-      assert.deepEqual(wrong.stderr, [
-        'huly-network request: UnknownMethodError: counter has no operation "explode" (get, increment, reset)',
-      ])
-      const missing = await runCli(['request', 'nobody', 'get', ...n])
-      assert.equal(missing.code, 3)
-      assert.match(missing.stderr.join('\n'), /^huly-network request: ContainerNotFoundError: /)
-    } finally {
-      await watch.stop()
-    }
+    await watch.waitFor(/^holding k/, { stream: 'stderr' })
+    assert.deepEqual((await runCli(['request', 'k', 'increment', '{"by":2}', ...n])).stdout, [
+      '7',
+    ])
+    assert.deepEqual((await runCli(['request', 'k', 'get', ...n])).stdout, ['7'])
+    await watch.waitFor(/^event \{"value":7\}$/)
+    const wrong = await runCli(['request', 'k', 'explode', ...n])
+    assert.equal(wrong.code, 3)
+    assert.deepEqual(wrong.stderr, [
+      'huly-network request: UnknownMethodError: counter has no operation "explode" (get, increment, reset)',
+    ])
+    const missing = await runCli(['request', 'nobody', 'get', ...n])
+    assert.equal(missing.code, 3)
+    assert.match(missing.stderr.join('\n'), /^huly-network request: ContainerNotFoundError: /)
   })
 })

@@ -149,14 +149,12 @@ Deno.test('9. the HEALTHCHECK asks /healthz, succeeding against a live coordinat
   assert.deepEqual(healthcheck.slice(0, 2), ['deno', 'eval'])
   assert.match(healthcheck[2], /\/healthz/)
   const httpPort = freePort()
-  const { serve } = await startServe(['--http-port', String(httpPort)])
-  try {
+  {
+    await using _serving = await startServe(['--http-port', String(httpPort)])
     const healthy = await runDeno(healthcheck.slice(1), {
       HULY_NETWORK_HTTP_PORT: String(httpPort),
     })
     assert.equal(healthy.code, 0, healthy.stderr)
-  } finally {
-    await serve.stop()
   }
   const unhealthy = await runDeno(healthcheck.slice(1), {
     HULY_NETWORK_HTTP_PORT: String(httpPort),

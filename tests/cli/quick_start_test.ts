@@ -19,21 +19,17 @@ Deno.test('the README quick start starts the coordinator with `deno task start`,
 
   // Exactly `deno task start`; the port comes from the environment so the test
   // never collides with a coordinator already on 3737.
-  const coordinator = new Running('deno task start', Deno.execPath(), ['task', 'start'], {
+  await using coordinator = new Running('deno task start', Deno.execPath(), ['task', 'start'], {
     env: { HULY_NETWORK_PORT: '0', HULY_NETWORK_HTTP_PORT: '0' },
   })
-  try {
-    const match = await coordinator.waitFor(/listening on (tcp:\/\/127\.0\.0\.1:\d+)$/)
-    await using client = await createNetworkClient(match[1])
-    await client.waitConnection(5000)
-    assert.deepEqual(await client.kinds(), [])
-    assert.deepEqual(await client.agents(), [])
-    await client.close()
-    coordinator.kill('SIGTERM')
-    assert.equal((await coordinator.exited()).code, 0)
-  } finally {
-    await coordinator.stop()
-  }
+  const match = await coordinator.waitFor(/listening on (tcp:\/\/127\.0\.0\.1:\d+)$/)
+  await using client = await createNetworkClient(match[1])
+  await client.waitConnection(5000)
+  assert.deepEqual(await client.kinds(), [])
+  assert.deepEqual(await client.agents(), [])
+  await client.close()
+  coordinator.kill('SIGTERM')
+  assert.equal((await coordinator.exited()).code, 0)
 })
 
 Deno.test('`deno task start --help` lists every environment variable the coordinator reads', async () => {

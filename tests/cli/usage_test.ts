@@ -98,14 +98,11 @@ Deno.test('version prints the package, Deno and wire protocol versions', async (
 })
 
 Deno.test('serve --log-format json writes its logs as JSON lines', async () => {
-  const { serve } = await startServe(['--log-level', 'info', '--log-format', 'json'])
-  try {
-    serve.kill('SIGTERM')
-    assert.equal((await serve.exited()).code, 0)
-    const logs = serve.stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
-    assert.ok(logs.some((log) => log.logger === 'huly-network.server' && log.level === 'INFO'))
-    assert.ok(logs.some((log) => log.properties?.signal === 'SIGTERM'))
-  } finally {
-    await serve.stop()
-  }
+  await using serving = await startServe(['--log-level', 'info', '--log-format', 'json'])
+  const { serve } = serving
+  serve.kill('SIGTERM')
+  assert.equal((await serve.exited()).code, 0)
+  const logs = serve.stdout.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
+  assert.ok(logs.some((log) => log.logger === 'huly-network.server' && log.level === 'INFO'))
+  assert.ok(logs.some((log) => log.properties?.signal === 'SIGTERM'))
 })

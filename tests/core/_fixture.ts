@@ -55,6 +55,11 @@ export class TestContainer implements Container {
   ping(): void {}
 }
 
+/** A factory whose containers `make` builds, each at its start. */
+export function factoryOf(make: (options: StartOptions) => Container): ContainerFactory {
+  return (options) => Promise.resolve({ uuid: options.uuid, container: make(options) })
+}
+
 /** Options of a test agent. */
 export interface TestAgentOptions {
   endpoint?: string
@@ -85,6 +90,8 @@ export class Fixture {
   /** Every container any factory started, by agent and uuid. */
   readonly started: TestContainer[] = []
   readonly agents = new Map<AgentUuid, AgentImpl>()
+  /** Gates made by gate(), opened by close() before anything shuts. */
+  readonly #gates: PromiseWithResolvers<void>[] = []
 
   constructor(options: NetworkOptions = {}) {
     this.network = new NetworkImpl(this.clock, options)
@@ -123,6 +130,18 @@ export class Fixture {
     return agent
   }
 
+  /** A gate for TestAgentOptions.gate that close() opens if the test did not. */
+  gate(): PromiseWithResolvers<void> {
+    const gate = Promise.withResolvers<void>()
+    this.#gates.push(gate)
+    return gate
+  }
+
+  /** Gets containers of kind `name` in turn, each [client, uuid] of `gets`. */
+  async getAll(name: string, gets: [ClientUuid, string][]): Promise<void> {
+    for (const [client, id] of gets) await this.network.get(client, kind(name), { uuid: uuid(id) })
+  }
+
   /** Factory calls that started a container of `uuid`. */
   startsOf(uuid: ContainerUuid): TestContainer[] {
     return this.started.filter((c) => c.options.uuid === uuid)
@@ -155,9 +174,15 @@ export class Fixture {
   }
 
   async close(): Promise<void> {
+    for (const gate of this.#gates) gate.resolve()
     await this.network.close()
     for (const agent of this.agents.values()) await agent.close()
     this.clock.stop()
+  }
+
+  /** Closes the fixture at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 }
 

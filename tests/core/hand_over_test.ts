@@ -33,19 +33,15 @@ function logging(log: string[], handOver?: () => Promise<unknown>): ContainerFac
 
 /** The log once `j1` moved from a1 to a2 (before the agents close). */
 async function moveOnce(factory: ContainerFactory, log: string[]): Promise<string[]> {
-  const f = new Fixture()
-  try {
-    for (const id of ['a1', 'a2']) {
-      const agent = new AgentImpl(id as AgentUuid, { job: factory })
-      f.agents.set(id as AgentUuid, agent)
-      await f.network.register(agent.registration(), agent)
-      if (id === 'a1') await f.network.get(client1, kind('job'), { uuid: uuid('j1') })
-    }
-    assert.equal((await f.network.drain('a1' as AgentUuid, { deadlineMs: 1_000 })).moved, 1)
-    return [...log]
-  } finally {
-    await f.close()
+  await using f = new Fixture()
+  for (const id of ['a1', 'a2']) {
+    const agent = new AgentImpl(id as AgentUuid, { job: factory })
+    f.agents.set(id as AgentUuid, agent)
+    await f.network.register(agent.registration(), agent)
+    if (id === 'a1') await f.network.get(client1, kind('job'), { uuid: uuid('j1') })
   }
+  assert.equal((await f.network.drain('a1' as AgentUuid, { deadlineMs: 1_000 })).moved, 1)
+  return [...log]
 }
 
 test('a moving container drains, hands over, terminates, and its next copy starts from the state', async () => {

@@ -16,91 +16,79 @@ import { client1, Fixture, kind, test, uuid } from './_fixture.ts'
 const bad = (value: unknown): any => value
 
 test('get rejects malformed arguments with InvalidArgumentError and changes nothing', async () => {
-  const f = new Fixture()
-  try {
-    await f.agent('a1', ['session'])
-    const before = JSON.stringify([f.network.list(), f.network.agents()])
-    const calls: Array<() => Promise<unknown>> = [
-      () => f.network.get(client1, bad('')),
-      () => f.network.get(client1, bad(undefined)),
-      () => f.network.get(bad(''), kind('session')),
-      () => f.network.get(bad(42), kind('session')),
-      () => f.network.get(client1, kind('session'), { uuid: bad(7) }),
-      () => f.network.get(client1, kind('session'), { uuid: bad('') }),
-      () => f.network.get(client1, kind('session'), { labels: bad('ws:1') }),
-      () => f.network.get(client1, kind('session'), { labels: bad([1, 2]) }),
-      () => f.network.get(client1, kind('session'), { labels: bad(['']) }),
-      () => f.network.get(client1, kind('session'), { extra: bad('x') }),
-      () => f.network.get(client1, kind('session'), bad(null)),
-      () => f.network.get(client1, bad('x'.repeat(1000))),
-    ]
-    for (const call of calls) await assert.rejects(call(), InvalidArgumentError)
-    assert.equal(JSON.stringify([f.network.list(), f.network.agents()]), before)
-    assert.equal(f.started.length, 0)
-  } finally {
-    await f.close()
-  }
+  await using f = new Fixture()
+  await f.agent('a1', ['session'])
+  const before = JSON.stringify([f.network.list(), f.network.agents()])
+  const calls: Array<() => Promise<unknown>> = [
+    () => f.network.get(client1, bad('')),
+    () => f.network.get(client1, bad(undefined)),
+    () => f.network.get(bad(''), kind('session')),
+    () => f.network.get(bad(42), kind('session')),
+    () => f.network.get(client1, kind('session'), { uuid: bad(7) }),
+    () => f.network.get(client1, kind('session'), { uuid: bad('') }),
+    () => f.network.get(client1, kind('session'), { labels: bad('ws:1') }),
+    () => f.network.get(client1, kind('session'), { labels: bad([1, 2]) }),
+    () => f.network.get(client1, kind('session'), { labels: bad(['']) }),
+    () => f.network.get(client1, kind('session'), { extra: bad('x') }),
+    () => f.network.get(client1, kind('session'), bad(null)),
+    () => f.network.get(client1, bad('x'.repeat(1000))),
+  ]
+  for (const call of calls) await assert.rejects(call(), InvalidArgumentError)
+  assert.equal(JSON.stringify([f.network.list(), f.network.agents()]), before)
+  assert.equal(f.started.length, 0)
 })
 
 test('release, request, ping, list, unregister and subscribe reject malformed arguments', async () => {
-  const f = new Fixture()
-  try {
-    await f.agent('a1', ['session'])
-    await f.network.get(client1, kind('session'), { uuid: uuid('s1') })
-    await assert.rejects(
-      async () => await f.network.release(bad(null), uuid('s1')),
-      InvalidArgumentError,
-    )
-    await assert.rejects(async () => await f.network.release(client1, bad(5)), InvalidArgumentError)
-    await assert.rejects(
-      async () => await f.network.request(bad(''), 'op', 1),
-      InvalidArgumentError,
-    )
-    await assert.rejects(
-      async () => await f.network.request(uuid('s1'), bad(3), 1),
-      InvalidArgumentError,
-    )
-    await assert.rejects(async () => await f.network.unregister(bad({})), InvalidArgumentError)
-    assert.throws(() => f.network.ping(bad(undefined)), InvalidArgumentError)
-    assert.throws(() => f.network.list(bad(12)), InvalidArgumentError)
-    assert.throws(() => f.network.subscribe(bad('listener')), InvalidArgumentError)
-    assert.deepEqual(f.network.list().map((r) => r.uuid), ['s1'])
-    assert.equal(await f.network.release(client1, uuid('s1')), true)
-  } finally {
-    await f.close()
-  }
+  await using f = new Fixture()
+  await f.agent('a1', ['session'])
+  await f.network.get(client1, kind('session'), { uuid: uuid('s1') })
+  await assert.rejects(
+    async () => await f.network.release(bad(null), uuid('s1')),
+    InvalidArgumentError,
+  )
+  await assert.rejects(async () => await f.network.release(client1, bad(5)), InvalidArgumentError)
+  await assert.rejects(
+    async () => await f.network.request(bad(''), 'op', 1),
+    InvalidArgumentError,
+  )
+  await assert.rejects(
+    async () => await f.network.request(uuid('s1'), bad(3), 1),
+    InvalidArgumentError,
+  )
+  await assert.rejects(async () => await f.network.unregister(bad({})), InvalidArgumentError)
+  assert.throws(() => f.network.ping(bad(undefined)), InvalidArgumentError)
+  assert.throws(() => f.network.list(bad(12)), InvalidArgumentError)
+  assert.throws(() => f.network.subscribe(bad('listener')), InvalidArgumentError)
+  assert.deepEqual(f.network.list().map((r) => r.uuid), ['s1'])
+  assert.equal(await f.network.release(client1, uuid('s1')), true)
 })
 
 test('register rejects malformed registrations and agents, and changes nothing', async () => {
-  const f = new Fixture()
-  try {
-    const agent = new AgentImpl('a1' as AgentUuid, {})
-    const good = agent.registration()
-    const registrations = [
-      bad(null),
-      { ...good, agentId: bad('') },
-      { ...good, kinds: bad('session') },
-      { ...good, kinds: bad([3]) },
-      { ...good, endpoint: bad(3) },
-      { ...good, containers: bad({}) },
-      { ...good, containers: [bad({ uuid: 'c1', kind: 'k', labels: [], endpoint: 'tcp://x' })] },
-      {
-        ...good,
-        containers: [bad({ uuid: 'c1', kind: '', labels: [], endpoint: { kind: 'network' } })],
-      },
-    ]
-    for (const registration of registrations) {
-      await assert.rejects(
-        async () => await f.network.register(registration, agent),
-        InvalidArgumentError,
-      )
-    }
-    await assert.rejects(async () => await f.network.register(good, bad({})), InvalidArgumentError)
-    assert.deepEqual(f.network.agents(), [])
-    assert.deepEqual(f.events, [])
-  } finally {
-    await f.close()
+  await using f = new Fixture()
+  const agent = new AgentImpl('a1' as AgentUuid, {})
+  const good = agent.registration()
+  const registrations = [
+    bad(null),
+    { ...good, agentId: bad('') },
+    { ...good, kinds: bad('session') },
+    { ...good, kinds: bad([3]) },
+    { ...good, endpoint: bad(3) },
+    { ...good, containers: bad({}) },
+    { ...good, containers: [bad({ uuid: 'c1', kind: 'k', labels: [], endpoint: 'tcp://x' })] },
+    {
+      ...good,
+      containers: [bad({ uuid: 'c1', kind: '', labels: [], endpoint: { kind: 'network' } })],
+    },
+  ]
+  for (const registration of registrations) {
+    await assert.rejects(
+      async () => await f.network.register(registration, agent),
+      InvalidArgumentError,
+    )
   }
+  await assert.rejects(async () => await f.network.register(good, bad({})), InvalidArgumentError)
+  assert.deepEqual(f.network.agents(), [])
+  assert.deepEqual(f.events, [])
 })
 
 test('NetworkImpl and AgentImpl reject NaN or negative timeouts and malformed factories', async () => {

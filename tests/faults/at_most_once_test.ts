@@ -2,59 +2,51 @@
 // requests ran twice. A request sent to a session that is gone must fail with
 // OutcomeUnknownError, never run again.
 import assert from 'node:assert/strict'
-import { TickManagerImpl } from '../../core/mod.ts'
-import { encode } from '../../rpc/codec.ts'
-import { RpcClient } from '../../rpc/client.ts'
-import { RpcServer } from '../../rpc/server.ts'
-import { RpcSession } from '../../rpc/session.ts'
 import { ManualTickManager } from '../../core/mod.ts'
+import { encode } from '../../rpc/codec.ts'
+import { RpcSession } from '../../rpc/session.ts'
 import { parseMessage } from '../../rpc/_frames.ts'
+import { rpcPair } from '../rpc/_helpers.ts'
 
 Deno.test('requests in flight when the server drops the session fail as outcome unknown and never run twice', async () => {
-  const clock = new TickManagerImpl(10)
-  clock.start()
   const runs = new Map<string, number>()
-  const server = new RpcServer({
-    clock,
-    handler: async (request) => {
-      const key = new TextDecoder().decode(request.body)
-      runs.set(key, (runs.get(key) ?? 0) + 1)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      return request.body
+  await using pair = rpcPair(
+    {
+      handler: async (request) => {
+        const key = new TextDecoder().decode(request.body)
+        runs.set(key, (runs.get(key) ?? 0) + 1)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        return request.body
+      },
     },
-  })
-  const endpoint = server.listen('tcp://127.0.0.1:0')
-  const client = new RpcClient(endpoint, { clock, clientId: 'c1' })
-  try {
-    await client.waitConnection(5000)
-    const inFlight = Array.from(
-      { length: 200 },
-      (_, i) => client.request('work', new TextEncoder().encode(`r${i}`)),
-    )
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    server.disconnect('c1', 'dropped under load')
-    const outcomes = await Promise.allSettled(inFlight)
-    for (const outcome of outcomes) {
-      assert.equal(outcome.status, 'rejected')
-      assert.ok(
-        ['OutcomeUnknownError', 'ClosedError'].includes((outcome.reason as Error).name),
-        String(outcome.reason),
-      )
-    }
+    { clientId: 'c1' },
+    10,
+  )
+  const { server, client } = pair
+  await client.waitConnection(5000)
+  const inFlight = Array.from(
+    { length: 200 },
+    (_, i) => client.request('work', new TextEncoder().encode(`r${i}`)),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  server.disconnect('c1', 'dropped under load')
+  const outcomes = await Promise.allSettled(inFlight)
+  for (const outcome of outcomes) {
+    assert.equal(outcome.status, 'rejected')
     assert.ok(
-      outcomes.some((o) => o.status === 'rejected' && o.reason.name === 'OutcomeUnknownError'),
+      ['OutcomeUnknownError', 'ClosedError'].includes((outcome.reason as Error).name),
+      String(outcome.reason),
     )
-    await client.waitConnection(5000)
-    assert.equal(
-      new TextDecoder().decode(await client.request('work', encode('after'))).length > 0,
-      true,
-    )
-    assert.ok([...runs.values()].every((count) => count === 1), 'a request ran twice')
-  } finally {
-    await client.close()
-    await server.close()
-    clock.stop()
   }
+  assert.ok(
+    outcomes.some((o) => o.status === 'rejected' && o.reason.name === 'OutcomeUnknownError'),
+  )
+  await client.waitConnection(5000)
+  assert.equal(
+    new TextDecoder().decode(await client.request('work', encode('after'))).length > 0,
+    true,
+  )
+  assert.ok([...runs.values()].every((count) => count === 1), 'a request ran twice')
 })
 
 Deno.test('a re-sent request whose answer the replay cache had no room for is refused, not run again', async () => {

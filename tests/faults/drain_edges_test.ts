@@ -1,9 +1,9 @@
 // Acceptance of issue 18, the edges, with real processes: a terminate that hangs, a
 // drain with nowhere to go, a request held past its deadline, a hand-over too large.
 import assert from 'node:assert/strict'
-import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
+import type { NetworkClient } from '../../client/mod.ts'
 import { RemoteError, TimeoutError } from '../../core/mod.ts'
-import { type Proc, startCoordinator } from '../integration/_process.ts'
+import { type Proc, startNetwork } from '../integration/_process.ts'
 import { drain, startRollingAgent } from './_rolling.ts'
 
 /** A coordinator, agent `a1` (drain deadline `drainMs`) and a client holding `uuid` of `kind` there. */
@@ -15,22 +15,14 @@ async function withOldAgent(
     setup: { old: Proc; endpoint: string; client: NetworkClient; agents: Proc[] },
   ) => Promise<void>,
 ): Promise<void> {
-  const { proc: coordinator, endpoint } = await startCoordinator()
-  const agents: Proc[] = []
-  let client: NetworkClient | undefined
-  try {
-    agents.push(await startRollingAgent(endpoint, 'a1', drainMs))
-    client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
-    })
-    const ref = await client.get(kind, { uuid })
-    assert.equal(ref.record.agentId, 'a1')
-    await fn({ old: agents[0], endpoint, client, agents })
-  } finally {
-    await client?.close()
-    await Promise.all(agents.map((agent) => agent.stop()))
-    await coordinator.stop()
-  }
+  await using net = await startNetwork({
+    agents: ['a1'],
+    agent: (endpoint, id) => startRollingAgent(endpoint, id, drainMs),
+  })
+  const { endpoint, client, agents } = net
+  const ref = await client.get(kind, { uuid })
+  assert.equal(ref.record.agentId, 'a1')
+  await fn({ old: agents[0], endpoint, client, agents })
 }
 
 Deno.test('a terminate that hangs is cut short at the drain deadline and the move goes on', async () => {

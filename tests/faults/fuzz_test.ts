@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import {
-  AgentImpl,
-  type AgentUuid,
-  type ClientUuid,
-  type ContainerKind,
-  ManualTickManager,
-  NetworkError,
-  NetworkImpl,
-  TickManagerImpl,
-} from '../../core/mod.ts'
-import { RpcClient } from '../../rpc/client.ts'
-import { RpcServer } from '../../rpc/server.ts'
+import { type ClientUuid, type ContainerKind, NetworkError } from '../../core/mod.ts'
 import { splitBatch } from '../../rpc/_batch.ts'
 import { DealerSocket } from '../../rpc/mod.ts'
 import { frames, type Header, Kind, parseMessage } from '../../rpc/_frames.ts'
 import { decode, encode } from '../../rpc/codec.ts'
+import { Fixture } from '../core/_fixture.ts'
+import { rpcPair } from '../rpc/_helpers.ts'
 
 const runs = Number(Deno.env.get('HULY_FUZZ_RUNS') ?? 100_000)
 
@@ -97,22 +88,9 @@ Deno.test(`the frame decoder, fed ${runs} random and mutated messages, answers e
 })
 
 Deno.test('the network, fed random calls with random arguments, rejects bad ones with named errors and keeps its registry consistent', async () => {
-  const clock = new ManualTickManager()
-  const network = new NetworkImpl(clock)
-  const agent = new AgentImpl('a1' as AgentUuid, {
-    echo: (options) =>
-      Promise.resolve({
-        uuid: options.uuid,
-        container: {
-          request: (_op, data) => Promise.resolve(data),
-          connect: () => {},
-          disconnect: () => {},
-          terminate: () => Promise.resolve(),
-          ping: () => {},
-        },
-      }),
-  })
-  await network.register(agent.registration(), agent)
+  await using f = new Fixture()
+  await f.agent('a1', ['echo'])
+  const network = f.network
   const call = fc.oneof(
     fc.tuple(fc.constant('get'), value, value, value),
     fc.tuple(fc.constant('release'), value, value, value),
@@ -141,8 +119,6 @@ Deno.test('the network, fed random calls with random arguments, rejects bad ones
     { numRuns: Math.min(runs, 20_000) },
   )
   assert.deepEqual(network.agents().map((r) => r.agentId), ['a1'])
-  await network.close()
-  await agent.close()
 })
 
 /** A batch blob of random messages of random shape, then randomly mutated. */
@@ -183,28 +159,22 @@ Deno.test(`splitBatch, fed ${Math.min(runs, 5000)} random and mutated batches, r
 })
 
 Deno.test('an rpc server fed random batches and multipart messages of random shape and size keeps serving a well-behaved client', async () => {
-  const clock = new TickManagerImpl(10)
-  clock.start()
-  const server = new RpcServer({ clock, handler: (request) => Promise.resolve(request.body) })
-  const endpoint = server.listen('tcp://127.0.0.1:0')
-  const attacker = new DealerSocket({ linger: 0 })
+  await using pair = rpcPair(
+    { handler: (request) => Promise.resolve(request.body) },
+    { clientId: 'steady' },
+    10,
+  )
+  const { server, endpoint, client } = pair
+  await using attacker = new DealerSocket({ linger: 0 })
   attacker.connect(endpoint)
-  const client = new RpcClient(endpoint, { clock, clientId: 'steady' })
   const multipart = fc.array(fc.uint8Array({ maxLength: 4096 }), { minLength: 1, maxLength: 8 })
   const hostile = fc.oneof(randomBatch.map((blob) => [blob]), multipart, validMessage, anyMessage)
-  try {
-    await client.waitConnection(5000)
-    const samples = fc.sample(hostile, { numRuns: Math.min(runs, 2000) })
-    for (let i = 0; i < samples.length; i++) {
-      if (samples[i].length > 0) attacker.send(samples[i])
-      if (i % 200 === 0) assert.equal(decode(await client.request('echo', encode(i))), i)
-    }
-    assert.equal(decode(await client.request('echo', encode('end'))), 'end')
-    assert.equal(server.session('steady') !== undefined, true)
-  } finally {
-    await client.close()
-    await attacker.close()
-    await server.close()
-    clock.stop()
+  await client.waitConnection(5000)
+  const samples = fc.sample(hostile, { numRuns: Math.min(runs, 2000) })
+  for (let i = 0; i < samples.length; i++) {
+    if (samples[i].length > 0) attacker.send(samples[i])
+    if (i % 200 === 0) assert.equal(decode(await client.request('echo', encode(i))), i)
   }
+  assert.equal(decode(await client.request('echo', encode('end'))), 'end')
+  assert.equal(server.session('steady') !== undefined, true)
 })

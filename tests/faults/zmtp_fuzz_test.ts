@@ -74,19 +74,15 @@ const input = (mechanism: string) =>
 
 /** Sends `bytes` on a new connection, maybe half of it, then hangs up or waits a little. */
 async function hostile(port: number, bytes: Uint8Array, cut: number): Promise<void> {
-  const conn = await Deno.connect({ hostname: '127.0.0.1', port })
-  try {
-    const part = cut === 0 ? bytes : bytes.subarray(0, Math.ceil(bytes.length / (cut + 1)))
-    await conn.write(part).catch(() => 0)
-    // Read what the server answers (its greeting, an ERROR), briefly.
-    const sink = new Uint8Array(1024)
-    await Promise.race([
-      conn.read(sink).catch(() => null),
-      new Promise((resolve) => setTimeout(resolve, 2)),
-    ])
-  } finally {
-    conn.close()
-  }
+  using conn = await Deno.connect({ hostname: '127.0.0.1', port })
+  const part = cut === 0 ? bytes : bytes.subarray(0, Math.ceil(bytes.length / (cut + 1)))
+  await conn.write(part).catch(() => 0)
+  // Read what the server answers (its greeting, an ERROR), briefly.
+  const sink = new Uint8Array(1024)
+  await Promise.race([
+    conn.read(sink).catch(() => null),
+    new Promise((resolve) => setTimeout(resolve, 2)),
+  ])
 }
 
 for (const curve of [false, true]) {
@@ -94,7 +90,7 @@ for (const curve of [false, true]) {
   Deno.test(`random input to a zmtp ROUTER (${mechanism}) never crashes it, leaks connections, or stalls a good peer`, async () => {
     const keys = curveKeyPair()
     const events: SocketEvent[] = []
-    const router: RouterSocket = new RouterSocket({
+    await using router: RouterSocket = new RouterSocket({
       transport: 'zmtp',
       handshakeInterval: 2000,
       maxMessageSize: 1024 * 1024,
@@ -105,7 +101,7 @@ for (const curve of [false, true]) {
     const endpoint = router.bind('tcp://127.0.0.1:0')
     const port = Number(endpoint.split(':').pop())
     let answered = 0
-    const good: DealerSocket = new DealerSocket({
+    await using good: DealerSocket = new DealerSocket({
       transport: 'zmtp',
       ...(curve && { curve: { serverKey: keys.publicKey } }),
       onMessage: () => {
@@ -113,38 +109,33 @@ for (const curve of [false, true]) {
         good.send([encoder.encode('ping')])
       },
     })
-    try {
-      good.connect(endpoint)
-      good.send([encoder.encode('ping')])
-      while (answered === 0) await new Promise((resolve) => setTimeout(resolve, 5))
-      const rssBefore = Deno.memoryUsage().rss
-      let previous = answered
-      await fc.assert(
-        fc.asyncProperty(input(mechanism), fc.integer({ min: 0, max: 3 }), async (bytes, cut) => {
-          await hostile(port, bytes, cut)
-        }),
-        { numRuns: runs },
-      )
-      // The good peer kept going during the attack, and still does.
-      assert.ok(answered > previous, 'the good DEALER got answers during the fuzzing')
-      previous = answered
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      assert.ok(answered > previous, 'the good DEALER still gets answers')
-      // Every fuzzing connection ends: accepted = 1 (the good peer) + closed ones.
-      const accepted = () => events.filter((event) => event.type === 'accepted').length
-      const ended = () =>
-        events.filter((event) => event.type === 'disconnected' || event.type === 'handshake-failed')
-          .length
-      const deadline = performance.now() + 5000
-      while (ended() < accepted() - 1 && performance.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-      assert.equal(ended(), accepted() - 1, 'every hostile connection was closed')
-      const grownMiB = (Deno.memoryUsage().rss - rssBefore) / 1024 / 1024
-      assert.ok(grownMiB < 100, `RSS grew ${grownMiB.toFixed(1)} MiB`)
-    } finally {
-      await good.close()
-      await router.close()
+    good.connect(endpoint)
+    good.send([encoder.encode('ping')])
+    while (answered === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    const rssBefore = Deno.memoryUsage().rss
+    let previous = answered
+    await fc.assert(
+      fc.asyncProperty(input(mechanism), fc.integer({ min: 0, max: 3 }), async (bytes, cut) => {
+        await hostile(port, bytes, cut)
+      }),
+      { numRuns: runs },
+    )
+    // The good peer kept going during the attack, and still does.
+    assert.ok(answered > previous, 'the good DEALER got answers during the fuzzing')
+    previous = answered
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.ok(answered > previous, 'the good DEALER still gets answers')
+    // Every fuzzing connection ends: accepted = 1 (the good peer) + closed ones.
+    const accepted = () => events.filter((event) => event.type === 'accepted').length
+    const ended = () =>
+      events.filter((event) => event.type === 'disconnected' || event.type === 'handshake-failed')
+        .length
+    const deadline = performance.now() + 5000
+    while (ended() < accepted() - 1 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
     }
+    assert.equal(ended(), accepted() - 1, 'every hostile connection was closed')
+    const grownMiB = (Deno.memoryUsage().rss - rssBefore) / 1024 / 1024
+    assert.ok(grownMiB < 100, `RSS grew ${grownMiB.toFixed(1)} MiB`)
   })
 }

@@ -6,16 +6,8 @@
 // with `ha` it also declares the stateless container `ha-1` of kind `echo`. A fourth
 // argument is the address its endpoint binds (127.0.0.1:0).
 import { createNetworkClient } from '../../client/mod.ts'
-import {
-  AgentImpl,
-  type AgentUuid,
-  type Broadcast,
-  type ClientUuid,
-  type Container,
-  type ContainerFactory,
-  type ContainerKind,
-  type ContainerUuid,
-} from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid, type Broadcast, type ClientUuid } from '../../core/mod.ts'
+import { factoryOf, kind, TestContainer, uuid } from '../core/_fixture.ts'
 
 const [network, agentId, mode = 'direct', listen = '127.0.0.1:0'] = Deno.args
 if (Deno.env.get('HULY_TEST_DEBUG')) {
@@ -28,11 +20,11 @@ if (Deno.env.get('HULY_TEST_DEBUG')) {
 
 const executions = new Map<number, number>()
 
-class EchoContainer implements Container {
-  readonly clients = new Map<ClientUuid, Broadcast>()
-  constructor(readonly uuid: string) {}
+/** The test container, answering the operations below and logging its lifecycle. */
+class EchoContainer extends TestContainer {
+  readonly uuid = this.options.uuid
 
-  request(operation: string, data: unknown): Promise<unknown> {
+  override request(operation: string, data: unknown): Promise<unknown> {
     switch (operation) {
       case 'echo':
         return Promise.resolve(data)
@@ -40,13 +32,13 @@ class EchoContainer implements Container {
         return Promise.resolve({ agentId, uuid: this.uuid })
       case 'burst': {
         const { n } = data as { n: number }
-        for (const broadcast of this.clients.values()) {
+        for (const broadcast of this.connected.values()) {
           for (let i = 0; i < n; i++) broadcast({ i })
         }
         return Promise.resolve(n)
       }
       case 'emit':
-        for (const broadcast of this.clients.values()) broadcast(data)
+        for (const broadcast of this.connected.values()) broadcast(data)
         return Promise.resolve(null)
       case 'hang':
         return new Promise(() => {})
@@ -70,28 +62,26 @@ class EchoContainer implements Container {
     }
   }
 
-  connect(clientId: ClientUuid, broadcast: Broadcast): void {
-    this.clients.set(clientId, broadcast)
+  override connect(clientId: ClientUuid, broadcast: Broadcast): void {
+    super.connect(clientId, broadcast)
     console.log(`connected ${this.uuid} ${clientId}`)
   }
 
-  disconnect(clientId: ClientUuid): void {
-    this.clients.delete(clientId)
+  override disconnect(clientId: ClientUuid): void {
+    super.disconnect(clientId)
     console.log(`disconnected ${this.uuid} ${clientId}`)
   }
 
-  terminate(): Promise<void> {
+  override terminate(): Promise<void> {
     console.log(`terminated ${this.uuid}`)
-    return Promise.resolve()
+    return super.terminate()
   }
-
-  ping(): void {}
 }
 
-const echo: ContainerFactory = (options) => {
+const echo = factoryOf((options) => {
   console.log(`started ${options.uuid}`)
-  return Promise.resolve({ uuid: options.uuid, container: new EchoContainer(options.uuid) })
-}
+  return new EchoContainer(options, agentId as AgentUuid)
+})
 
 const client = await createNetworkClient(network, {
   clientId: `client-of-${agentId}`,
@@ -101,11 +91,9 @@ if (mode === 'network') {
   await client.register(new AgentImpl(agentId as AgentUuid, { echo }))
   console.log('registered without an endpoint')
 } else {
+  const options = { uuid: uuid('ha-1'), kind: kind('echo'), labels: [] }
   const stateless = mode === 'ha'
-    ? [{
-      options: { uuid: 'ha-1' as ContainerUuid, kind: 'echo' as ContainerKind, labels: [] },
-      container: new EchoContainer('ha-1'),
-    }]
+    ? [{ options, container: new EchoContainer(options, agentId as AgentUuid) }]
     : []
   const served = await client.serveAgent(listen, { echo }, { agentId, stateless })
   console.log(`registered ${served.endpoint}`)

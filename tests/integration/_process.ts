@@ -1,9 +1,20 @@
 // Starts real deno processes for the integration tests, reads their output line by
 // line, and always stops them.
+import {
+  type ContainerConnection,
+  createNetworkClient,
+  type NetworkClient,
+  type NetworkClientOptions,
+} from '../../client/mod.ts'
+import { readyOrStopped, signalChild, stopChild } from '../_child.ts'
+import { within } from '../_within.ts'
+
+export { within }
+
 const decoder = new TextDecoder()
 
-/** A child `deno run` process whose stdout lines can be awaited. */
-export class Proc {
+/** A child `deno run` process whose stdout lines can be awaited; `await using` stops it. */
+export class Proc implements AsyncDisposable {
   readonly lines: string[] = []
   readonly #child: Deno.ChildProcess
   readonly #waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }>()
@@ -68,20 +79,16 @@ export class Proc {
   }
 
   kill(signal: Deno.Signal = 'SIGKILL'): void {
-    try {
-      this.#child.kill(signal)
-    } catch {
-      // already exited
-    }
+    signalChild(this.#child, signal)
   }
 
   /** Stops the process (SIGTERM, then SIGKILL after 3 s) and waits for it. */
-  async stop(): Promise<void> {
-    this.kill('SIGTERM')
-    const timer = setTimeout(() => this.kill('SIGKILL'), 3000)
-    await this.done
-    clearTimeout(timer)
-    await this.#stderr
+  stop(): Promise<void> {
+    return stopChild(this.#child, this.#stderr)
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop()
   }
 
   stderrSoFar(): Promise<string> {
@@ -112,11 +119,15 @@ export class Proc {
   }
 }
 
+/** A coordinator process and where it listens; `await using` stops it. */
+export interface Coordinator extends AsyncDisposable {
+  proc: Proc
+  endpoint: string
+  port: number
+}
+
 /** Starts a coordinator on `port` (0: any) with short timings; resolves with its endpoint. */
-export async function startCoordinator(
-  port = 0,
-  extra: string[] = [],
-): Promise<{ proc: Proc; endpoint: string; port: number }> {
+export async function startCoordinator(port = 0, extra: string[] = []): Promise<Coordinator> {
   const proc = new Proc('coordinator', '../../cli/serve.ts', [
     '--port',
     String(port),
@@ -132,10 +143,66 @@ export async function startCoordinator(
     '0',
     ...extra,
   ])
+  const [, endpoint, bound] = await readyOrStopped(
+    proc.waitFor(/listening on (tcp:\/\/[\d.]+:(\d+))/),
+    () => proc.stop(),
+  )
+  return { proc, endpoint, port: Number(bound), [Symbol.asyncDispose]: () => proc.stop() }
+}
+
+/** What startNetwork starts. */
+export interface TestNetworkOptions {
+  /** More arguments of the coordinator. */
+  coordinator?: string[]
+  /** The ids of the echo agents to start, in this order. */
+  agents?: string[]
+  /** How the agents serve their containers. */
+  mode?: 'direct' | 'network' | 'ha'
+  /** Starts each agent (by default the echo agent, in `mode`). */
+  agent?: (endpoint: string, id: string) => Promise<Proc>
+  /** Options of the client; by default the short timings of the coordinator. */
+  client?: NetworkClientOptions
+}
+
+/** A coordinator, its echo agents and a client; `await using` closes all, the client first. */
+export class TestNetwork implements AsyncDisposable {
+  constructor(
+    /** The coordinator running now. */
+    public coordinator: Proc,
+    readonly endpoint: string,
+    readonly port: number,
+    /** The agents; those a test adds here are stopped with the others. */
+    readonly agents: Proc[],
+    readonly client: NetworkClient,
+  ) {}
+
+  /** Starts a coordinator again on the same port, once the test stopped the last one. */
+  async restartCoordinator(): Promise<Proc> {
+    this.coordinator = (await startCoordinator(this.port)).proc
+    return this.coordinator
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.client.close()
+    await Promise.all(this.agents.map((agent) => agent.stop()))
+    await this.coordinator.stop()
+  }
+}
+
+/** Starts a coordinator, then the echo agents, then a client connected to it. */
+export async function startNetwork(options: TestNetworkOptions = {}): Promise<TestNetwork> {
+  const { proc, endpoint, port } = await startCoordinator(0, options.coordinator)
+  const agents: Proc[] = []
   try {
-    const match = await proc.waitFor(/listening on (tcp:\/\/[\d.]+:(\d+))/)
-    return { proc, endpoint: match[1], port: Number(match[2]) }
+    const start = options.agent ?? ((endpoint, id) => startAgent(endpoint, id, options.mode))
+    for (const id of options.agents ?? []) agents.push(await start(endpoint, id))
+    const client = await createNetworkClient(
+      endpoint,
+      options.client ?? { timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 } },
+    )
+    return new TestNetwork(proc, endpoint, port, agents, client)
   } catch (error) {
+    await Promise.all(agents.map((agent) => agent.stop()))
     await proc.stop()
     throw error
   }
@@ -150,24 +217,25 @@ export async function startAgent(
 ): Promise<Proc> {
   const args = [network, agentId, mode, ...(netns ? [netns.listen] : [])]
   const proc = new Proc(agentId, './_echo_agent.ts', args, netns?.name)
-  try {
-    await proc.waitFor(/^registered/)
-  } catch (error) {
-    await proc.stop()
-    throw error
-  }
+  await readyOrStopped(proc.waitFor(/^registered/), () => proc.stop())
   return proc
 }
 
-/** Runs `fn` and fails it if it takes longer than `ms`. */
-export async function within<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([fn(), timeout])
-  } finally {
-    clearTimeout(timer)
+/**
+ * Has the echo container behind `connection` emit `data` and waits up to 5 s for the
+ * event, which is added to `events` (with any other that comes from now on).
+ */
+export async function emitTo(
+  connection: ContainerConnection,
+  events: unknown[],
+  data: unknown,
+  what: string,
+): Promise<void> {
+  const event = Promise.withResolvers<void>()
+  connection.on = (data) => {
+    events.push(data)
+    event.resolve()
   }
+  await connection.request('emit', data)
+  await within(5_000, what, () => event.promise)
 }

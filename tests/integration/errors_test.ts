@@ -2,29 +2,20 @@
 // ContainerNotFoundError is a ContainerNotFoundError at the client, whether the
 // request went through the coordinator or straight to the agent's endpoint.
 import assert from 'node:assert/strict'
-import {
-  AgentImpl,
-  type AgentUuid,
-  type ContainerFactory,
-  ContainerNotFoundError,
-  RemoteError,
-} from '../../core/mod.ts'
+import { AgentImpl, type AgentUuid, ContainerNotFoundError, RemoteError } from '../../core/mod.ts'
 import type { ContainerReference, NetworkClient } from '../../client/mod.ts'
+import { factoryOf } from '../core/_fixture.ts'
 import { TestCoordinator, within } from '../security/_fixture.ts'
 
 /** A container whose `lookup` finds nothing and whose `crash` throws a foreign error. */
-const catalog: ContainerFactory = (options) =>
-  Promise.resolve({
-    uuid: options.uuid,
-    container: {
-      request: (operation, data) => {
-        if (operation === 'lookup') throw new ContainerNotFoundError(`no record "${data}"`)
-        throw new TypeError(`cannot ${operation}`)
-      },
-      connect: () => {},
-      disconnect: () => {},
-    },
-  })
+const catalog = factoryOf(() => ({
+  request: (operation, data) => {
+    if (operation === 'lookup') throw new ContainerNotFoundError(`no record "${data}"`)
+    throw new TypeError(`cannot ${operation}`)
+  },
+  connect: () => {},
+  disconnect: () => {},
+}))
 
 function assertNotFound(error: unknown): true {
   assert.ok(error instanceof ContainerNotFoundError, `${error}`)

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import { encode } from '../../rpc/codec.ts'
 import { DealerSocket } from '../../rpc/mod.ts'
-import { type Proc, startAgent, startCoordinator, within } from './_process.ts'
+import { type Proc, startNetwork, within } from './_process.ts'
 
 /** Every kind of bad input we can think of, as ZeroMQ messages. */
 function garbageMessages(): Uint8Array[][] {
@@ -41,12 +40,11 @@ async function attack(endpoint: string): Promise<void> {
 }
 
 Deno.test('garbage sent to the coordinator and to an agent endpoint crashes neither, and a working client is not disturbed', async () => {
-  const { proc: coordinator, endpoint } = await startCoordinator()
-  let agent: Proc | undefined
-  let client: NetworkClient | undefined
-  try {
-    agent = await startAgent(endpoint, 'agent-1')
-    client = await createNetworkClient(endpoint)
+  let coordinator: Proc
+  {
+    await using net = await startNetwork({ agents: ['agent-1'], client: {} })
+    const { endpoint, client } = net
+    coordinator = net.coordinator
     const ref = await client.get('echo')
     const connection = await ref.connect()
     assert.equal(ref.endpoint.kind, 'routed')
@@ -70,10 +68,6 @@ Deno.test('garbage sent to the coordinator and to an agent endpoint crashes neit
     assert.deepEqual((await client.agents()).map((a) => a.agentId), ['agent-1'])
     assert.equal(await ref.request('echo', 'still here'), 'still here')
     await ref.close()
-  } finally {
-    await client?.close()
-    await agent?.stop()
-    await coordinator.stop()
   }
   const status = await coordinator.done
   assert.equal(status.signal, null, 'the coordinator exited by itself, not by a crash signal')

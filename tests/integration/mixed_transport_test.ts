@@ -3,15 +3,10 @@
 // through the coordinator and straight to the agent, and events reach the client.
 import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
-import {
-  type Broadcast,
-  type ClientUuid,
-  type ContainerFactory,
-  NetworkImpl,
-  TickManagerImpl,
-} from '../../core/mod.ts'
+import type { Broadcast, ClientUuid, ContainerFactory } from '../../core/mod.ts'
 import { curveKeyPair, type Transport } from '../../rpc/mod.ts'
-import { NetworkServer } from '../../server/mod.ts'
+import { startCoordinator } from '../../server/mod.ts'
+import { within } from '../_within.ts'
 
 /** Echoes requests; `shout` also pushes the data to every connected client. */
 const room: ContainerFactory = (options) => {
@@ -30,17 +25,6 @@ const room: ContainerFactory = (options) => {
   })
 }
 
-/** Rejects after `ms` with `what`, so nothing waits forever. */
-function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer))
-}
-
 const cases: [coordinator: Transport, peers: Transport][] = [
   ['zmtp', 'libzmq'],
   ['libzmq', 'zmtp'],
@@ -52,13 +36,10 @@ for (const [coordinatorTransport, peerTransport] of cases) {
       encrypted ? ' with CURVE' : ''
     }: routed and direct requests, and events`
     Deno.test(name, async () => {
-      const clock = new TickManagerImpl(20)
-      clock.start()
-      const network = new NetworkImpl(clock)
       const serverKeys = curveKeyPair()
       const agentKeys = curveKeyPair()
       const clientKeys = curveKeyPair()
-      const server = new NetworkServer(network, clock, {
+      await using coordinator = await startCoordinator({
         host: '127.0.0.1',
         port: 0,
         transport: coordinatorTransport,
@@ -72,53 +53,46 @@ for (const [coordinatorTransport, peerTransport] of cases) {
           },
         }),
       })
+      const { server } = coordinator
       const socketFor = (keys: { publicKey: string; secretKey: string }) =>
         encrypted ? { curve: { serverKey: serverKeys.publicKey, ...keys } } : undefined
-      const agent = await createNetworkClient(server.endpoint, {
+      await using agent = await createNetworkClient(server.endpoint, {
         transport: peerTransport,
         socket: socketFor(agentKeys),
       })
-      const client = await createNetworkClient(server.endpoint, {
+      await using client = await createNetworkClient(server.endpoint, {
         transport: peerTransport,
         socket: socketFor(clientKeys),
       })
-      try {
-        await within(
-          10_000,
-          'the agent registers',
-          agent.serveAgent('127.0.0.1:0', { room }, { agentId: 'mixed-agent' }),
-        )
-        const ref = await within(10_000, 'get', client.get('room', { uuid: 'mixed-room' }))
-        assert.deepEqual(await ref.request('echo', { n: 1 }), {
-          operation: 'echo',
-          data: { n: 1 },
-        })
-        const events: unknown[] = []
-        const heard = Promise.withResolvers<void>()
-        const connection = await within(
-          10_000,
-          'connect',
-          ref.connect({
-            on: (event) => {
-              events.push(event)
-              if (events.length === 100) heard.resolve()
-            },
-          }),
-        )
-        for (let i = 0; i < 100; i++) {
-          assert.deepEqual(await connection.request('shout', i), { operation: 'shout', data: i })
-        }
-        await within(10_000, 'every event', heard.promise)
-        assert.deepEqual(events, Array.from({ length: 100 }, (_, i) => i))
-        await connection.close()
-        await ref.close()
-      } finally {
-        await client.close()
-        await agent.close()
-        await server.close()
-        await network.close()
-        clock.stop()
+      await within(
+        10_000,
+        'the agent registers',
+        agent.serveAgent('127.0.0.1:0', { room }, { agentId: 'mixed-agent' }),
+      )
+      const ref = await within(10_000, 'get', client.get('room', { uuid: 'mixed-room' }))
+      assert.deepEqual(await ref.request('echo', { n: 1 }), {
+        operation: 'echo',
+        data: { n: 1 },
+      })
+      const events: unknown[] = []
+      const heard = Promise.withResolvers<void>()
+      const connection = await within(
+        10_000,
+        'connect',
+        ref.connect({
+          on: (event) => {
+            events.push(event)
+            if (events.length === 100) heard.resolve()
+          },
+        }),
+      )
+      for (let i = 0; i < 100; i++) {
+        assert.deepEqual(await connection.request('shout', i), { operation: 'shout', data: i })
       }
+      await within(10_000, 'every event', heard.promise)
+      assert.deepEqual(events, Array.from({ length: 100 }, (_, i) => i))
+      await connection.close()
+      await ref.close()
     })
   }
 }

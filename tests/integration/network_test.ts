@@ -1,41 +1,19 @@
 // deno-lint-ignore-file no-console -- the tests report their rates
 import assert from 'node:assert/strict'
-import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
 import type { NetworkEvent } from '../../core/mod.ts'
-import { type Proc, startAgent, startCoordinator, within } from './_process.ts'
-
-interface Setup {
-  coordinator: Proc
-  endpoint: string
-  agents: Proc[]
-  client: NetworkClient
-}
+import { startNetwork, type TestNetwork, within } from './_process.ts'
 
 /** Coordinator + `agentCount` echo agents + this process as the client; always torn down. */
 async function withNetwork(
   agentCount: number,
-  fn: (setup: Setup) => Promise<void>,
+  fn: (setup: TestNetwork) => Promise<void>,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const { proc: coordinator, endpoint } = await startCoordinator()
-  const agents: Proc[] = []
-  let client: NetworkClient | undefined
-  try {
-    for (let i = 1; i <= agentCount; i++) agents.push(await startAgent(endpoint, `agent-${i}`))
-    client = await createNetworkClient(endpoint, {
-      timeouts: { aliveTimeoutMs: 2000, pingIntervalMs: 500 },
-    })
-    await client.waitConnection(10_000)
-    await within(
-      timeoutMs,
-      'test body',
-      () => fn({ coordinator, endpoint, agents, client: client! }),
-    )
-  } finally {
-    await client?.close()
-    await Promise.all(agents.map((agent) => agent.stop()))
-    await coordinator.stop()
-  }
+  await using net = await startNetwork({
+    agents: Array.from({ length: agentCount }, (_, i) => `agent-${i + 1}`),
+  })
+  await net.client.waitConnection(10_000)
+  await within(timeoutMs, 'test body', () => fn(net))
 }
 
 const payload = (i: number) => ({ hello: 'world', index: i, tags: ['a', 'b'], nested: { x: 1.5 } })

@@ -3,18 +3,13 @@
 // bad requests answered 404/405, and no port at all when it is disabled.
 import assert from 'node:assert/strict'
 import { createNetworkClient } from '../../client/mod.ts'
-import {
-  type ContainerFactory,
-  MetricsRegistry,
-  NetworkImpl,
-  TickManagerImpl,
-} from '../../core/mod.ts'
+import { type ContainerFactory, MetricsRegistry } from '../../core/mod.ts'
 import { readCoordinatorConfig } from '../../cli/serve_config.ts'
 import {
   type CoordinatorState,
-  HttpEndpoint,
-  NetworkServer,
+  type NetworkServer,
   type NetworkServerOptions,
+  startCoordinator as startInProcess,
 } from '../../server/mod.ts'
 import { startAgent, startCoordinator, within } from '../integration/_process.ts'
 import { parsePrometheus, valueOf } from './_prometheus.ts'
@@ -34,34 +29,24 @@ const echo: ContainerFactory = (options) =>
 /** A coordinator with its HTTP endpoint, an agent host and a client, in this process. */
 async function withCoordinator(
   body: (
-    http: HttpEndpoint,
+    http: { url: string },
     client: Awaited<ReturnType<typeof createNetworkClient>>,
     server: NetworkServer,
   ) => Promise<void>,
   options: NetworkServerOptions = {},
 ): Promise<void> {
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const network = new NetworkImpl(clock)
-  const server = new NetworkServer(network, clock, {
+  await using coordinator = await startInProcess({
     port: 0,
     metrics: new MetricsRegistry({ openTelemetry: false }),
     ...options,
+    http: { port: 0, streamIntervalMs: 200 },
   })
-  const http = new HttpEndpoint(server, clock, { port: 0, streamIntervalMs: 200 })
-  const host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
-  const client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
-  try {
-    await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })
-    await body(http, client, server)
-  } finally {
-    await client.close()
-    await host.close()
-    await http.close()
-    await server.close()
-    await network.close()
-    clock.stop()
-  }
+  const { server } = coordinator
+  const http = { url: coordinator.httpUrl! }
+  await using host = await createNetworkClient(server.endpoint, { clientId: 'host-1' })
+  await using client = await createNetworkClient(server.endpoint, { clientId: 'client-1' })
+  await host.serveAgent('127.0.0.1:0', { echo }, { agentId: 'agent-1' })
+  await body(http, client, server)
 }
 
 async function get(url: string, init?: RequestInit): Promise<{ status: number; text: string }> {
@@ -182,29 +167,21 @@ Deno.test('/readyz answers 503 once the coordinator is closing', async () => {
 })
 
 Deno.test('a restarted coordinator counts the peers that come back as reconnects', async () => {
-  const first = await startCoordinator()
-  let agent
-  let second
-  try {
-    agent = await startAgent(first.endpoint, 'agent-back')
-    await first.proc.stop()
-    second = await startCoordinator(first.port)
-    const url = (await second.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
-    await within(10_000, 'the agent reconnects', async () => {
-      for (;;) {
-        const metrics = parsePrometheus((await get(`${url}/metrics`)).text)
-        if (
-          valueOf(metrics, 'huly_network_reconnects_total') >= 1 &&
-          valueOf(metrics, 'huly_network_agents') === 1
-        ) return
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    })
-  } finally {
-    await agent?.stop()
-    await second?.proc.stop()
-    await first.proc.stop()
-  }
+  await using first = await startCoordinator()
+  await using _agent = await startAgent(first.endpoint, 'agent-back')
+  await first.proc.stop()
+  await using second = await startCoordinator(first.port)
+  const url = (await second.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
+  await within(10_000, 'the agent reconnects', async () => {
+    for (;;) {
+      const metrics = parsePrometheus((await get(`${url}/metrics`)).text)
+      if (
+        valueOf(metrics, 'huly_network_reconnects_total') >= 1 &&
+        valueOf(metrics, 'huly_network_agents') === 1
+      ) return
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  })
 })
 
 Deno.test('the live stream sends the state, then each change and statistics', async () => {
@@ -265,27 +242,21 @@ Deno.test('with the HTTP endpoint disabled, the coordinator opens no port but it
   const probe = Deno.listen({ hostname: '127.0.0.1', port: 0 })
   const httpPort = (probe.addr as Deno.NetAddr).port
   probe.close()
-  const off = await startCoordinator(0, ['--http-port', String(httpPort), '--no-http'])
-  try {
+  {
+    await using off = await startCoordinator(0, ['--http-port', String(httpPort), '--no-http'])
     assert.ok(!off.proc.lines.some((line) => /http endpoint/.test(line)), off.proc.lines.join('\n'))
     assert.deepEqual(await listeningPorts(off.proc.pid), [off.port])
     await assert.rejects(
       Deno.connect({ hostname: '127.0.0.1', port: httpPort }),
       Deno.errors.ConnectionRefused,
     )
-  } finally {
-    await off.proc.stop()
   }
   // The same coordinator with it on listens on exactly one more port, the HTTP one.
-  const on = await startCoordinator(0, ['--http-port', String(httpPort)])
-  try {
-    const url = (await on.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
-    assert.equal(url, `http://127.0.0.1:${httpPort}`)
-    assert.deepEqual(await listeningPorts(on.proc.pid), [on.port, httpPort].toSorted())
-    assert.equal((await get(`${url}/healthz`)).status, 200)
-  } finally {
-    await on.proc.stop()
-  }
+  await using on = await startCoordinator(0, ['--http-port', String(httpPort)])
+  const url = (await on.proc.waitFor(/http endpoint on (http:\/\/\S+)/))[1]
+  assert.equal(url, `http://127.0.0.1:${httpPort}`)
+  assert.deepEqual(await listeningPorts(on.proc.pid), [on.port, httpPort].toSorted())
+  assert.equal((await get(`${url}/healthz`)).status, 200)
 })
 
 Deno.test('the HTTP endpoint is on 127.0.0.1:3780 by default, configured by flags or environment', () => {

@@ -11,9 +11,9 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
 import { createNetworkClient, type NetworkClient } from '../../client/mod.ts'
-import { type ContainerFactory, NetworkImpl, TickManagerImpl } from '../../core/mod.ts'
+import type { ContainerFactory } from '../../core/mod.ts'
 import { parseTraceparent, traceparentOf, TracerName } from '../../observability/tracing.ts'
-import { NetworkServer } from '../../server/mod.ts'
+import { startCoordinator } from '../../server/mod.ts'
 
 const echo: ContainerFactory = (options) =>
   Promise.resolve({
@@ -41,24 +41,18 @@ async function withTracedNetwork(
   const exporter = new InMemorySpanExporter()
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
   assert.ok(trace.setGlobalTracerProvider(provider))
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const network = new NetworkImpl(clock)
-  const server = new NetworkServer(network, clock, { port: 0 })
-  const host = await createNetworkClient(server.endpoint, { clientId: 'agent-host' })
-  const client = await createNetworkClient(server.endpoint, { clientId: 'traced-client' })
-  try {
-    await host.serveAgent('127.0.0.1:0', factories, { agentId: 'agent-1' })
-    await body(client, exporter)
-  } finally {
-    await client.close()
-    await host.close()
-    await server.close()
-    await network.close()
-    clock.stop()
-    trace.disable()
-    await provider.shutdown()
+  await using _tracing = {
+    async [Symbol.asyncDispose]() {
+      trace.disable()
+      await provider.shutdown()
+    },
   }
+  await using coordinator = await startCoordinator({ port: 0 })
+  const { server } = coordinator
+  await using host = await createNetworkClient(server.endpoint, { clientId: 'agent-host' })
+  await using client = await createNetworkClient(server.endpoint, { clientId: 'traced-client' })
+  await host.serveAgent('127.0.0.1:0', factories, { agentId: 'agent-1' })
+  await body(client, exporter)
 }
 
 Deno.test('a routed request is one trace with spans from the client, the coordinator and the agent', async () => {

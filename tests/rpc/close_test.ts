@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { DealerSocket, type NetworkError, RouterSocket } from '../../rpc/mod.ts'
-import { bytes, closeAll, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, closeAtEnd, waitFor, within } from './_helpers.ts'
 
 /** A ROUTER that echoes every message; `echoed` counts them. */
 function echoRouter(errors: NetworkError[] = []): RouterSocket & { echoed: number } {
@@ -40,7 +40,7 @@ Deno.test('closing a DEALER while messages flow leaves the ROUTER working, and i
   let again: ReturnType<typeof busyDealer> | undefined
   try {
     await waitFor(() => a.state.replies > 1000 && b.state.replies > 1000, 10_000, 'traffic')
-    await withTimeout(2000, 'closing a busy DEALER', () => a.dealer.close())
+    await within(2000, 'closing a busy DEALER', () => a.dealer.close())
     const before = b.state.replies
     await waitFor(() => b.state.replies > before + 1000, 10_000, 'b keeps working')
     again = busyDealer(endpoint, 'a')
@@ -55,37 +55,34 @@ Deno.test('closing the ROUTER while messages flow: the DEALER keeps going once a
   let router = echoRouter()
   const endpoint = router.bind('tcp://127.0.0.1:0')
   const client = busyDealer(endpoint, 'client')
-  try {
-    await waitFor(() => client.state.replies > 1000, 10_000, 'traffic')
-    await withTimeout(2000, 'closing a busy ROUTER', () => router.close())
-    // The DEALER still accepts messages while its peer is away.
-    for (let i = 0; i < 100; i++) client.dealer.send([bytes('while away')])
-    const before = client.state.replies
-    router = echoRouter()
-    await withTimeout(5000, 'rebinding the same port', async () => {
-      for (;;) {
-        try {
-          router.bind(endpoint)
-          return
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, 20))
-        }
+  await using _sockets = closeAtEnd(client.dealer, router)
+  await waitFor(() => client.state.replies > 1000, 10_000, 'traffic')
+  await within(2000, 'closing a busy ROUTER', () => router.close())
+  // The DEALER still accepts messages while its peer is away.
+  for (let i = 0; i < 100; i++) client.dealer.send([bytes('while away')])
+  const before = client.state.replies
+  router = echoRouter()
+  await within(5000, 'rebinding the same port', async () => {
+    for (;;) {
+      try {
+        router.bind(endpoint)
+        return
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20))
       }
-    })
-    // Messages written to the dying connection are lost (a dead TCP peer does not
-    // take them), so the workload is primed again until the new ROUTER echoes.
-    const primer = setInterval(() => client.dealer.send([bytes('after')]), 50)
-    const back = router
-    try {
-      await waitFor(() => back.echoed > 0, 10_000, 'first message to the new ROUTER')
-    } finally {
-      clearInterval(primer)
     }
-    await waitFor(() => back.echoed > 1000, 10_000, 'traffic after reconnect')
-    assert.ok(client.state.replies > before + 1000)
+  })
+  // Messages written to the dying connection are lost (a dead TCP peer does not
+  // take them), so the workload is primed again until the new ROUTER echoes.
+  const primer = setInterval(() => client.dealer.send([bytes('after')]), 50)
+  const back = router
+  try {
+    await waitFor(() => back.echoed > 0, 10_000, 'first message to the new ROUTER')
   } finally {
-    await closeAll([client.dealer, router])
+    clearInterval(primer)
   }
+  await waitFor(() => back.echoed > 1000, 10_000, 'traffic after reconnect')
+  assert.ok(client.state.replies > before + 1000)
 })
 
 Deno.test('closing an idle socket while the reactor waits returns at once', async () => {
@@ -118,15 +115,12 @@ Deno.test('closing inside onMessage, with more messages ready, stops delivery', 
       dealer.close()
     },
   })
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    for (let i = 0; i < 100; i++) dealer.send([bytes(String(i))])
-    await waitFor(() => dealer.closed, 5000, 'closed from the callback')
-    await withTimeout(2000, 'close from callback', () => dealer.close())
-    assert.equal(delivered, 1)
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  for (let i = 0; i < 100; i++) dealer.send([bytes(String(i))])
+  await waitFor(() => dealer.closed, 5000, 'closed from the callback')
+  await within(2000, 'close from callback', () => dealer.close())
+  assert.equal(delivered, 1)
 })
 
 async function runFixture(mode: string): Promise<{ code: number; stderr: string }> {

@@ -7,7 +7,7 @@ import {
   type SocketEvent,
   type ZapRequest,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, closeAtEnd, deferred, text, waitFor, within } from './_helpers.ts'
 import { TappingRelay } from './_tapping_relay.ts'
 
 const MARKER = 'PLAINTEXT-MARKER-7f3a9c'
@@ -33,7 +33,7 @@ async function exchangeThroughRelay(secure: boolean): Promise<TappingRelay> {
     relay = new TappingRelay(portOf(router.bind('tcp://127.0.0.1:0')))
     dealer.connect(`tcp://127.0.0.1:${relay.port}`)
     dealer.send([bytes(`${MARKER} secret payload`)])
-    assert.equal(await withTimeout(5000, 'echo', () => echoed.promise), `${MARKER} secret payload`)
+    assert.equal(await within(5000, 'echo', () => echoed.promise), `${MARKER} secret payload`)
     return relay
   } finally {
     await closeAll([dealer, router])
@@ -83,6 +83,17 @@ function failures(events: SocketEvent[]): SocketEvent[] {
   return events.filter((event) => event.type === 'handshake-failed')
 }
 
+/** Has `dealer` knock on `server`; resolves with why the server failed the handshake. */
+async function knock(
+  server: ReturnType<typeof curveServer>,
+  dealer: DealerSocket,
+): Promise<string> {
+  dealer.connect(server.endpoint)
+  dealer.send([bytes('let me in')])
+  await waitFor(() => failures(server.events).length > 0, 5000, 'server handshake failure')
+  return failures(server.events)[0].reason ?? ''
+}
+
 Deno.test('a client with the wrong server key is refused with a handshake-failed event', async () => {
   const server = curveServer()
   const clientEvents: SocketEvent[] = []
@@ -90,33 +101,21 @@ Deno.test('a client with the wrong server key is refused with a handshake-failed
     curve: { serverKey: curveKeyPair().publicKey },
     onEvent: (event) => clientEvents.push(event),
   })
-  try {
-    dealer.connect(server.endpoint)
-    dealer.send([bytes('let me in')])
-    await waitFor(() => failures(server.events).length > 0, 5000, 'server handshake failure')
-    assert.match(failures(server.events)[0].reason ?? '', /cryptographic|key/)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    assert.deepEqual(server.received, [])
-  } finally {
-    await closeAll([dealer, server.router])
-  }
+  await using _sockets = closeAtEnd(dealer, server.router)
+  assert.match(await knock(server, dealer), /cryptographic|key/)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.deepEqual(server.received, [])
 })
 
 Deno.test('a plain client is refused by a CURVE server with a handshake-failed event', async () => {
   const server = curveServer()
   const clientEvents: SocketEvent[] = []
   const dealer = new DealerSocket({ onEvent: (event) => clientEvents.push(event) })
-  try {
-    dealer.connect(server.endpoint)
-    dealer.send([bytes('let me in')])
-    await waitFor(() => failures(server.events).length > 0, 5000, 'server handshake failure')
-    assert.match(failures(server.events)[0].reason ?? '', /mechanism mismatch/)
-    await waitFor(() => failures(clientEvents).length > 0, 5000, 'client handshake failure')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    assert.deepEqual(server.received, [])
-  } finally {
-    await closeAll([dealer, server.router])
-  }
+  await using _sockets = closeAtEnd(dealer, server.router)
+  assert.match(await knock(server, dealer), /mechanism mismatch/)
+  await waitFor(() => failures(clientEvents).length > 0, 5000, 'client handshake failure')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.deepEqual(server.received, [])
 })
 
 Deno.test('the ZAP handler gets the client public key and can refuse it', async () => {
@@ -139,24 +138,21 @@ Deno.test('the ZAP handler gets the client public key and can refuse it', async 
     curve: { serverKey: server.keys.publicKey, ...refused },
     onEvent: (event) => badEvents.push(event),
   })
-  try {
-    goodClient.connect(server.endpoint)
-    goodClient.send([bytes('hello')])
-    assert.equal(await withTimeout(5000, 'allowed client', () => good.promise), 'hello')
-    badClient.connect(server.endpoint)
-    badClient.send([bytes('intruder')])
-    await waitFor(() => failures(badEvents).length > 0, 5000, 'refused client event')
-    assert.match(failures(badEvents)[0].reason ?? '', /ZAP status 400/)
-    await waitFor(() => failures(server.events).length > 0, 5000, 'server event')
-    assert.deepEqual(server.received, ['hello'])
-    const keys = asked.map((request) => request.publicKey)
-    assert.ok(keys.includes(allowed.publicKey))
-    assert.ok(keys.includes(refused.publicKey))
-    assert.equal(asked[0].mechanism, 'CURVE')
-    assert.equal(asked[0].address, '127.0.0.1')
-  } finally {
-    await closeAll([goodClient, badClient, server.router])
-  }
+  await using _sockets = closeAtEnd(goodClient, badClient, server.router)
+  goodClient.connect(server.endpoint)
+  goodClient.send([bytes('hello')])
+  assert.equal(await within(5000, 'allowed client', () => good.promise), 'hello')
+  badClient.connect(server.endpoint)
+  badClient.send([bytes('intruder')])
+  await waitFor(() => failures(badEvents).length > 0, 5000, 'refused client event')
+  assert.match(failures(badEvents)[0].reason ?? '', /ZAP status 400/)
+  await waitFor(() => failures(server.events).length > 0, 5000, 'server event')
+  assert.deepEqual(server.received, ['hello'])
+  const keys = asked.map((request) => request.publicKey)
+  assert.ok(keys.includes(allowed.publicKey))
+  assert.ok(keys.includes(refused.publicKey))
+  assert.equal(asked[0].mechanism, 'CURVE')
+  assert.equal(asked[0].address, '127.0.0.1')
 })
 
 Deno.test('an async ZAP handler is awaited', async () => {
@@ -172,11 +168,8 @@ Deno.test('an async ZAP handler is awaited', async () => {
     curve: { serverKey: server.keys.publicKey, ...client },
     onMessage: ([body]) => reply.resolve(text(body)),
   })
-  try {
-    dealer.connect(server.endpoint)
-    dealer.send([bytes('async ok')])
-    assert.equal(await withTimeout(5000, 'reply', () => reply.promise), 'async ok')
-  } finally {
-    await closeAll([dealer, server.router])
-  }
+  await using _sockets = closeAtEnd(dealer, server.router)
+  dealer.connect(server.endpoint)
+  dealer.send([bytes('async ok')])
+  assert.equal(await within(5000, 'reply', () => reply.promise), 'async ok')
 })

@@ -7,17 +7,14 @@ import {
   PeerUnreachableError,
   RouterSocket,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, closeAtEnd, deferred, text, waitFor, within } from './_helpers.ts'
 
 Deno.test('bind on port 0 reports the port that was bound', async () => {
   const router = new RouterSocket()
-  try {
-    const endpoint = router.bind('tcp://127.0.0.1:0')
-    assert.match(endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/)
-    assert.notEqual(Number(endpoint.split(':')[2]), 0)
-  } finally {
-    await closeAll([router])
-  }
+  await using _sockets = closeAtEnd(router)
+  const endpoint = router.bind('tcp://127.0.0.1:0')
+  assert.match(endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/)
+  assert.notEqual(Number(endpoint.split(':')[2]), 0)
 })
 
 Deno.test('a DEALER and a ROUTER exchange multipart messages, empty frames included', async () => {
@@ -26,33 +23,27 @@ Deno.test('a DEALER and a ROUTER exchange multipart messages, empty frames inclu
   })
   const replies: Uint8Array[][] = []
   const dealer = new DealerSocket({ onMessage: (frames) => replies.push(frames) })
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    dealer.send([bytes('a'), new Uint8Array(0), bytes('c')])
-    await waitFor(() => replies.length === 1, 5000, 'echo')
-    assert.deepEqual(replies[0].map(text), ['echo', 'a', '', 'c'])
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  dealer.send([bytes('a'), new Uint8Array(0), bytes('c')])
+  await waitFor(() => replies.length === 1, 5000, 'echo')
+  assert.deepEqual(replies[0].map(text), ['echo', 'a', '', 'c'])
 })
 
 Deno.test('messages can be read with for await', async () => {
   const router = new RouterSocket()
   const dealer = new DealerSocket({ routingId: 'client-1' })
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    for (let i = 0; i < 3000; i++) dealer.send([bytes(String(i))])
-    await withTimeout(10000, 'reading 3000 messages', async () => {
-      let expected = 0
-      for await (const [peer, body] of router) {
-        assert.equal(text(peer), 'client-1')
-        assert.equal(text(body), String(expected++))
-        if (expected === 3000) break
-      }
-    })
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  for (let i = 0; i < 3000; i++) dealer.send([bytes(String(i))])
+  await within(10000, 'reading 3000 messages', async () => {
+    let expected = 0
+    for await (const [peer, body] of router) {
+      assert.equal(text(peer), 'client-1')
+      assert.equal(text(body), String(expected++))
+      if (expected === 3000) break
+    }
+  })
 })
 
 Deno.test('the iterator of a closed socket ends', async () => {
@@ -65,36 +56,30 @@ Deno.test('the iterator of a closed socket ends', async () => {
   })()
   await new Promise((resolve) => setTimeout(resolve, 20))
   await closeAll([router])
-  assert.equal(await withTimeout(2000, 'iterator end', () => reading), 0)
+  assert.equal(await within(2000, 'iterator end', () => reading), 0)
 })
 
 Deno.test('a ROUTER reports a message to an unknown peer as PeerUnreachableError', async () => {
   const errors: NetworkError[] = []
   const router = new RouterSocket({ onError: (error) => errors.push(error) })
-  try {
-    router.bind('tcp://127.0.0.1:0')
-    router.send([bytes('nobody'), bytes('hello')])
-    await waitFor(() => errors.length === 1, 2000, 'send error')
-    assert.ok(errors[0] instanceof PeerUnreachableError)
-    assert.equal(text(errors[0].routingId), 'nobody')
-    assert.equal(router.pendingSends, 0)
-  } finally {
-    await closeAll([router])
-  }
+  await using _sockets = closeAtEnd(router)
+  router.bind('tcp://127.0.0.1:0')
+  router.send([bytes('nobody'), bytes('hello')])
+  await waitFor(() => errors.length === 1, 2000, 'send error')
+  assert.ok(errors[0] instanceof PeerUnreachableError)
+  assert.equal(text(errors[0].routingId), 'nobody')
+  assert.equal(router.pendingSends, 0)
 })
 
 Deno.test('a ROUTER without mandatory drops a message to an unknown peer silently', async () => {
   const errors: NetworkError[] = []
   const router = new RouterSocket({ mandatory: false, onError: (error) => errors.push(error) })
-  try {
-    router.bind('tcp://127.0.0.1:0')
-    router.send([bytes('nobody'), bytes('hello')])
-    await waitFor(() => router.pendingSends === 0, 2000, 'queue drained')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-    assert.equal(errors.length, 0)
-  } finally {
-    await closeAll([router])
-  }
+  await using _sockets = closeAtEnd(router)
+  router.bind('tcp://127.0.0.1:0')
+  router.send([bytes('nobody'), bytes('hello')])
+  await waitFor(() => router.pendingSends === 0, 2000, 'queue drained')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(errors.length, 0)
 })
 
 Deno.test('close is idempotent and send after close throws ClosedError', async () => {
@@ -113,13 +98,10 @@ Deno.test('invalid arguments are refused with InvalidArgumentError', async () =>
   assert.throws(() => new DealerSocket({ curve: { serverKey: 'short' } }), InvalidArgumentError)
   assert.throws(() => new RouterSocket({ heartbeat: { interval: 0 } }), InvalidArgumentError)
   const dealer = new DealerSocket()
-  try {
-    assert.throws(() => dealer.send([]), InvalidArgumentError)
-    assert.throws(() => dealer.send(['text' as unknown as Uint8Array]), InvalidArgumentError)
-    assert.throws(() => dealer.bind('nonsense://x'), /cannot bind/)
-  } finally {
-    await closeAll([dealer])
-  }
+  await using _sockets = closeAtEnd(dealer)
+  assert.throws(() => dealer.send([]), InvalidArgumentError)
+  assert.throws(() => dealer.send(['text' as unknown as Uint8Array]), InvalidArgumentError)
+  assert.throws(() => dealer.bind('nonsense://x'), /cannot bind/)
 })
 
 Deno.test('options are accepted by libzmq', async () => {
@@ -138,18 +120,15 @@ Deno.test('options are accepted by libzmq', async () => {
     tcpKeepalive: true,
     onMessage: ([body]) => got.resolve(text(body)),
   })
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    dealer.send([bytes('ping')])
-    const [peer] = await withTimeout(5000, 'request', async () => {
-      for await (const frames of router) return frames
-      throw new Error('router closed')
-    })
-    router.send([peer, bytes('pong')])
-    assert.equal(await withTimeout(5000, 'reply', () => got.promise), 'pong')
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  dealer.send([bytes('ping')])
+  const [peer] = await within(5000, 'request', async () => {
+    for await (const frames of router) return frames
+    throw new Error('router closed')
+  })
+  router.send([peer, bytes('pong')])
+  assert.equal(await within(5000, 'reply', () => got.promise), 'pong')
 })
 
 Deno.test('a peer sending more than maxMessageSize is disconnected', async () => {
@@ -161,12 +140,9 @@ Deno.test('a peer sending more than maxMessageSize is disconnected', async () =>
     onEvent: (event) => events.push(event.type),
   })
   const dealer = new DealerSocket()
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    dealer.send([new Uint8Array(5000)])
-    await waitFor(() => events.includes('disconnected'), 5000, 'disconnect')
-    assert.equal(received.length, 0)
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  dealer.send([new Uint8Array(5000)])
+  await waitFor(() => events.includes('disconnected'), 5000, 'disconnect')
+  assert.equal(received.length, 0)
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { DealerSocket, type NetworkError, RouterSocket } from '../../rpc/mod.ts'
-import { closeAll, deferred, withTimeout } from './_helpers.ts'
+import { closeAtEnd, deferred, within } from './_helpers.ts'
 
 const RUNS = 20
 const MESSAGES = 100_000
@@ -119,17 +119,14 @@ async function exchange(batch: boolean): Promise<void> {
       if (clientExpected === MESSAGES || problems.length > 0) done.resolve()
     },
   })
-  try {
-    dealer.connect(router.bind('tcp://127.0.0.1:0'))
-    while (sent < WINDOW) dealer.send(wire(sent++, batch))
-    await done.promise
-    assert.deepEqual(problems.slice(0, 5), [])
-    assert.deepEqual(errors, [])
-    assert.equal(serverExpected, MESSAGES)
-    assert.equal(clientExpected, MESSAGES)
-  } finally {
-    await closeAll([dealer, router])
-  }
+  await using _sockets = closeAtEnd(dealer, router)
+  dealer.connect(router.bind('tcp://127.0.0.1:0'))
+  while (sent < WINDOW) dealer.send(wire(sent++, batch))
+  await done.promise
+  assert.deepEqual(problems.slice(0, 5), [])
+  assert.deepEqual(errors, [])
+  assert.equal(serverExpected, MESSAGES)
+  assert.equal(clientExpected, MESSAGES)
 }
 
 for (let run = 1; run <= RUNS; run++) {
@@ -139,6 +136,6 @@ for (let run = 1; run <= RUNS; run++) {
     `stress ${run}/${RUNS}${
       batch ? ' (batched)' : ''
     }: ${MESSAGES} multipart messages of 0 B..1 MiB echo in order, none lost or duplicated`,
-    () => withTimeout(RUN_TIMEOUT_MS, `stress run ${run}`, () => exchange(batch)),
+    () => within(RUN_TIMEOUT_MS, `stress run ${run}`, () => exchange(batch)),
   )
 }

@@ -11,7 +11,7 @@ import {
   type Transport,
   type ZapRequest,
 } from '../../rpc/mod.ts'
-import { bytes, closeAll, deferred, text, waitFor, withTimeout } from './_helpers.ts'
+import { bytes, closeAll, closeAtEnd, deferred, text, waitFor, within } from './_helpers.ts'
 
 const PAIRS: [router: Transport, dealer: Transport][] = [
   ['zmtp', 'libzmq'],
@@ -63,7 +63,7 @@ function replyingDealer(
     },
   })
   const next = (ms = 10_000): Promise<Uint8Array[]> =>
-    withTimeout(ms, 'a reply', async () => {
+    within(ms, 'a reply', async () => {
       while (replies.length === 0) await new Promise<void>((resolve) => (wake = resolve))
       return replies.shift()!
     })
@@ -84,23 +84,20 @@ for (const [routerTransport, dealerTransport] of PAIRS) {
       const { dealer, next } = replyingDealer(dealerTransport, {
         ...(curve && { curve: { serverKey: server.publicKey } }),
       })
-      try {
-        dealer.connect(router.bind('tcp://127.0.0.1:0'))
-        const sent = SIZES.map((size, i) => [bytes(`m${i}`), filled(size, i), bytes('end')])
-        for (const message of sent) dealer.send(message)
-        for (const message of sent) {
-          const reply = await next(20_000)
-          assert.equal(reply.length, 3)
-          assert.equal(text(reply[0]), text(message[0]))
-          assert.ok(sameBytes(reply[1], message[1]), `frame of ${message[1].length} bytes`)
-          assert.equal(text(reply[2]), 'end')
-        }
-        // Many small messages keep their order too.
-        for (let i = 0; i < 5000; i++) dealer.send([bytes(String(i))])
-        for (let i = 0; i < 5000; i++) assert.equal(text((await next())[0]), String(i))
-      } finally {
-        await closeAll([dealer, router])
+      await using _sockets = closeAtEnd(dealer, router)
+      dealer.connect(router.bind('tcp://127.0.0.1:0'))
+      const sent = SIZES.map((size, i) => [bytes(`m${i}`), filled(size, i), bytes('end')])
+      for (const message of sent) dealer.send(message)
+      for (const message of sent) {
+        const reply = await next(20_000)
+        assert.equal(reply.length, 3)
+        assert.equal(text(reply[0]), text(message[0]))
+        assert.ok(sameBytes(reply[1], message[1]), `frame of ${message[1].length} bytes`)
+        assert.equal(text(reply[2]), 'end')
       }
+      // Many small messages keep their order too.
+      for (let i = 0; i < 5000; i++) dealer.send([bytes(String(i))])
+      for (let i = 0; i < 5000; i++) assert.equal(text((await next())[0]), String(i))
     })
   }
 
@@ -108,35 +105,32 @@ for (const [routerTransport, dealerTransport] of PAIRS) {
     let router = echoRouter(routerTransport)
     const endpoint = router.bind('tcp://127.0.0.1:0')
     const { dealer, next, replies } = replyingDealer(dealerTransport)
-    try {
-      dealer.connect(endpoint)
-      dealer.send([bytes('before')])
-      assert.equal(text((await next())[0]), 'before')
-      await router.close()
-      router = echoRouter(routerTransport)
-      await withTimeout(5000, 'binding the port again', async () => {
-        for (;;) {
-          try {
-            return router.bind(endpoint)
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 20))
-          }
+    await using _sockets = closeAtEnd(dealer, router)
+    dealer.connect(endpoint)
+    dealer.send([bytes('before')])
+    assert.equal(text((await next())[0]), 'before')
+    await router.close()
+    router = echoRouter(routerTransport)
+    await within(5000, 'binding the port again', async () => {
+      for (;;) {
+        try {
+          return router.bind(endpoint)
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 20))
         }
-      })
-      // What was written to the dead connection is lost; ask until an answer comes.
-      await waitFor(
-        () => {
-          if (replies.length > 0) return true
-          dealer.send([bytes('after')])
-          return false
-        },
-        10_000,
-        'a reply from the restarted ROUTER',
-      )
-      assert.equal(text(replies[0][0]), 'after')
-    } finally {
-      await closeAll([dealer, router])
-    }
+      }
+    })
+    // What was written to the dead connection is lost; ask until an answer comes.
+    await waitFor(
+      () => {
+        if (replies.length > 0) return true
+        dealer.send([bytes('after')])
+        return false
+      },
+      10_000,
+      'a reply from the restarted ROUTER',
+    )
+    assert.equal(text(replies[0][0]), 'after')
   })
 
   Deno.test(`${name}: heartbeats keep an idle connection and ZAP sees the CURVE client`, async () => {
@@ -163,30 +157,27 @@ for (const [routerTransport, dealerTransport] of PAIRS) {
       curve: { serverKey: server.publicKey, ...refused },
       onEvent: (event) => badEvents.push(event),
     })
-    try {
-      const endpoint = router.bind('tcp://127.0.0.1:0')
-      good.dealer.connect(endpoint)
-      good.dealer.send([bytes('one')])
-      assert.equal(text((await good.next())[0]), 'one')
-      // Ten heartbeat timeouts of silence: the connection must still be there.
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-      good.dealer.send([bytes('two')])
-      assert.equal(text((await good.next())[0]), 'two')
-      assert.ok(!events.some((event) => event.type === 'disconnected'), JSON.stringify(events))
-      bad.dealer.connect(endpoint)
-      bad.dealer.send([bytes('intruder')])
-      await waitFor(
-        () => badEvents.some((event) => event.type === 'handshake-failed'),
-        5000,
-        'the refused client hears of it',
-      )
-      assert.equal(bad.replies.length, 0)
-      assert.ok(asked.some((request) => request.publicKey === allowed.publicKey))
-      assert.ok(asked.some((request) => request.publicKey === refused.publicKey))
-      assert.ok(asked.every((request) => request.mechanism === 'CURVE'))
-    } finally {
-      await closeAll([good.dealer, bad.dealer, router])
-    }
+    await using _sockets = closeAtEnd(good.dealer, bad.dealer, router)
+    const endpoint = router.bind('tcp://127.0.0.1:0')
+    good.dealer.connect(endpoint)
+    good.dealer.send([bytes('one')])
+    assert.equal(text((await good.next())[0]), 'one')
+    // Ten heartbeat timeouts of silence: the connection must still be there.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    good.dealer.send([bytes('two')])
+    assert.equal(text((await good.next())[0]), 'two')
+    assert.ok(!events.some((event) => event.type === 'disconnected'), JSON.stringify(events))
+    bad.dealer.connect(endpoint)
+    bad.dealer.send([bytes('intruder')])
+    await waitFor(
+      () => badEvents.some((event) => event.type === 'handshake-failed'),
+      5000,
+      'the refused client hears of it',
+    )
+    assert.equal(bad.replies.length, 0)
+    assert.ok(asked.some((request) => request.publicKey === allowed.publicKey))
+    assert.ok(asked.some((request) => request.publicKey === refused.publicKey))
+    assert.ok(asked.every((request) => request.mechanism === 'CURVE'))
   })
 }
 
@@ -333,7 +324,7 @@ Deno.test('a zmtp ROUTER answers many libzmq and zmtp DEALERs at once', async ()
         }
       })()
     }
-    await withTimeout(20_000, 'every reply', () => done.promise)
+    await within(20_000, 'every reply', () => done.promise)
   } finally {
     await closeAll([...clients.map((client) => client.dealer), router])
   }

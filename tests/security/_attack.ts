@@ -33,6 +33,7 @@ export class AttackStage implements AsyncDisposable {
   readonly #client: NetworkClient
   readonly #transport: Transport
   #agentDropped = false
+  readonly #sockets: DealerSocket[] = []
 
   private constructor(
     coordinator: Proc,
@@ -83,9 +84,13 @@ export class AttackStage implements AsyncDisposable {
     return { socket, received }
   }
 
-  /** A raw DEALER connected to the coordinator, for attackers that speak ZeroMQ. */
+  /**
+   * A raw DEALER connected to the coordinator, for attackers that speak ZeroMQ; closed
+   * with the stage.
+   */
   dealer(options: DealerSocketOptions = {}): DealerSocket {
     const socket = new DealerSocket({ linger: 0, transport: this.#transport, ...options })
+    this.#sockets.push(socket)
     socket.connect(this.endpoint)
     return socket
   }
@@ -156,6 +161,7 @@ export class AttackStage implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all(this.#sockets.map((socket) => socket.close()))
     await this.#client.close().catch(() => {})
     await this.#agent.stop()
     await this.coordinator.stop()

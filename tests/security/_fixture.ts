@@ -15,6 +15,8 @@ import { type CurveKeyPair, curveKeyPair } from '../../rpc/mod.ts'
 import { NetworkServer, type NetworkServerOptions } from '../../server/mod.ts'
 import { withLogs } from '../usability/_logs.ts'
 
+export { within } from '../_within.ts'
+
 /** A peer of the tests: its key pair and its grant. */
 export interface TestPeer {
   keys: CurveKeyPair
@@ -108,19 +110,6 @@ export const echoFactory: ContainerFactory = (options: StartOptions): Promise<Co
         ),
     },
   })
-
-/** Fails the test unless `promise` settles within `ms`. */
-export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not done in ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Whether the client connects within `ms`. */
 export async function connects(client: NetworkClient, ms = 1500): Promise<boolean> {

@@ -16,36 +16,28 @@ for (const transport of transports) {
     await using stage = await AttackStage.start(transport)
     const { socket: attacker, received: refusals } = stage.attacker()
     const bomb = batchBomb(210_000) // 1 MiB
-    try {
-      const report = await stage.measure(async () => {
-        for (let i = 0; i < 30; i++) {
-          attacker.send([bomb])
-          await sleep(100)
-        }
-      })
-      assertSurvived('batch bomb, 30 x 1 MiB', report, { rssGrowthMiB: 150, p99Ms: 100 })
-      assert.ok(
-        refusals.some((h) => h.kind === 12 && h.name === 'LimitExceededError'),
-        'the attacker was told its batch was refused',
-      )
-      assert.ok(await stage.refused('batch') >= 1)
-    } finally {
-      await attacker.close()
-    }
+    const report = await stage.measure(async () => {
+      for (let i = 0; i < 30; i++) {
+        attacker.send([bomb])
+        await sleep(100)
+      }
+    })
+    assertSurvived('batch bomb, 30 x 1 MiB', report, { rssGrowthMiB: 150, p99Ms: 100 })
+    assert.ok(
+      refusals.some((h) => h.kind === 12 && h.name === 'LimitExceededError'),
+      'the attacker was told its batch was refused',
+    )
+    assert.ok(await stage.refused('batch') >= 1)
   })
 
   Deno.test(`[${transport}] a batch of 257 messages is refused whole, and one of 256 is split`, async () => {
     await using stage = await AttackStage.start(transport)
     const attacker = stage.dealer()
-    try {
-      attacker.send([batchBomb(257)])
-      await sleep(300)
-      assert.equal(await stage.refused('batch'), 1)
-      attacker.send([batchBomb(256)])
-      await sleep(300)
-      assert.equal(await stage.refused('batch'), 1)
-    } finally {
-      await attacker.close()
-    }
+    attacker.send([batchBomb(257)])
+    await sleep(300)
+    assert.equal(await stage.refused('batch'), 1)
+    attacker.send([batchBomb(256)])
+    await sleep(300)
+    assert.equal(await stage.refused('batch'), 1)
   })
 }

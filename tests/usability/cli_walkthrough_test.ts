@@ -5,7 +5,7 @@
 // same thing and take a minute and a half (HULY_WALKTHROUGH_PAUSE_MS=10000 and
 // HULY_WALKTHROUGH_UNUSED_TIMEOUT=5 run it so).
 import assert from 'node:assert/strict'
-import { root, runCli, type Running, startCli, startServe } from '../cli/_cli.ts'
+import { root, runCli, startCli, startServe } from '../cli/_cli.ts'
 
 const pauseMs = Number(Deno.env.get('HULY_WALKTHROUGH_PAUSE_MS') ?? 1500)
 const unusedTimeout = Deno.env.get('HULY_WALKTHROUGH_UNUSED_TIMEOUT') ?? '1'
@@ -35,38 +35,32 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs))
 Deno.test('8. the CLI walkthrough of docs/cli.md works at human speed, every output as it says', async () => {
   const steps = await walkthrough()
   assert.ok(steps.length >= 8, `walkthrough steps: ${steps.length}`)
-  const { serve, address } = await startServe(['--unused-timeout', unusedTimeout])
+  await using serving = await startServe(['--unused-timeout', unusedTimeout])
+  const { address } = serving
   // The commands are typed as docs/cli.md shows them; the address comes from the environment.
   const env = { env: { HULY_NETWORK_ADDRESS: address } }
-  const background: Running[] = []
-  try {
-    for (const { args, prints } of steps) {
-      if (args.includes('--key')) continue // the security line needs a coordinator with keys
-      const line = args.join(' ')
-      if (args[0] === 'agent') {
-        const agent = startCli(args, env)
-        background.push(agent)
-        await agent.waitFor(/^agent demo registered with /)
-      } else if (args.includes('--watch') || args[0] === 'events') {
-        const running = startCli(args, env)
-        background.push(running)
-        await running.waitFor(/^(holding|streaming) /, { stream: 'stderr' })
-      } else {
-        const result = await runCli(args, env)
-        assert.equal(result.code, 0, `${line}: ${result.stderr.join('\n')}`)
-        if (prints !== undefined) assert.deepEqual(result.stdout, [prints], line)
-        if (args[0] === 'agents') {
-          assert.match(result.stdout.join('\n'), /^demo\s+(counter,echo|echo,counter)\s/m)
-        }
-        if (args[0] === 'kinds') {
-          assert.deepEqual(result.stdout.slice(1).sort(), ['counter', 'echo'])
-        }
-        if (args[0] === 'get') assert.match(result.stdout.join('\n'), /\bx\b/)
+  await using background = new AsyncDisposableStack()
+  for (const { args, prints } of steps) {
+    if (args.includes('--key')) continue // the security line needs a coordinator with keys
+    const line = args.join(' ')
+    if (args[0] === 'agent') {
+      const agent = background.use(startCli(args, env))
+      await agent.waitFor(/^agent demo registered with /)
+    } else if (args.includes('--watch') || args[0] === 'events') {
+      const running = background.use(startCli(args, env))
+      await running.waitFor(/^(holding|streaming) /, { stream: 'stderr' })
+    } else {
+      const result = await runCli(args, env)
+      assert.equal(result.code, 0, `${line}: ${result.stderr.join('\n')}`)
+      if (prints !== undefined) assert.deepEqual(result.stdout, [prints], line)
+      if (args[0] === 'agents') {
+        assert.match(result.stdout.join('\n'), /^demo\s+(counter,echo|echo,counter)\s/m)
       }
-      await pause()
+      if (args[0] === 'kinds') {
+        assert.deepEqual(result.stdout.slice(1).sort(), ['counter', 'echo'])
+      }
+      if (args[0] === 'get') assert.match(result.stdout.join('\n'), /\bx\b/)
     }
-  } finally {
-    for (const running of background.reverse()) await running.stop()
-    await serve.stop()
+    await pause()
   }
 })

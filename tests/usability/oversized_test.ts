@@ -68,34 +68,30 @@ Deno.test('2. an answer over the maximum message size fails the request at once 
 Deno.test('2. a receiver counts an oversized message once, answers it, and keeps the connection', async () => {
   await using network = new TestCoordinator(undefined)
   let disconnects = 0
-  const rpc = new RpcClient(network.server.endpoint, {
+  await using rpc = new RpcClient(network.server.endpoint, {
     clock: network.clock,
     clientId: 'raw',
     onDisconnect: () => disconnects++,
   })
-  try {
-    await rpc.waitConnection(5_000)
-    const header = {
-      kind: Kind.request,
-      id: 1_000_000,
-      operation: 'network.kinds',
-      timeoutMs: 5_000,
-    }
-    rpc.session.sendRaw(frames({ ...header, meta: undefined }, tooLarge()))
-    await within(
-      5_000,
-      'the count',
-      (async () => {
-        while ((network.server.stats.refused['message-bytes'] ?? 0) === 0) {
-          await new Promise((r) => setTimeout(r, 20))
-        }
-      })(),
-    )
-    assert.equal(network.server.stats.refused['message-bytes'], 1)
-    assert.ok(rpc.connected)
-    assert.deepEqual(decode(await rpc.request('network.kinds', encode({}))), [])
-    assert.equal(disconnects, 0)
-  } finally {
-    await rpc.close()
+  await rpc.waitConnection(5_000)
+  const header = {
+    kind: Kind.request,
+    id: 1_000_000,
+    operation: 'network.kinds',
+    timeoutMs: 5_000,
   }
+  rpc.session.sendRaw(frames({ ...header, meta: undefined }, tooLarge()))
+  await within(
+    5_000,
+    'the count',
+    (async () => {
+      while ((network.server.stats.refused['message-bytes'] ?? 0) === 0) {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    })(),
+  )
+  assert.equal(network.server.stats.refused['message-bytes'], 1)
+  assert.ok(rpc.connected)
+  assert.deepEqual(decode(await rpc.request('network.kinds', encode({}))), [])
+  assert.equal(disconnects, 0)
 })

@@ -4,31 +4,30 @@ import {
   LimitExceededError,
   MessageTooLargeError,
   RemoteError,
-  TickManagerImpl,
   TimeoutError,
 } from '../../core/mod.ts'
 import { decode, encode } from '../../rpc/codec.ts'
-import { RpcClient } from '../../rpc/client.ts'
-import { RpcServer } from '../../rpc/server.ts'
+import type { RpcClient } from '../../rpc/client.ts'
+import type { RpcServer } from '../../rpc/server.ts'
 import type { RequestHandler } from '../../rpc/session.ts'
+import { rpcPair } from './_helpers.ts'
 
 async function withPair(
   handler: RequestHandler,
   body: (client: RpcClient, server: RpcServer) => Promise<void>,
   clientOptions: Partial<ConstructorParameters<typeof RpcClient>[1]> = {},
 ): Promise<void> {
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const server = new RpcServer({ clock, handler })
-  const endpoint = server.listen('tcp://127.0.0.1:0')
-  const client = new RpcClient(endpoint, { clock, clientId: crypto.randomUUID(), ...clientOptions })
-  try {
-    await client.waitConnection(5_000)
-    await body(client, server)
-  } finally {
-    await client.close()
-    await server.close()
-    clock.stop()
+  await using pair = rpcPair({ handler }, clientOptions)
+  await pair.client.waitConnection(5_000)
+  await body(pair.client, pair.server)
+}
+
+/** A handler that fails with a TypeError carrying `code`, as code of another library would. */
+function rejectWith(message: string, code: string): RequestHandler {
+  return () => {
+    const error = new TypeError(message)
+    ;(error as TypeError & { code: string }).code = code
+    return Promise.reject(error)
   }
 }
 
@@ -47,11 +46,7 @@ Deno.test('a request round-trips values of every supported type', async () => {
 })
 
 Deno.test('a handler error comes back as a RemoteError with its name, message and code', async () => {
-  await withPair(() => {
-    const error = new TypeError('bad thing')
-    ;(error as TypeError & { code: string }).code = 'E_BAD'
-    return Promise.reject(error)
-  }, async (client) => {
+  await withPair(rejectWith('bad thing', 'E_BAD'), async (client) => {
     await assert.rejects(client.request('x', encode(1)), (error: unknown) => {
       assert.ok(error instanceof RemoteError)
       assert.equal(error.remoteName, 'TypeError')
@@ -97,11 +92,7 @@ Deno.test('errors of our classes that carry more than a message come back whole'
 })
 
 Deno.test('a foreign error that borrows one of our codes stays a RemoteError', async () => {
-  await withPair(() => {
-    const error = new TypeError('not ours')
-    ;(error as TypeError & { code: string }).code = 'CONTAINER_NOT_FOUND'
-    return Promise.reject(error)
-  }, async (client) => {
+  await withPair(rejectWith('not ours', 'CONTAINER_NOT_FOUND'), async (client) => {
     await assert.rejects(client.request('x', encode(1)), {
       name: 'RemoteError',
       remoteName: 'TypeError',
@@ -143,12 +134,9 @@ Deno.test('an aborted request fails at once with the abort reason and the handle
 })
 
 Deno.test('past the in-flight limit the server answers busy and the client re-sends until all are served', async () => {
-  const clock = new TickManagerImpl(20)
-  clock.start()
   let running = 0
   let peak = 0
-  const server = new RpcServer({
-    clock,
+  await using pair = rpcPair({
     maxInFlight: 4,
     handler: async (request) => {
       peak = Math.max(peak, ++running)
@@ -156,39 +144,24 @@ Deno.test('past the in-flight limit the server answers busy and the client re-se
       running--
       return request.body
     },
-  })
-  const client = new RpcClient(server.listen('tcp://127.0.0.1:0'), { clock, clientId: 'busy' })
-  try {
-    const answers = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => client.request('work', encode(i)).then(decode)),
-    )
-    assert.deepEqual(answers, Array.from({ length: 200 }, (_, i) => i))
-    assert.ok(peak <= 4, `at most 4 ran at once, saw ${peak}`)
-  } finally {
-    await client.close()
-    await server.close()
-    clock.stop()
-  }
+  }, { clientId: 'busy' })
+  const { client } = pair
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => client.request('work', encode(i)).then(decode)),
+  )
+  assert.deepEqual(answers, Array.from({ length: 200 }, (_, i) => i))
+  assert.ok(peak <= 4, `at most 4 ran at once, saw ${peak}`)
 })
 
 Deno.test('a client of another protocol version gets a clear error', async () => {
-  const clock = new TickManagerImpl(20)
-  clock.start()
-  const server = new RpcServer({ clock, handler: (request) => Promise.resolve(request.body) })
-  const client = new RpcClient(server.listen('tcp://127.0.0.1:0'), {
-    clock,
-    clientId: 'old',
-    protocolVersion: 99,
-  })
-  try {
-    await assert.rejects(client.waitConnection(5_000), /unsupported protocol version 99/)
-    await assert.rejects(client.request('x', encode(1)), /unsupported protocol version 99/)
-    assert.equal(server.stats.rejected, 1)
-  } finally {
-    await client.close()
-    await server.close()
-    clock.stop()
-  }
+  await using pair = rpcPair(
+    { handler: (request) => Promise.resolve(request.body) },
+    { clientId: 'old', protocolVersion: 99 },
+  )
+  const { client, server } = pair
+  await assert.rejects(client.waitConnection(5_000), /unsupported protocol version 99/)
+  await assert.rejects(client.request('x', encode(1)), /unsupported protocol version 99/)
+  assert.equal(server.stats.rejected, 1)
 })
 
 Deno.test('events from the server arrive complete and in order', async () => {

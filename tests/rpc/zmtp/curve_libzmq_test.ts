@@ -8,9 +8,9 @@ import {
   RouterSocket,
   type ZapRequest,
   type ZapVerdict,
-} from '../../rpc/mod.ts'
-import { z85Decode } from '../../rpc/curve_keys.ts'
-import { curveClientMechanism, curveServerMechanism } from '../../rpc/zmtp/_curve.ts'
+} from '../../../rpc/mod.ts'
+import { z85Decode } from '../../../rpc/curve_keys.ts'
+import { curveClientMechanism, curveServerMechanism } from '../../../rpc/zmtp/_curve.ts'
 import {
   FLAG_COMMAND,
   FLAG_LONG,
@@ -18,8 +18,8 @@ import {
   type HandshakeStep,
   type Mechanism,
   type Metadata,
-} from '../../rpc/zmtp/_mechanism.ts'
-import { bytes, closeAll, deferred, text, withTimeout } from './_helpers.ts'
+} from '../../../rpc/zmtp/_mechanism.ts'
+import { bytes, closeAll, closeAtEnd, deferred, text, within } from '../_helpers.ts'
 
 const encoder = new TextEncoder()
 
@@ -160,7 +160,10 @@ function portOf(endpoint: string): number {
   return Number(endpoint.slice(endpoint.lastIndexOf(':') + 1))
 }
 
-/** A libzmq ROUTER with CURVE that echoes every message, tagged with its user id. */
+/**
+ * A libzmq ROUTER with CURVE that echoes every message, tagged with its user id;
+ * `await using` closes it.
+ */
 function echoRouter(zap?: (request: ZapRequest) => ZapVerdict) {
   const server = curveKeyPair()
   const received: { frames: string[]; userId: string }[] = []
@@ -175,88 +178,76 @@ function echoRouter(zap?: (request: ZapRequest) => ZapVerdict) {
     },
   })
   const port = portOf(router.bind('tcp://127.0.0.1:0'))
-  return { router, server, port, received }
+  return { server, port, received, [Symbol.asyncDispose]: () => closeAll([router]) }
 }
 
 function test(name: string, body: () => Promise<void>): void {
-  Deno.test(name, () => withTimeout(15_000, name, body))
+  Deno.test(name, () => within(15_000, name, body))
 }
 
 test('our CURVE client talks to a libzmq ROUTER: handshake, then messages both ways', async () => {
-  const { router, server, port, received } = echoRouter()
+  await using echo = echoRouter()
+  const { server, port, received } = echo
   const { wire, mechanism } = await connectClient(port, server.publicKey)
-  try {
-    const done = await runHandshake(wire, mechanism)
-    assert.equal(done?.error, undefined)
-    assert.equal(text(done?.ready?.get('socket-type') ?? new Uint8Array()), 'ROUTER')
-    const big = 'b'.repeat(5000)
-    for (const parts of [['hello'], ['first', 'second', ''], [big]]) {
-      await sendMessage(wire, mechanism, parts.map(bytes))
-      const echoed = await receiveMessage(wire, mechanism)
-      assert.deepEqual(echoed.parts.map(text), parts)
-      assert.deepEqual(echoed.outerFlags, parts.map(() => 0), 'MESSAGE frames have flags 0')
-    }
-    assert.deepEqual(received.map((message) => message.frames), [
-      ['hello'],
-      ['first', 'second', ''],
-      [big],
-    ])
-  } finally {
-    wire.conn.close()
-    await closeAll([router])
+  using _conn = wire.conn
+  const done = await runHandshake(wire, mechanism)
+  assert.equal(done?.error, undefined)
+  assert.equal(text(done?.ready?.get('socket-type') ?? new Uint8Array()), 'ROUTER')
+  const big = 'b'.repeat(5000)
+  for (const parts of [['hello'], ['first', 'second', ''], [big]]) {
+    await sendMessage(wire, mechanism, parts.map(bytes))
+    const echoed = await receiveMessage(wire, mechanism)
+    assert.deepEqual(echoed.parts.map(text), parts)
+    assert.deepEqual(echoed.outerFlags, parts.map(() => 0), 'MESSAGE frames have flags 0')
   }
+  assert.deepEqual(received.map((message) => message.frames), [
+    ['hello'],
+    ['first', 'second', ''],
+    [big],
+  ])
 })
 
 test('a libzmq ZAP handler sees our client public key and names its user', async () => {
   const asked: ZapRequest[] = []
-  const { router, server, port, received } = echoRouter((request) => {
+  await using echo = echoRouter((request) => {
     asked.push(request)
     return { userId: 'user-42' }
   })
+  const { server, port, received } = echo
   const { wire, mechanism, keys } = await connectClient(port, server.publicKey)
-  try {
-    const done = await runHandshake(wire, mechanism)
-    assert.ok(done?.ready, done?.error)
-    await sendMessage(wire, mechanism, [bytes('who am i')])
-    await receiveMessage(wire, mechanism)
-    assert.equal(asked.length, 1)
-    assert.equal(asked[0].mechanism, 'CURVE')
-    assert.equal(asked[0].publicKey, keys.publicKey)
-    assert.deepEqual(received, [{ frames: ['who am i'], userId: 'user-42' }])
-  } finally {
-    wire.conn.close()
-    await closeAll([router])
-  }
+  using _conn = wire.conn
+  const done = await runHandshake(wire, mechanism)
+  assert.ok(done?.ready, done?.error)
+  await sendMessage(wire, mechanism, [bytes('who am i')])
+  await receiveMessage(wire, mechanism)
+  assert.equal(asked.length, 1)
+  assert.equal(asked[0].mechanism, 'CURVE')
+  assert.equal(asked[0].publicKey, keys.publicKey)
+  assert.deepEqual(received, [{ frames: ['who am i'], userId: 'user-42' }])
 })
 
 test('a libzmq ZAP refusal reaches our client as ERROR 400', async () => {
-  const { router, server, port } = echoRouter(() => false)
+  await using echo = echoRouter(() => false)
+  const { server, port } = echo
   const { wire, mechanism } = await connectClient(port, server.publicKey)
-  try {
-    const done = await runHandshake(wire, mechanism)
-    assert.equal(done?.ready, undefined)
-    assert.equal(done?.error, 'authentication refused (ZAP status 400)')
-  } finally {
-    wire.conn.close()
-    await closeAll([router])
-  }
+  using _conn = wire.conn
+  const done = await runHandshake(wire, mechanism)
+  assert.equal(done?.ready, undefined)
+  assert.equal(done?.error, 'authentication refused (ZAP status 400)')
 })
 
 test('a libzmq ROUTER drops our client when it has another server key', async () => {
-  const { router, port } = echoRouter()
+  await using echo = echoRouter()
+  const { port } = echo
   const { wire, mechanism } = await connectClient(port, curveKeyPair().publicKey)
-  try {
-    assert.equal(await runHandshake(wire, mechanism), null)
-  } finally {
-    wire.conn.close()
-    await closeAll([router])
-  }
+  using _conn = wire.conn
+  assert.equal(await runHandshake(wire, mechanism), null)
 })
 
 test('a libzmq DEALER talks to our CURVE server: handshake, ZAP, messages both ways', async () => {
   const server = curveKeyPair()
   const client = curveKeyPair()
-  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  using listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
   const echoed = deferred<string[]>()
   const dealer = new DealerSocket({
     transport: 'libzmq',
@@ -268,69 +259,61 @@ test('a libzmq DEALER talks to our CURVE server: handshake, ZAP, messages both w
     routingId: 'dealer-1',
     onMessage: (frames) => echoed.resolve(frames.map(text)),
   })
+  await using _dealer = closeAtEnd(dealer)
   const asked: (string | undefined)[] = []
-  try {
-    dealer.connect(`tcp://127.0.0.1:${listener.addr.port}`)
-    dealer.send(['one', 'two', 'x'.repeat(3000)].map(bytes))
-    const wire = new Wire(await listener.accept())
-    await wire.write(greeting(true))
-    const theirs = await wire.read(64)
-    assert.ok(theirs)
-    assert.equal(text(theirs.subarray(12, 17)), 'CURVE')
-    assert.equal(theirs[32], 0)
-    const mechanism = curveServerMechanism({
-      asServer: true,
-      metadata: new Map([['Socket-Type', bytes('ROUTER')]]),
-      authenticate: (name, publicKey) => {
-        asked.push(`${name} ${publicKey}`)
-        return Promise.resolve({ userId: 'dealer' })
-      },
-    }, { secretKey: z85Decode(server.secretKey), publicKey: z85Decode(server.publicKey) })
-    const done = await runHandshake(wire, mechanism)
-    assert.ok(done?.ready, done?.error)
-    assert.equal(done.userId, 'dealer')
-    assert.equal(text(done.ready.get('socket-type')!), 'DEALER')
-    assert.equal(text(done.ready.get('identity')!), 'dealer-1')
-    assert.deepEqual(asked, [`CURVE ${client.publicKey}`])
-    const message = await receiveMessage(wire, mechanism)
-    assert.deepEqual(message.parts.map(text), ['one', 'two', 'x'.repeat(3000)])
-    assert.deepEqual(message.outerFlags, [0, 0, 0], 'libzmq sends MESSAGE frames with flags 0')
-    await sendMessage(wire, mechanism, message.parts)
-    assert.deepEqual(await withTimeout(5000, 'echo at the dealer', () => echoed.promise), [
-      'one',
-      'two',
-      'x'.repeat(3000),
-    ])
-    wire.conn.close()
-  } finally {
-    listener.close()
-    await closeAll([dealer])
-  }
+  dealer.connect(`tcp://127.0.0.1:${listener.addr.port}`)
+  dealer.send(['one', 'two', 'x'.repeat(3000)].map(bytes))
+  const wire = new Wire(await listener.accept())
+  await wire.write(greeting(true))
+  const theirs = await wire.read(64)
+  assert.ok(theirs)
+  assert.equal(text(theirs.subarray(12, 17)), 'CURVE')
+  assert.equal(theirs[32], 0)
+  const mechanism = curveServerMechanism({
+    asServer: true,
+    metadata: new Map([['Socket-Type', bytes('ROUTER')]]),
+    authenticate: (name, publicKey) => {
+      asked.push(`${name} ${publicKey}`)
+      return Promise.resolve({ userId: 'dealer' })
+    },
+  }, { secretKey: z85Decode(server.secretKey), publicKey: z85Decode(server.publicKey) })
+  const done = await runHandshake(wire, mechanism)
+  assert.ok(done?.ready, done?.error)
+  assert.equal(done.userId, 'dealer')
+  assert.equal(text(done.ready.get('socket-type')!), 'DEALER')
+  assert.equal(text(done.ready.get('identity')!), 'dealer-1')
+  assert.deepEqual(asked, [`CURVE ${client.publicKey}`])
+  const message = await receiveMessage(wire, mechanism)
+  assert.deepEqual(message.parts.map(text), ['one', 'two', 'x'.repeat(3000)])
+  assert.deepEqual(message.outerFlags, [0, 0, 0], 'libzmq sends MESSAGE frames with flags 0')
+  await sendMessage(wire, mechanism, message.parts)
+  assert.deepEqual(await within(5000, 'echo at the dealer', () => echoed.promise), [
+    'one',
+    'two',
+    'x'.repeat(3000),
+  ])
+  wire.conn.close()
 })
 
 test('a libzmq DEALER refused by our server ZAP gets ERROR and sends nothing', async () => {
   const server = curveKeyPair()
-  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
+  using listener = Deno.listen({ hostname: '127.0.0.1', port: 0 })
   const dealer = new DealerSocket({ transport: 'libzmq', curve: { serverKey: server.publicKey } })
-  try {
-    dealer.connect(`tcp://127.0.0.1:${listener.addr.port}`)
-    dealer.send([bytes('must not arrive')])
-    const wire = new Wire(await listener.accept())
-    await wire.write(greeting(true))
-    assert.ok(await wire.read(64))
-    const mechanism = curveServerMechanism({
-      asServer: true,
-      metadata: new Map([['Socket-Type', bytes('ROUTER')]]),
-      authenticate: () => Promise.resolve(null),
-    }, { secretKey: z85Decode(server.secretKey), publicKey: z85Decode(server.publicKey) })
-    const done = await runHandshake(wire, mechanism)
-    assert.match(done?.error ?? '', /ZAP refused/)
-    // libzmq answers an ERROR by closing; it must not send the message in clear.
-    const after = await wire.readFrame()
-    assert.equal(after, null)
-    wire.conn.close()
-  } finally {
-    listener.close()
-    await closeAll([dealer])
-  }
+  await using _dealer = closeAtEnd(dealer)
+  dealer.connect(`tcp://127.0.0.1:${listener.addr.port}`)
+  dealer.send([bytes('must not arrive')])
+  const wire = new Wire(await listener.accept())
+  await wire.write(greeting(true))
+  assert.ok(await wire.read(64))
+  const mechanism = curveServerMechanism({
+    asServer: true,
+    metadata: new Map([['Socket-Type', bytes('ROUTER')]]),
+    authenticate: () => Promise.resolve(null),
+  }, { secretKey: z85Decode(server.secretKey), publicKey: z85Decode(server.publicKey) })
+  const done = await runHandshake(wire, mechanism)
+  assert.match(done?.error ?? '', /ZAP refused/)
+  // libzmq answers an ERROR by closing; it must not send the message in clear.
+  const after = await wire.readFrame()
+  assert.equal(after, null)
+  wire.conn.close()
 })

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { ZMQ_PAIR } from '../../rpc/zmq/_constants.ts'
-import { NativeSocket, sharedContext } from '../../rpc/zmq/_native.ts'
-import { reactor } from '../../rpc/zmq/_reactor.ts'
-import { waitFor } from './_helpers.ts'
+import { ZMQ_PAIR } from '../../../rpc/zmq/_constants.ts'
+import { NativeSocket, sharedContext } from '../../../rpc/zmq/_native.ts'
+import { reactor } from '../../../rpc/zmq/_reactor.ts'
+import { waitFor } from '../_helpers.ts'
 
 Deno.test('the reactor pumps a pollable that asked for a retry, once, though its fd stays quiet', async () => {
   const native = new NativeSocket(sharedContext().handle, ZMQ_PAIR)

@@ -2,9 +2,9 @@
 // server mechanisms feed each other's commands, and hostile bytes never crash them.
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { ProtocolError } from '../../common/errors.ts'
-import { z85Encode } from '../../rpc/curve_keys.ts'
-import { curveClientMechanism, curveServerMechanism } from '../../rpc/zmtp/_curve.ts'
+import { ProtocolError } from '../../../common/errors.ts'
+import { z85Encode } from '../../../rpc/curve_keys.ts'
+import { curveClientMechanism, curveServerMechanism } from '../../../rpc/zmtp/_curve.ts'
 import {
   commandData,
   commandName,
@@ -13,11 +13,11 @@ import {
   type HandshakeStep,
   type Mechanism,
   type MechanismContext,
-} from '../../rpc/zmtp/_mechanism.ts'
+} from '../../../rpc/zmtp/_mechanism.ts'
 import nacl from 'tweetnacl'
-import { boxKey, type BoxKeyPair, boxKeyPair, open, seal } from '../../rpc/zmtp/_nacl.ts'
-import type { ZapVerdict } from '../../rpc/zmq/types.ts'
-import { withTimeout } from './_helpers.ts'
+import { boxKey, type BoxKeyPair, boxKeyPair, open, seal } from '../../../rpc/zmtp/_nacl.ts'
+import type { ZapVerdict } from '../../../rpc/zmq/types.ts'
+import { within } from '../_helpers.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -96,7 +96,7 @@ function messageNonce(body: Uint8Array): number {
 }
 
 function test(name: string, body: () => Promise<void>): void {
-  Deno.test(name, () => withTimeout(10_000, name, body))
+  Deno.test(name, () => within(10_000, name, body))
 }
 
 test('a CURVE client and server complete the handshake with commands of libzmq sizes', async () => {

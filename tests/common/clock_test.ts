@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { InvalidArgumentError, ManualTickManager, TickManagerImpl } from '../../core/mod.ts'
-import { test } from './_fixture.ts'
+import { test } from '../core/_fixture.ts'
 
 test('a handler run every N ms runs once per N ms of clock time', async () => {
   const clock = new ManualTickManager()

@@ -42,7 +42,8 @@ export { PROTOCOL_VERSION } from './_frames.ts'
 export { MAX_MESSAGE_BYTES } from './_message_size.ts'
 export { RpcClient, type RpcClientOptions } from './client.ts'
 export { defaultLimits, type RpcLimits } from './limits.ts'
-export { type Hello, RpcServer, type RpcServerOptions, type RpcServerStats } from './server.ts'
+export { RpcServer } from './server.ts'
+export type { Hello, RpcServerOptions, RpcServerStats } from './server_options.ts'
 export {
   type IncomingRequest,
   type RequestHandler,

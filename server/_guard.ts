@@ -12,7 +12,7 @@ import {
 import type { ContainerRecord } from '../core/types.ts'
 import { RefusalAudit } from '../security/refusal_audit.ts'
 import { AuthorizationError } from '../common/errors.ts'
-import type { Hello } from '../rpc/server.ts'
+import type { Hello } from '../rpc/server_options.ts'
 import type { RpcSession } from '../rpc/session.ts'
 import type { ZapRequest, ZapVerdict } from '../rpc/zmq/types.ts'
 

@@ -21,7 +21,7 @@ import type {
   NetworkEvent,
 } from '../core/types.ts'
 import { Refusals } from '../rpc/limits.ts'
-import type { RpcServerStats } from '../rpc/server.ts'
+import type { RpcServerStats } from '../rpc/server_options.ts'
 
 /** The counters and the histogram of one (operation, kind), looked up once. */
 interface RequestSeries {

@@ -32,7 +32,8 @@ import {
   withTraceparent,
 } from '../observability/tracing.ts'
 import { decode, encode } from '../rpc/codec.ts'
-import { RpcServer, type RpcServerOptions } from '../rpc/server.ts'
+import { RpcServer } from '../rpc/server.ts'
+import type { RpcServerOptions } from '../rpc/server_options.ts'
 import type { IncomingRequest, RpcSession } from '../rpc/session.ts'
 import { ClientOperations } from './_client_operations.ts'
 import { AccessGuard } from './_guard.ts'

@@ -52,6 +52,8 @@ export {
   type ContainerConnection,
   ContainerConnectionImpl,
   type ContainerReference,
+} from './connection.ts'
+export {
   createNetworkClient,
   NetworkAgentServer,
   NetworkClientImpl,

@@ -126,6 +126,27 @@ export class NetworkAgentServer {
 }
 
 /**
+ * A reference a huly.net client holds, with how it was got (its entry in
+ * `references`).
+ *
+ * @example
+ * ```ts
+ * import type { HeldReference } from '@huly/network/compat'
+ * const describe = (held: HeldReference) => `${held.kind} ${held.ref.uuid} at ${held.endpoint}`
+ * ```
+ */
+export interface HeldReference {
+  /** The reference. */
+  ref: ContainerReference
+  /** The kind it was got as. */
+  kind: ContainerKind
+  /** The options of the get. */
+  request: GetOptions
+  /** Where the container was, when it was got. */
+  endpoint: ContainerEndpointRef
+}
+
+/**
  * huly.net's client: calls wait for the connection (up to 30 s), `get` waits
  * for an agent of the kind, agents are served with `register` or `serveAgent`.
  *
@@ -141,6 +162,11 @@ export class NetworkAgentServer {
 export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
   /** The client's uuid. */
   readonly clientId: ClientUuid
+  /** The listeners of {@link NetworkClientWithAgents.onUpdate}, by subscription number. */
+  readonly containerListeners: Map<number, NetworkUpdateListener> = new Map()
+  /** The references this client holds by container uuid: a get of a uuid held returns it. */
+  readonly references: Map<ContainerUuid, HeldReference> = new Map()
+  #nextListener = 0
   readonly #client: Promise<ModernClient>
   /** The agent servers `serveAgent` started, by endpoint; kept (closed) after `close`. */
   readonly servers: Array<[string, NetworkAgentServer]> = []
@@ -155,7 +181,17 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       timeouts: modernTimeouts(aliveTimeout),
     })
-    this.#client.catch(() => {})
+    this.#client.then((client) => client.onUpdate((event) => this.#publish(event)), () => {})
+  }
+
+  /** Gives a network event to every listener; one that throws is logged, the rest go on. */
+  #publish(event: Parameters<Parameters<ModernClient['onUpdate']>[0]>[0]): void {
+    const compat = toCompatEvent(event)
+    for (const listener of [...this.containerListeners.values()]) {
+      Promise.resolve()
+        .then(() => listener(compat))
+        .catch((error) => logger.error('an onUpdate listener failed: {error}', { error }))
+    }
   }
 
   /** This library's client behind it. */
@@ -225,14 +261,24 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
    * there. `get(uuid, { kind })` (the huly.net README's form) gets that uuid.
    */
   async get(kind: ContainerKind, options: GetOptions = {}): Promise<ContainerReference> {
+    const byUuid = typeof options.kind === 'string'
+    const uuid = byUuid ? kind as string as ContainerUuid : options.uuid
+    const held = uuid === undefined ? undefined : this.references.get(uuid)
+    if (held !== undefined) return held.ref
     const client = await this.#client
-    const query = typeof options.kind === 'string'
-      ? { uuid: kind as string, labels: toLabels(options.labels), extra: options.extra }
-      : { uuid: options.uuid, labels: toLabels(options.labels), extra: options.extra }
-    const target = typeof options.kind === 'string' ? options.kind : kind
+    const query = { uuid, labels: toLabels(options.labels), extra: options.extra }
+    const target = byUuid ? options.kind as ContainerKind : kind
     for (;;) {
       try {
-        return new CompatReference(await client.get(target, query))
+        const modern = await client.get(target, query)
+        const ref = new CompatReference(modern, () => this.references.delete(modern.uuid))
+        this.references.set(modern.uuid, {
+          kind: target,
+          ref,
+          request: options,
+          endpoint: ref.endpoint,
+        })
+        return ref
       } catch (error) {
         if (!(error instanceof NoAgentError)) throw error
         logger.info('no agent of kind {kind} yet; waiting for one', { kind: target })
@@ -253,15 +299,9 @@ export class NetworkClientWithAgents implements Disposable, AsyncDisposable {
 
   /** Calls `listener` with every network event; returns the unsubscribe function. */
   onUpdate(listener: NetworkUpdateListener): () => void {
-    let stop: (() => void) | undefined
-    let stopped = false
-    this.#client.then((client) => {
-      if (!stopped) stop = client.onUpdate((event) => listener(toCompatEvent(event)))
-    }, () => {})
-    return () => {
-      stopped = true
-      stop?.()
-    }
+    const id = this.#nextListener++
+    this.containerListeners.set(id, listener)
+    return () => this.containerListeners.delete(id)
   }
 
   /** Waits for the connection, at most `timeout` ms when given. */

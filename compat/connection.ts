@@ -140,7 +140,8 @@ export interface ContainerReference extends RequestHandler {
 
 /** A huly.net reference on one of this library's. */
 export class CompatReference implements ContainerReference {
-  constructor(readonly modern: ModernReference) {}
+  /** Wraps `modern`; `onClose` runs once it is closed or released. */
+  constructor(readonly modern: ModernReference, readonly onClose: () => void = () => {}) {}
 
   get uuid(): ContainerUuid {
     return this.modern.uuid
@@ -164,11 +165,12 @@ export class CompatReference implements ContainerReference {
   }
 
   close(): Promise<void> {
+    this.onClose()
     return this.modern.close()
   }
 
   release(): Promise<void> {
-    return this.modern.close()
+    return this.close()
   }
 }
 

@@ -55,6 +55,7 @@ export {
 } from './connection.ts'
 export {
   createNetworkClient,
+  type HeldReference,
   NetworkAgentServer,
   NetworkClientImpl,
   NetworkClientWithAgents,

@@ -242,3 +242,43 @@ Deno.test('ContainerConnectionImpl waits for its connection, replaces it and for
   assert.deepEqual(events, ['hello'])
   assert.equal(updates, 1)
 })
+
+Deno.test('references holds one reference per uuid: a get of a uuid held returns it, a close forgets it', async () => {
+  await using net = await coordinator()
+  await using agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await using client = createNetworkClient(net.url)
+  const uuid = 'held-1' as ContainerUuid
+  const first = await client.get(echo, { uuid })
+  assert.equal(client.references.get(uuid)?.ref, first)
+  assert.equal(client.references.get(uuid)?.kind, echo)
+  assert.equal(await client.get(echo, { uuid }), first)
+  const other = await client.get(echo, { uuid: 'held-2' as ContainerUuid })
+  assert.notEqual(other, first)
+  assert.equal(client.references.size, 2)
+  await first.close()
+  assert.equal(client.references.has(uuid), false)
+  const again = await client.get(echo, { uuid })
+  assert.notEqual(again, first)
+  assert.equal(await again.request('whoami'), uuid)
+  await again.close()
+  await other.close()
+  assert.equal(client.references.size, 0)
+})
+
+Deno.test('containerListeners holds the onUpdate listeners; one that throws does not stop the others', async () => {
+  await using net = await coordinator()
+  await using client = createNetworkClient(net.url)
+  const seen: NetworkEvent[] = []
+  const stopThrowing = client.onUpdate(() => {
+    throw new Error('a listener that fails')
+  })
+  const stop = client.onUpdate((event) => void seen.push(event))
+  assert.equal(client.containerListeners.size, 2)
+  await using agents = createNetworkClient(net.url)
+  await agents.serveAgent('127.0.0.1:0', { echo: echoFactory() })
+  await until(() => seen.some((event) => event.agents.length > 0), 'the agent event')
+  stopThrowing()
+  stop()
+  assert.equal(client.containerListeners.size, 0)
+})

@@ -273,7 +273,7 @@ export class Drains<A extends NetworkAgent> {
       this.registry.containers.get(uuid) !== entry ||
       this.registry.agentsById.get(target.agentId) !== target
     ) {
-      target.agent.terminate(uuid).catch(() => {})
+      this.registry.tellToTerminate(target, uuid)
       return `"${uuid}" or agent "${target.agentId}" went away while it started`
     }
     entry.record = { ...entry.record, agentId: target.agentId, endpoint }

@@ -362,18 +362,29 @@ async function untilAborted<T>(
 ): Promise<{ value?: T; aborted: boolean }> {
   if (work === undefined) return { aborted: false }
   if (signal.aborted) {
-    work.catch(() => {})
+    abandon(work)
     return { aborted: true }
   }
   const { promise: aborted, resolve } = Promise.withResolvers<{ aborted: true }>()
   const onAbort = () => resolve({ aborted: true })
   signal.addEventListener('abort', onAbort, { once: true })
   try {
-    return await Promise.race([work.then((value) => ({ value, aborted: false })), aborted])
+    const result = await Promise.race([
+      work.then((value) => ({ value, aborted: false })),
+      aborted,
+    ])
+    if (result.aborted) abandon(work)
+    return result
   } finally {
     signal.removeEventListener('abort', onAbort)
-    work.catch(() => {})
   }
+}
+
+/** Work nobody waits for any more (past the drain deadline): a late failure is logged. */
+function abandon(work: Promise<unknown>): void {
+  work.catch((error) =>
+    logger.debug('work left at the drain deadline failed later: {error}', { error })
+  )
 }
 
 /** Terminates a container; a failure is logged, never thrown. */

@@ -33,12 +33,11 @@ export type AgentRoleOperation =
 /** The agents served through this server's sessions, and the operations of their peers. */
 export class ServedAgents {
   /**
-   * Which of the network's handles this server made. The network also holds agents
-   * registered in process (or through another server), which this server does not
-   * route to; who serves an agent, and whether it still is registered, the network
-   * knows alone.
+   * The network's handles this server made. The network also holds agents registered
+   * in process (or through another server), which this server does not route to; who
+   * serves an agent, and whether it still is registered, the network knows alone.
    */
-  readonly #handles = new WeakMap<NetworkAgent, RemoteAgent>()
+  readonly #mine = new WeakSet<NetworkAgent>()
 
   constructor(
     readonly network: CoordinatorModel,
@@ -70,7 +69,11 @@ export class ServedAgents {
 
   /** This server's handle on `agent`, when this server registered it. */
   of(agent: NetworkAgent | undefined): RemoteAgent | undefined {
-    return agent === undefined ? undefined : this.#handles.get(agent)
+    return this.#isMine(agent) ? agent : undefined
+  }
+
+  #isMine(agent: NetworkAgent | undefined): agent is RemoteAgent {
+    return agent !== undefined && this.#mine.has(agent)
   }
 
   /** This server's handle on a registered agent. */
@@ -91,8 +94,7 @@ export class ServedAgents {
   /** Every registered agent this server serves. */
   *all(): IterableIterator<RemoteAgent> {
     for (const handle of this.network.agentHandles()) {
-      const agent = this.#handles.get(handle)
-      if (agent !== undefined) yield agent
+      if (this.#isMine(handle)) yield handle
     }
   }
 
@@ -127,7 +129,7 @@ export class ServedAgents {
       throw new AuthorizationError(`agent "${agentId}" is served by another live connection`)
     }
     const agent = new RemoteAgent(agentId, session)
-    this.#handles.set(agent, agent)
+    this.#mine.add(agent)
     return await this.network.register(registration, agent)
   }
 

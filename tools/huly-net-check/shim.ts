@@ -17,18 +17,14 @@ interface Suite {
   started: boolean
   done: number
 }
-const root: Suite = {
-  name: '',
-  beforeEach: [],
-  afterEach: [],
-  beforeAll: [],
-  afterAll: [],
-  tests: 0,
-  started: false,
-  done: 0,
+/** A suite with no hooks and no tests yet. */
+function suite(name: string, parent?: Suite): Suite {
+  const hooks = { beforeEach: [], afterEach: [], beforeAll: [], afterAll: [] }
+  return { name, parent, ...hooks, tests: 0, started: false, done: 0 }
 }
+const root = suite('')
 let current = root
-const mocker = new ModuleMocker(globalThis)
+const mocker = new ModuleMocker(globalThis as never)
 let defaultTimeout = Number(Deno.env.get('JEST_TIMEOUT') ?? 5000)
 
 function chain(s: Suite): Suite[] {
@@ -38,7 +34,7 @@ function chain(s: Suite): Suite[] {
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<void> {
-  let timer: number | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
   try {
     await Promise.race([
       p,
@@ -63,19 +59,8 @@ function call(fn: Fn | ((done: (err?: unknown) => void) => void)): Promise<unkno
 }
 
 function describe(name: string, body: () => void): void {
-  const suite: Suite = {
-    name,
-    parent: current,
-    beforeEach: [],
-    afterEach: [],
-    beforeAll: [],
-    afterAll: [],
-    tests: 0,
-    started: false,
-    done: 0,
-  }
   const saved = current
-  current = suite
+  current = suite(name, current)
   try {
     body()
   } finally {
@@ -86,8 +71,8 @@ describe.skip = (_name: string, _body: () => void) => {}
 describe.only = describe
 
 function test(name: string, fn: Fn, timeout?: number): void {
-  const suite = current
-  const suites = chain(suite)
+  const here = current
+  const suites = chain(here)
   for (const s of suites) s.tests++
   const fullName = suites.map((s) => s.name).filter(Boolean).concat(name).join(' > ')
   Deno.test({

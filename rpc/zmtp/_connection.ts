@@ -156,8 +156,12 @@ export class Connection {
     return this.#writeDone
   }
 
-  /** Closes the connection once; the owner hears of it with `reason`. */
-  close(reason: string): void {
+  /**
+   * Closes the connection once; the owner hears of it with `reason`, as a failed
+   * handshake when it closes before the handshake completed or is `refused` right
+   * after it (an incompatible peer).
+   */
+  close(reason: string, refused = false): void {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#timer)
@@ -168,7 +172,7 @@ export class Connection {
     } catch {
       // Already closed by the peer.
     }
-    this.#owner.lost(this, reason, !this.#ready)
+    this.#owner.lost(this, reason, refused || !this.#ready)
   }
 
   #sendCommand(body: Uint8Array): void {

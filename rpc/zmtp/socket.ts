@@ -363,8 +363,8 @@ export abstract class ZmtpSocket implements ConnectionOwner, AsyncIterable<Uint8
   handshakeDone(connection: Connection, metadata: Metadata, _userId: string): void {
     const type = decoder.decode(metadata.get('socket-type') ?? new Uint8Array(0))
     if (!this.compatible(type)) {
-      this.#event('handshake-failed', connection.endpoint, `a ${type} peer cannot talk to a ROUTER`)
-      connection.close(`incompatible socket type ${type || '(none)'}`)
+      // One event for the connection: handshake-failed (not disconnected as well).
+      connection.close(`a ${type || '(no type)'} peer cannot talk to a ${this.#socketType}`, true)
       return
     }
     if (!this.attach(connection, metadata.get('identity'))) return

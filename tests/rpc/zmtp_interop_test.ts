@@ -301,6 +301,9 @@ Deno.test('a zmtp ROUTER refuses a peer of an incompatible socket type, and one 
       .map((event) => event.reason ?? '').join('\n')
     assert.match(reasons, /mechanism mismatch/)
     assert.match(reasons, /a PUB peer cannot talk to a ROUTER/)
+    // A refused connection ends with one event, never handshake-failed and disconnected.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.equal(events.filter((event) => event.type === 'disconnected').length, 0)
   } finally {
     await closeAll([router, curveRouter, plainDealer])
     await publisher.stop()

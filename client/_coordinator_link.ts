@@ -7,7 +7,7 @@ import { NetworkOperation, type RouteMeta } from '../core/protocol.ts'
 import { RpcClient, type RpcClientOptions } from '../rpc/client.ts'
 import { decode, encode } from '../rpc/codec.ts'
 import type { RequestOptions } from '../rpc/session.ts'
-import { exchange, spanAttributes } from './_internals.ts'
+import { exchange } from './_internals.ts'
 import { ClientMetrics } from './_metrics.ts'
 
 const logger = getLogger(['huly-network', 'client'])
@@ -105,7 +105,8 @@ export class CoordinatorLink {
       operation,
       body,
       options: request,
-      attributes: spanAttributes(this.#options.base.clientId, meta),
+      clientId: this.#options.base.clientId,
+      meta,
       traced: !bookkeeping,
       counted: meta !== undefined,
     })

@@ -90,7 +90,7 @@ export function rpcTimings(timeouts: Readonly<Timeouts>): Readonly<RpcTimings> {
 }
 
 /** The attributes of a client span besides the rpc system and method; `meta` names a container. */
-export function spanAttributes(
+function spanAttributes(
   clientId: string,
   meta: RouteMeta | undefined,
 ): Record<string, string> {
@@ -113,8 +113,10 @@ export interface Exchange {
   body: Uint8Array
   /** The request's options (a timeout, route, parent trace). */
   options: RequestOptions
-  /** The attributes of its span besides the rpc system and method. */
-  attributes: Record<string, string>
+  /** The client that sends it, named in its span. */
+  clientId: string
+  /** The container it is for, named in its span and counted (routed requests). */
+  meta?: RouteMeta
   /** In a client span when tracing is on (bookkeeping messages are not). */
   traced: boolean
   /** Counted in the client metrics (requests to containers are, calls are not). */
@@ -125,11 +127,23 @@ export interface Exchange {
  * Sends a request and waits for its answer, in a client span when tracing is on and
  * timed for the metrics when it is counted and a meter provider is registered.
  */
-export async function exchange(request: Exchange): Promise<Uint8Array> {
-  const { rpc, operation, body, options } = request
+export function exchange(request: Exchange): Promise<Uint8Array> {
   const metrics = request.counted ? ClientMetrics.get() : undefined
   const traced = request.traced && tracingEnabled()
-  if (metrics === undefined && !traced) return await rpc.request(operation, body, options)
+  // The hot path: no span, no timing, no object made.
+  if (metrics === undefined && !traced) {
+    return request.rpc.request(request.operation, request.body, request.options)
+  }
+  return observedExchange(request, metrics, traced)
+}
+
+/** {@link exchange} in a span and/or timed for the metrics. */
+async function observedExchange(
+  request: Exchange,
+  metrics: ClientMetrics | undefined,
+  traced: boolean,
+): Promise<Uint8Array> {
+  const { rpc, operation, body, options } = request
   const started = performance.now()
   try {
     const reply = !traced ? await rpc.request(operation, body, options) : await withRequestSpan(
@@ -137,7 +151,11 @@ export async function exchange(request: Exchange): Promise<Uint8Array> {
       operation,
       SpanKind.CLIENT,
       options.trace,
-      { 'rpc.system': 'huly-network', 'rpc.method': operation, ...request.attributes },
+      {
+        'rpc.system': 'huly-network',
+        'rpc.method': operation,
+        ...spanAttributes(request.clientId, request.meta),
+      },
       (trace) => rpc.request(operation, body, { ...options, trace }),
     )
     metrics?.request(operation, (performance.now() - started) / 1000, false)

@@ -36,13 +36,7 @@ import type { RequestOptions } from '../rpc/session.ts'
 import type { CurveClientOptions } from '../rpc/zmq/types.ts'
 import { CoordinatorLink } from './_coordinator_link.ts'
 import { DirectLinks } from './_direct_links.ts'
-import {
-  type ClientInternals,
-  exchange,
-  requireName,
-  rpcTimings,
-  spanAttributes,
-} from './_internals.ts'
+import { type ClientInternals, exchange, requireName, rpcTimings } from './_internals.ts'
 import { AgentHost } from './agent_host.ts'
 import { requireRevoked } from '../core/operations.ts'
 import type { ConnectionImpl } from './connection.ts'
@@ -425,7 +419,8 @@ class NetworkClientImpl implements NetworkClient, ClientInternals {
       operation: ContainerOperation.request,
       body: encode(data),
       options: { ...options, meta },
-      attributes: spanAttributes(this.clientId, meta),
+      clientId: this.clientId,
+      meta,
       traced: true,
       counted: true,
     })

@@ -219,7 +219,9 @@ Deno.test('a ROUTER waiting on a blocked peer does not spin, and idles once it i
   started = cpuMs()
   await new Promise((resolve) => setTimeout(resolve, 500))
   const idleCpu = cpuMs() - started
-  assert.ok(idleCpu < 20, `${idleCpu.toFixed(1)} ms of CPU in 500 ms when idle`)
+  // A loop that spins costs the whole 500 ms; timers, GC and libzmq's threads, on a shared
+  // machine, have taken up to 27 ms.
+  assert.ok(idleCpu < 60, `${idleCpu.toFixed(1)} ms of CPU in 500 ms when idle`)
 })
 
 Deno.test('pendingFor and dropPeer count only the messages of the given peer', async () => {

@@ -10,6 +10,7 @@ import { NetworkImpl } from '../core/network.ts'
 import type { Timeouts } from '../core/timeouts.ts'
 import { HttpEndpoint, type HttpEndpointOptions } from './http.ts'
 import { NetworkServer, type NetworkServerOptions } from './network_server.ts'
+import { DEFAULT_HOST, DEFAULT_HTTP_PORT, DEFAULT_PORT } from './_defaults.ts'
 
 /**
  * What {@link startCoordinator} starts: the server's options, the network's timings,
@@ -97,10 +98,14 @@ export function startCoordinator(options: CoordinatorOptions = {}): Promise<Coor
       clock.stop()
     })()
   clock.start()
-  let listening = `tcp://${serverOptions.host ?? '127.0.0.1'}:${serverOptions.port ?? 3737}`
+  let listening = `tcp://${serverOptions.host ?? DEFAULT_HOST}:${
+    serverOptions.port ?? DEFAULT_PORT
+  }`
   try {
     server = new NetworkServer(network, clock, serverOptions)
-    listening = `http://${httpOptions?.host ?? '127.0.0.1'}:${httpOptions?.port ?? 3780}`
+    listening = `http://${httpOptions?.host ?? DEFAULT_HOST}:${
+      httpOptions?.port ?? DEFAULT_HTTP_PORT
+    }`
     if (httpOptions !== undefined) http = new HttpEndpoint(server, clock, httpOptions)
   } catch (error) {
     // Our own errors (a bad option) keep their class; the system's say which address.

@@ -14,6 +14,7 @@ import { dashboardPage } from './_dashboard.ts'
 import { HttpListener } from './_http_listener.ts'
 import type { RequestTotals } from './metrics.ts'
 import type { NetworkServer } from './network_server.ts'
+import { DEFAULT_HOST, DEFAULT_HTTP_PORT } from './_defaults.ts'
 
 const logger = getLogger(['huly-network', 'server', 'http'])
 
@@ -165,8 +166,8 @@ export class HttpEndpoint {
   /** Binds `host:port` and serves `server`; throws when it cannot listen. */
   constructor(server: NetworkServer, clock: TickManager, options: HttpEndpointOptions = {}) {
     requireListenOptions(options, 'new HttpEndpoint(server, clock, { host, port })')
-    const host = options.host ?? '127.0.0.1'
-    const port = requirePort(options.port ?? 3780)
+    const host = options.host ?? DEFAULT_HOST
+    const port = requirePort(options.port ?? DEFAULT_HTTP_PORT)
     this.#server = server
     this.#maxStreams = options.maxStreams ?? 64
     this.#maxStreamBytes = options.maxStreamBytes ?? 4 * 1024 * 1024

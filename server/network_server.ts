@@ -41,6 +41,7 @@ import { Router, startSpan } from './_routing.ts'
 import { ServedAgents } from './_served_agents.ts'
 import { RateLimiter } from '../rpc/rate_limiter.ts'
 import { CoordinatorMetrics } from './metrics.ts'
+import { DEFAULT_HOST, DEFAULT_PORT } from './_defaults.ts'
 
 const logger = getLogger(['huly-network', 'server'])
 
@@ -200,8 +201,8 @@ export class NetworkServer {
       'new NetworkServer(network, clock, { host, port })',
       "; huly.net's new NetworkServer(network, tickManager, host, port) is NetworkServer of @huly/network/compat",
     )
-    const host = options.host ?? '127.0.0.1'
-    const port = requirePort(options.port ?? 3737)
+    const host = options.host ?? DEFAULT_HOST
+    const port = requirePort(options.port ?? DEFAULT_PORT)
     this.#network = network
     this.#clock = clock
     this.metrics = new CoordinatorMetrics(options.metrics)
